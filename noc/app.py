@@ -1,0 +1,64 @@
+"""The aiohttp application: one factory, ``create_app(config)``, used by ``noc run`` and the tests.
+
+Long-lived parts (the store now; scheduler, engine and alerting as they arrive) are started and
+stopped by ``cleanup_ctx`` entries in dependency order, so shutdown runs them in reverse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from noc.appkeys import CONFIG, DB_URL, METRICS, PROBING_ALLOWED, STORE
+from noc.config import NocConfig
+from noc.logs import get_logger, scrubber
+from noc.metrics import Metrics
+from noc.secrets import secret_values
+from noc.store import Store, mask_url, resolve_db_url
+from noc.web import api
+
+log = get_logger("noc.app")
+
+
+async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Open the store, migrate it to head, sync the inventory; close it on shutdown."""
+    config = app[CONFIG]
+    store = await Store.open(app[DB_URL], migrate=True)
+    sync = await store.sync_assets(config)
+    log.info("store_ready", db=mask_url(app[DB_URL]), backend=store.backend, assets_added=len(sync.added),
+             assets_updated=len(sync.updated), assets_retired=len(sync.retired))
+    app[STORE] = store
+    app[METRICS].store_up.labels(backend=store.backend).set(1)
+    try:
+        yield
+    finally:
+        await store.close()
+        log.info("store_closed")
+
+
+async def probe_safety_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Refuse to probe the RFC 2544 test range unless a blackhole keeps it on this machine."""
+    from noc.lab.guard import ProbeSafetyError, check_probe_safety
+
+    try:
+        in_range = check_probe_safety(app[CONFIG].probe_addresses())
+        app[PROBING_ALLOWED] = True
+        if in_range:
+            log.info("test_range_guarded", route="blackhole 198.18.0.0/15")
+    except ProbeSafetyError as exc:
+        app[PROBING_ALLOWED] = False
+        log.error("probing_refused", reason=str(exc))
+    yield
+
+
+def create_app(config: NocConfig, db_url: str | None = None) -> web.Application:
+    scrubber.add(secret_values(config))
+    app = web.Application(middlewares=[api.error_middleware])
+    app[CONFIG] = config
+    app[DB_URL] = resolve_db_url(db_url, config.server.db)
+    app[METRICS] = Metrics(config)
+    app.cleanup_ctx.append(store_ctx)
+    app.cleanup_ctx.append(probe_safety_ctx)
+    api.setup_routes(app)
+    return app

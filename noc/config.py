@@ -1,0 +1,499 @@
+"""The site inventory: one strict YAML file, validated in two passes.
+
+Pass 1 (pydantic) checks shapes, types and ranges; unknown keys are errors. Pass 2 checks
+that every name used exists (dependencies, SNMP agents, service needs), that names are
+unique and that dependencies have no cycle. Both passes report ``file:line key.path: message``
+through :class:`ConfigError`, all problems at once, so an operator fixes a file in one go.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from probes.sip import SipParams
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from noc.units import Bandwidth, Duration
+from noc.yamlsource import LocatedData, SourceError, SourceIssue, load_located
+from noc.yamlsource import Path as DataPath
+from probes.icmp import IcmpParams
+from probes.snmp import SnmpCredentials, SnmpParams
+
+DEFAULT_CONFIG = Path(__file__).parent / "defaults" / "lingshui.yaml"
+
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class ConfigError(SourceError):
+    """The config file is wrong; ``issues`` lists every problem with file, line and key path."""
+
+
+def _check_name(value: str) -> str:
+    if not _NAME_RE.match(value):
+        raise ValueError("must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LocalizedText(StrictModel):
+    """A label in Chinese (shown by default) and English."""
+
+    zh: str
+    en: str = ""
+
+    def get(self, locale: str) -> str:
+        return self.en if locale.startswith("en") and self.en else self.zh
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
+
+
+class Site(StrictModel):
+    name: Name
+    title: LocalizedText
+    timezone: Annotated[str, AfterValidator(_check_timezone)] = "Asia/Shanghai"
+    locale: Literal["zh-CN", "en"] = "zh-CN"
+
+
+def _check_listen(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:8080")
+    return value
+
+
+class ServerSettings(StrictModel):
+    """Where the service listens and keeps its event store."""
+
+    listen: Annotated[str, AfterValidator(_check_listen)] = "127.0.0.1:8080"
+    db: str | None = None
+    public_url: str | None = None
+
+
+CheckType = Literal["icmp", "snmp", "sip"]
+AssetKind = Literal["mstp_circuit", "internet_line", "voice_gateway", "phone", "router", "switch"]
+
+ASSET_KINDS: tuple[str, ...] = AssetKind.__args__  # type: ignore[attr-defined]
+CHECK_TYPES: tuple[str, ...] = CheckType.__args__  # type: ignore[attr-defined]
+
+
+class IntervalDefaults(StrictModel):
+    """Probe interval per check type, with per-asset-kind overrides (phones are polled slower)."""
+
+    default: Duration
+    by_kind: dict[AssetKind, Duration] = Field(default_factory=dict)
+
+    def for_kind(self, kind: str) -> float:
+        return self.by_kind.get(kind, self.default)  # type: ignore[call-overload]
+
+
+class Defaults(StrictModel):
+    icmp: IntervalDefaults = IntervalDefaults(default=1.0, by_kind={"phone": 30.0})
+    snmp: IntervalDefaults = IntervalDefaults(default=10.0)
+    sip: IntervalDefaults = IntervalDefaults(default=5.0, by_kind={"phone": 30.0})
+
+    def interval(self, check_type: str, kind: str) -> float:
+        return getattr(self, check_type).for_kind(kind)
+
+
+class CheckCommon(StrictModel):
+    name: Name | None = None
+    interval: Annotated[Duration, Field(gt=0)] | None = None
+    enabled: bool = True
+    depends_on: list[Name] = Field(default_factory=list)
+
+    @property
+    def check_name(self) -> str:
+        return self.name or self.type  # type: ignore[attr-defined]
+
+
+class IcmpCheck(CheckCommon):
+    """Ping the asset (or ``address``): RTT, loss, jitter."""
+
+    type: Literal["icmp"]
+    address: str | None = None
+    params: IcmpParams = Field(default_factory=IcmpParams)
+
+
+class SnmpCheck(CheckCommon):
+    """Poll interfaces of an SNMP agent: the asset itself, or ``agent`` (a circuit's CE router)."""
+
+    type: Literal["snmp"]
+    agent: Name | None = None
+    interfaces: list[str] = Field(default_factory=list)
+    params: SnmpParams = Field(default_factory=SnmpParams)
+
+
+class SipCheck(CheckCommon):
+    """SIP OPTIONS to the asset's URI (or ``uri``, e.g. the provincial trunk peer)."""
+
+    type: Literal["sip"]
+    uri: str | None = None
+    params: SipParams = Field(default_factory=SipParams)
+
+
+Check = Annotated[IcmpCheck | SnmpCheck | SipCheck, Field(discriminator="type")]
+
+
+_SIP_URI_RE = re.compile(r"^sips?:(?:[^@\s]+@)?(?P<host>\[[0-9a-fA-F:]+\]|[^:;\s@]+)(?::(?P<port>\d+))?(?:;.*)?$")
+
+
+def _check_sip_uri(value: str) -> str:
+    if not _SIP_URI_RE.match(value):
+        raise ValueError("must be a SIP URI such as sip:1001@198.18.10.101:5060")
+    return value
+
+
+SipUri = Annotated[str, AfterValidator(_check_sip_uri)]
+
+
+class SipEndpoint(StrictModel):
+    uri: SipUri
+    transport: Literal["udp", "tcp"] = "udp"
+
+
+def _check_address(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    if re.fullmatch(r"(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+", value):
+        return value
+    raise ValueError("must be an IP address or host name")
+
+
+Address = Annotated[str, AfterValidator(_check_address)]
+
+
+class Asset(StrictModel):
+    """One thing on the network the NOC answers for."""
+
+    name: Name
+    kind: AssetKind
+    title: LocalizedText | None = None
+    address: Address | None = None
+    bandwidth: Bandwidth | None = None
+    interface: str | None = None
+    snmp: SnmpCredentials | None = None
+    sip: SipEndpoint | None = None
+    depends_on: list[Name] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _circuits_have_bandwidth(self) -> Asset:
+        if self.kind in ("mstp_circuit", "internet_line") and self.bandwidth is None:
+            raise ValueError(f"a {self.kind} needs its contracted bandwidth (e.g. bandwidth: 10M)")
+        return self
+
+    def display_name(self, locale: str = "zh-CN") -> str:
+        return self.title.get(locale) if self.title else self.name
+
+
+class AnyOf(StrictModel):
+    """Redundant assets: the need is met while at least one of them is up."""
+
+    any_of: list[Name] = Field(min_length=2)
+
+
+class PlatformService(StrictModel):
+    """Something the platform offers citizens or staff, and the assets it needs."""
+
+    name: Name
+    title: LocalizedText
+    needs: list[Name | AnyOf] = Field(min_length=1)
+
+    def asset_names(self) -> set[str]:
+        names: set[str] = set()
+        for need in self.needs:
+            names.update(need.any_of if isinstance(need, AnyOf) else [need])
+        return names
+
+
+class NocConfig(StrictModel):
+    """The whole site inventory."""
+
+    version: Literal[1] = 1
+    site: Site
+    server: ServerSettings = ServerSettings()
+    defaults: Defaults = Defaults()
+    assets: list[Asset] = Field(min_length=1)
+    services: list[PlatformService] = Field(default_factory=list)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
+
+    @cached_property
+    def assets_by_name(self) -> dict[str, Asset]:
+        return {a.name: a for a in self.assets}
+
+    def asset(self, name: str) -> Asset:
+        return self.assets_by_name[name]
+
+    def iter_checks(self) -> Iterator[tuple[Asset, IcmpCheck | SnmpCheck | SipCheck]]:
+        for asset in self.assets:
+            for check in asset.checks:
+                if check.enabled:
+                    yield asset, check
+
+    def check_interval(self, asset: Asset, check: CheckCommon) -> float:
+        return check.interval or self.defaults.interval(check.type, asset.kind)  # type: ignore[attr-defined]
+
+    def probe_addresses(self) -> set[str]:
+        """Every address a probe of this config may send packets to."""
+        out: set[str] = set()
+        for asset, check in self.iter_checks():
+            if isinstance(check, IcmpCheck):
+                out.add(check.address or asset.address or "")
+            elif isinstance(check, SnmpCheck):
+                agent = self.asset(check.agent) if check.agent else asset
+                out.add(agent.address or "")
+            elif isinstance(check, SipCheck):
+                uri = check.uri or (asset.sip.uri if asset.sip else "")
+                if m := _SIP_URI_RE.match(uri):
+                    out.add(m.group("host").strip("[]"))
+        out.discard("")
+        return out
+
+
+# ----------------------------------------------------------------------------------------
+# pass 1: pydantic errors → located, operator-readable messages
+
+
+def _message(err: dict[str, Any], field_names: Iterable[str]) -> str:
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "extra_forbidden":
+        key = str(err["loc"][-1])
+        close = difflib.get_close_matches(key, list(field_names), n=1)
+        return f"unknown key{f' (did you mean {close[0]!r}?)' if close else ''}"
+    if kind == "literal_error":
+        return f"must be {str(ctx.get('expected', '')).replace(chr(39), '')}"
+    if kind == "union_tag_invalid":
+        return f"must be one of {str(ctx.get('expected_tags', '')).replace(chr(39), '')}"
+    if kind == "union_tag_not_found":
+        return "required key is missing"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "must be an integer"
+    if kind in ("float_parsing", "float_type"):
+        return "must be a number"
+    if kind in ("bool_parsing", "bool_type"):
+        return "must be true or false"
+    if kind in ("string_type",):
+        return "must be a string"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "must be a mapping (key: value)"
+    if kind in ("list_type", "tuple_type"):
+        return "must be a list"
+    if kind == "too_short":
+        return f"must have at least {ctx.get('min_length')} item(s)"
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} item(s)"
+    for bound, op in (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤")):
+        if bound in ctx and kind.startswith(("greater", "less")):
+            return f"must be {op} {ctx[bound]}"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"])).removeprefix("Value error, ")
+    if kind == "assertion_error":
+        return err["msg"].removeprefix("Assertion failed, ")
+    return err["msg"]
+
+
+def _known_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model that owns the unknown key, for a did-you-mean hint."""
+    current: Any = model
+    for part in loc[:-1]:
+        fields = getattr(current, "model_fields", None)
+        if fields is None:
+            # inside list/union: keep the current model unless the part names a union member
+            for sub in (IcmpCheck, SnmpCheck, SipCheck, AnyOf):
+                if part == getattr(sub.model_fields.get("type"), "default", None):
+                    current = sub
+            continue
+        if part in fields:
+            ann = fields[part].annotation
+            current = _first_model(ann) or current
+    return list(getattr(current, "model_fields", {}))
+
+
+def _first_model(annotation: Any) -> type[BaseModel] | None:
+    from typing import get_args
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _first_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _pydantic_issues(exc: ValidationError, src: LocatedData) -> list[SourceIssue]:
+    issues = []
+    for err in exc.errors(include_url=False):
+        path: DataPath = src.resolve(err["loc"])
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            path = (*path, (err.get("ctx") or {}).get("discriminator", "type").strip("'"))
+        message = _message(err, _known_fields(NocConfig, path))
+        issues.append(src.issue(path, message))
+    return issues
+
+
+# ----------------------------------------------------------------------------------------
+# pass 2: references, uniqueness, cycles
+
+
+def _reference_issues(cfg: NocConfig, src: LocatedData) -> list[SourceIssue]:
+    issues: list[SourceIssue] = []
+    names = [a.name for a in cfg.assets]
+    known = set(names)
+    first_index: dict[str, int] = {}
+
+    def unknown(kind: str, name: str) -> str:
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        return f"unknown {kind} {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+
+    for i, asset in enumerate(cfg.assets):
+        if asset.name in first_index:
+            first = src.line_of(("assets", first_index[asset.name], "name"))
+            issues.append(src.issue(("assets", i, "name"), f"duplicate asset name {asset.name!r} (first at line {first})"))
+        else:
+            first_index[asset.name] = i
+        for j, dep in enumerate(asset.depends_on):
+            if dep == asset.name:
+                issues.append(src.issue(("assets", i, "depends_on", j), "an asset cannot depend on itself"))
+            elif dep not in known:
+                issues.append(src.issue(("assets", i, "depends_on", j), unknown("asset", dep)))
+        check_names = Counter(c.check_name for c in asset.checks)
+        for k, check in enumerate(asset.checks):
+            base = ("assets", i, "checks", k)
+            if check_names[check.check_name] > 1:
+                issues.append(src.issue((*base, "name") if check.name else (*base, "type"),
+                                        f"two checks named {check.check_name!r} on asset {asset.name!r}; give each a name"))
+                check_names[check.check_name] = 1  # report the pair once
+            for j, dep in enumerate(check.depends_on):
+                if dep not in known:
+                    issues.append(src.issue((*base, "depends_on", j), unknown("asset", dep)))
+            issues.extend(_check_target_issues(cfg, asset, check, base, src, unknown))
+
+    service_names: dict[str, int] = {}
+    for i, service in enumerate(cfg.services):
+        if service.name in service_names:
+            first = src.line_of(("services", service_names[service.name], "name"))
+            issues.append(src.issue(("services", i, "name"), f"duplicate service name {service.name!r} (first at line {first})"))
+        service_names.setdefault(service.name, i)
+        for j, need in enumerate(service.needs):
+            if isinstance(need, AnyOf):
+                for k, name in enumerate(need.any_of):
+                    if name not in known:
+                        issues.append(src.issue(("services", i, "needs", j, "any_of", k), unknown("asset", name)))
+            elif need not in known:
+                issues.append(src.issue(("services", i, "needs", j), unknown("asset", need)))
+
+    issues.extend(_cycle_issues(cfg, src, known))
+    return issues
+
+
+def _check_target_issues(cfg, asset, check, base, src, unknown) -> list[SourceIssue]:
+    issues = []
+    if isinstance(check, IcmpCheck) and not (check.address or asset.address):
+        issues.append(src.issue((*base, "type"), f"icmp check needs an address (asset {asset.name!r} has none)"))
+    elif isinstance(check, SnmpCheck):
+        agent_name = check.agent or asset.name
+        agent = cfg.assets_by_name.get(agent_name)
+        if check.agent and agent is None:
+            issues.append(src.issue((*base, "agent"), unknown("asset", check.agent)))
+        elif agent is not None and agent.snmp is None:
+            where = (*base, "agent") if check.agent else (*base, "type")
+            issues.append(src.issue(where, f"snmp check needs SNMP credentials on asset {agent_name!r}"))
+        elif agent is not None and not agent.address:
+            issues.append(src.issue((*base, "type"), f"snmp agent {agent_name!r} has no address"))
+    elif isinstance(check, SipCheck) and not (check.uri or asset.sip):
+        issues.append(src.issue((*base, "type"), f"sip check needs a uri (asset {asset.name!r} has no sip.uri)"))
+    return issues
+
+
+def _cycle_issues(cfg: NocConfig, src: LocatedData, known: set[str]) -> list[SourceIssue]:
+    """Report each dependency cycle once, at the edge that closes it."""
+    index = {a.name: i for i, a in enumerate(cfg.assets)}
+    graph = {a.name: [d for d in a.depends_on if d in known and d != a.name] for a in cfg.assets}
+    state: dict[str, int] = {}  # 1 = on stack, 2 = done
+    stack: list[str] = []
+    issues: list[SourceIssue] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for dep in graph[node]:
+            if state.get(dep) == 1:
+                cycle = stack[stack.index(dep):] + [dep]
+                pos = cfg.assets[index[node]].depends_on.index(dep)
+                issues.append(src.issue(("assets", index[node], "depends_on", pos),
+                                        "dependency cycle: " + " -> ".join(cycle)))
+            elif dep not in state:
+                visit(dep)
+        stack.pop()
+        state[node] = 2
+
+    for name in graph:
+        if name not in state:
+            visit(name)
+    return issues
+
+
+# ----------------------------------------------------------------------------------------
+# entry points
+
+
+def parse_config(text: str, file: str = "<config>") -> NocConfig:
+    """Validate config ``text`` (both passes); raise ConfigError naming file, line and key path."""
+    try:
+        src = load_located(text, file)
+    except SourceError as exc:
+        raise ConfigError(exc.issues) from None
+    if not isinstance(src.data, dict):
+        raise ConfigError([SourceIssue(file, 1, "", "the top level must be a mapping (site:, assets: …)")])
+    try:
+        cfg = NocConfig.model_validate(src.data)
+    except ValidationError as exc:
+        raise ConfigError(_pydantic_issues(exc, src)) from None
+    issues = _reference_issues(cfg, src)
+    if issues:
+        raise ConfigError(sorted(issues, key=lambda i: (i.line or 0, i.path)))
+    return cfg
+
+
+def load_config(path: str | Path) -> NocConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([SourceIssue(str(path), None, "", f"cannot read: {exc.strerror or exc}")]) from None
+    return parse_config(text, str(path))

@@ -1,0 +1,170 @@
+"""The repository: every read and write of the event store goes through :class:`Store`.
+
+Writes to the log tables are appends; there is deliberately no method that updates or deletes
+a transition or an incident event (the database refuses it too).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from noc.config import NocConfig
+from noc.secrets import public_spec
+from noc.store import db
+from noc.store.tables import AssetRow, CheckTransition, Incident, IncidentEvent, MaintenanceWindow
+from noc.store.types import utcnow
+
+
+@dataclass
+class AssetSync:
+    """What a sync of the inventory into the store changed."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+class Store:
+    """Owns the engine and session factory; open with :meth:`open`, close with :meth:`close`."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine: AsyncEngine = db.create_engine(url)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    async def open(cls, url: str, migrate: bool = True) -> Store:
+        store = cls(url)
+        if migrate:
+            await db.upgrade(store.engine)
+        return store
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    async def ping(self) -> bool:
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+        return True
+
+    # -- assets -----------------------------------------------------------------------------
+
+    async def sync_assets(self, config: NocConfig, now: dt.datetime | None = None) -> AssetSync:
+        """Make the assets table match the inventory; assets gone from it are marked inactive."""
+        now = now or utcnow()
+        result = AssetSync()
+        async with self.sessions.begin() as session:
+            rows = {r.name: r for r in (await session.scalars(select(AssetRow))).all()}
+            for asset in config.assets:
+                values = {
+                    "kind": asset.kind,
+                    "site": config.site.name,
+                    "title": asset.display_name(config.site.locale),
+                    "address": asset.address,
+                    "spec": public_spec(asset),
+                    "active": True,
+                }
+                row = rows.pop(asset.name, None)
+                if row is None:
+                    session.add(AssetRow(name=asset.name, first_seen_at=now, updated_at=now, **values))
+                    result.added.append(asset.name)
+                elif any(getattr(row, k) != v for k, v in values.items()):
+                    for k, v in values.items():
+                        setattr(row, k, v)
+                    row.updated_at = now
+                    result.updated.append(asset.name)
+                else:
+                    result.unchanged += 1
+            for row in rows.values():
+                if row.active:
+                    row.active = False
+                    row.updated_at = now
+                    result.retired.append(row.name)
+        return result
+
+    async def list_assets(self, include_retired: bool = False) -> list[AssetRow]:
+        query = select(AssetRow).order_by(AssetRow.id)
+        if not include_retired:
+            query = query.where(AssetRow.active.is_(True))
+        async with self.sessions() as session:
+            return list((await session.scalars(query)).all())
+
+    async def get_asset(self, name: str) -> AssetRow | None:
+        async with self.sessions() as session:
+            return await session.scalar(select(AssetRow).where(AssetRow.name == name))
+
+    # -- the log ----------------------------------------------------------------------------
+
+    async def append_transition(self, *, site: str, asset: str, check: str, from_state: str,
+                                to_state: str, at: dt.datetime, reason: str = "",
+                                details: dict[str, Any] | None = None) -> CheckTransition:
+        row = CheckTransition(site=site, asset=asset, check=check, from_state=from_state,
+                              to_state=to_state, at=at, recorded_at=utcnow(), reason=reason,
+                              details=details or {})
+        async with self.sessions.begin() as session:
+            session.add(row)
+        return row
+
+    async def transitions(self, *, asset: str | None = None, since: dt.datetime | None = None,
+                          until: dt.datetime | None = None) -> list[CheckTransition]:
+        query = select(CheckTransition).order_by(CheckTransition.at, CheckTransition.id)
+        if asset is not None:
+            query = query.where(CheckTransition.asset == asset)
+        if since is not None:
+            query = query.where(CheckTransition.at >= since)
+        if until is not None:
+            query = query.where(CheckTransition.at < until)
+        async with self.sessions() as session:
+            return list((await session.scalars(query)).all())
+
+    async def append_incident_event(self, session: AsyncSession, incident_id: int, kind: str,
+                                    at: dt.datetime, actor: str | None = None,
+                                    data: dict[str, Any] | None = None) -> IncidentEvent:
+        """Append to an incident's timeline inside the caller's transaction (seq = last + 1)."""
+        last = await session.scalar(
+            select(func.max(IncidentEvent.seq)).where(IncidentEvent.incident_id == incident_id))
+        event = IncidentEvent(incident_id=incident_id, seq=(last or 0) + 1, kind=kind, at=at,
+                              recorded_at=utcnow(), actor=actor, data=data or {})
+        session.add(event)
+        await session.flush()
+        return event
+
+    async def incident_events(self, incident_id: int) -> list[IncidentEvent]:
+        async with self.sessions() as session:
+            query = select(IncidentEvent).where(IncidentEvent.incident_id == incident_id).order_by(IncidentEvent.seq)
+            return list((await session.scalars(query)).all())
+
+    async def open_incidents(self) -> list[Incident]:
+        async with self.sessions() as session:
+            query = select(Incident).where(Incident.status != "closed").order_by(Incident.id)
+            return list((await session.scalars(query)).all())
+
+    # -- maintenance --------------------------------------------------------------------------
+
+    async def add_maintenance(self, *, site: str, assets: list[str], starts_at: dt.datetime,
+                              ends_at: dt.datetime, reason: str = "", created_by: str = "") -> MaintenanceWindow:
+        if ends_at <= starts_at:
+            raise ValueError("a maintenance window must end after it starts")
+        row = MaintenanceWindow(site=site, assets=sorted(assets), starts_at=starts_at, ends_at=ends_at,
+                                reason=reason, created_by=created_by, created_at=utcnow())
+        async with self.sessions.begin() as session:
+            session.add(row)
+        return row
+
+    async def maintenance_windows(self, *, active_at: dt.datetime | None = None) -> list[MaintenanceWindow]:
+        query = select(MaintenanceWindow).order_by(MaintenanceWindow.starts_at)
+        if active_at is not None:
+            query = query.where(MaintenanceWindow.starts_at <= active_at, MaintenanceWindow.ends_at > active_at,
+                                MaintenanceWindow.ended_at.is_(None))
+        async with self.sessions() as session:
+            return list((await session.scalars(query)).all())

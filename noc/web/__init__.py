@@ -1,0 +1,1 @@
+"""HTTP edge of the service: health, metrics, the JSON API and the console pages."""

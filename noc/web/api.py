@@ -1,0 +1,131 @@
+"""HTTP handlers: ``/healthz``, ``/metrics``, ``/api/v1/…`` and the console index.
+
+API errors are JSON ``{"error": code, "reason": text}`` with a 4xx/5xx status, never an HTML page.
+Instants are returned in UTC (ISO 8601) and, for people, in the site's time zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+import noc
+from noc.appkeys import CONFIG, METRICS, PROBING_ALLOWED, STORE
+from noc.config import ASSET_KINDS
+from noc.logs import get_logger
+from noc.store.tables import AssetRow
+
+log = get_logger("noc.web")
+
+_templates = jinja2.Environment(
+    loader=jinja2.PackageLoader("noc.web", "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+)
+
+
+def json_error(status: int, code: str, reason: str) -> web.Response:
+    return web.json_response({"error": code, "reason": reason}, status=status)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if request.path.startswith("/api/") and exc.status >= 400:
+            return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason)
+        raise
+    except Exception:
+        log.exception("request_failed", path=request.path, method=request.method)
+        if request.path.startswith("/api/"):
+            return json_error(500, "internal_error", "internal error; see the service log")
+        raise
+
+
+def _local(ts: dt.datetime | None, tz: ZoneInfo) -> str | None:
+    return ts.astimezone(tz).isoformat(timespec="seconds") if ts else None
+
+
+def asset_json(row: AssetRow, tz: ZoneInfo) -> dict[str, Any]:
+    spec = row.spec or {}
+    return {
+        "name": row.name,
+        "kind": row.kind,
+        "site": row.site,
+        "title": row.title,
+        "address": row.address,
+        "bandwidth_bps": spec.get("bandwidth"),
+        "interface": spec.get("interface"),
+        "depends_on": spec.get("depends_on", []),
+        "checks": [c.get("name") or c.get("type") for c in spec.get("checks", [])],
+        "active": row.active,
+        "first_seen_at": row.first_seen_at.isoformat(timespec="seconds"),
+        "updated_at": row.updated_at.isoformat(timespec="seconds"),
+        "updated_at_local": _local(row.updated_at, tz),
+    }
+
+
+async def healthz(request: web.Request) -> web.Response:
+    store = request.app[STORE]
+    metrics = request.app[METRICS]
+    try:
+        await store.ping()
+    except Exception as exc:  # the store is down: say so, with a 503 a load balancer understands
+        metrics.store_up.labels(backend=store.backend).set(0)
+        return web.json_response({"status": "fail", "store": f"error: {type(exc).__name__}"}, status=503)
+    metrics.store_up.labels(backend=store.backend).set(1)
+    return web.json_response({"status": "ok", "store": "ok", "backend": store.backend,
+                              "probing_allowed": request.app.get(PROBING_ALLOWED, False)})
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    registry = request.app[METRICS].registry
+    resp = web.Response(body=generate_latest(registry))
+    resp.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+    resp.charset = "utf-8"
+    return resp
+
+
+async def list_assets(request: web.Request) -> web.Response:
+    tz = ZoneInfo(request.app[CONFIG].site.timezone)
+    kind = request.query.get("kind")
+    include_retired = request.query.get("include_retired", "false").lower()
+    if include_retired not in ("true", "false", "1", "0"):
+        return json_error(400, "bad_request", "include_retired must be true or false")
+    rows = await request.app[STORE].list_assets(include_retired=include_retired in ("true", "1"))
+    if kind is not None:
+        if kind not in ASSET_KINDS:
+            return json_error(400, "bad_request", f"unknown kind {kind!r}; one of {', '.join(ASSET_KINDS)}")
+        rows = [r for r in rows if r.kind == kind]
+    return web.json_response({"assets": [asset_json(r, tz) for r in rows], "count": len(rows)})
+
+
+async def get_asset(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    row = await request.app[STORE].get_asset(name)
+    if row is None:
+        return json_error(404, "not_found", f"no asset named {name!r}")
+    tz = ZoneInfo(request.app[CONFIG].site.timezone)
+    return web.json_response(asset_json(row, tz))
+
+
+async def index(request: web.Request) -> web.Response:
+    config = request.app[CONFIG]
+    lang = "en" if request.query.get("lang") == "en" else config.site.locale
+    rows = await request.app[STORE].list_assets()
+    html = _templates.get_template("index.html").render(
+        lang=lang, site=config.site.title.get(lang), assets=rows, version=noc.__version__)
+    return web.Response(text=html, content_type="text/html", charset="utf-8")
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/", index)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_handler)
+    app.router.add_get("/api/v1/assets", list_assets)
+    app.router.add_get("/api/v1/assets/{name}", get_asset)
