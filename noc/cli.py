@@ -15,7 +15,6 @@ import click
 import yaml
 
 from noc.config import DEFAULT_CONFIG, ConfigError, NocConfig, load_config
-from noc.secrets import public_spec
 from noc.units import format_bandwidth
 
 CONFIG_HELP = "inventory YAML (default: $NOC_CONFIG, then the shipped Lingshui inventory)"
@@ -117,21 +116,9 @@ def config_check(file: str | None) -> None:
 def config_show(file: str | None) -> None:
     """Print the effective config (defaults filled in) with every secret masked."""
     cfg = _load_or_exit(file)
-    data = public_spec(cfg)
-    click.echo(yaml.safe_dump(_plain(data), allow_unicode=True, sort_keys=False, width=120))
-
-
-def _plain(value):
-    """Durations and bandwidths back to their human form for the YAML dump."""
-    from pydantic import BaseModel
-
-    if isinstance(value, BaseModel):
-        return _plain(value.model_dump(mode="json"))
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+    # JSON mode: secrets print as ********** and durations/bandwidths in their human form
+    data = cfg.model_dump(mode="json", exclude_none=True)
+    click.echo(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120))
 
 
 # -- db ------------------------------------------------------------------------------------

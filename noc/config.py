@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from probes.sip import SipParams
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -32,6 +31,7 @@ from noc.units import Bandwidth, Duration
 from noc.yamlsource import LocatedData, SourceError, SourceIssue, load_located
 from noc.yamlsource import Path as DataPath
 from probes.icmp import IcmpParams
+from probes.sip import SipParams
 from probes.snmp import SnmpCredentials, SnmpParams
 
 DEFAULT_CONFIG = Path(__file__).parent / "defaults" / "lingshui.yaml"
@@ -149,6 +149,15 @@ class SnmpCheck(CheckCommon):
     interfaces: list[str] = Field(default_factory=list)
     params: SnmpParams = Field(default_factory=SnmpParams)
 
+    @model_validator(mode="after")
+    def _interfaces_once(self) -> SnmpCheck:
+        if self.params.interfaces:
+            raise ValueError("list interfaces on the check (interfaces: [...]), not under params")
+        return self
+
+    def probe_params(self) -> SnmpParams:
+        return self.params.model_copy(update={"interfaces": list(self.interfaces)})
+
 
 class SipCheck(CheckCommon):
     """SIP OPTIONS to the asset's URI (or ``uri``, e.g. the provincial trunk peer)."""
@@ -248,6 +257,15 @@ class NocConfig(StrictModel):
     services: list[PlatformService] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
+
+    @model_validator(mode="after")
+    def _fill_intervals(self) -> NocConfig:
+        """Make the effective config explicit: every check gets its interval from the defaults."""
+        for asset in self.assets:
+            for check in asset.checks:
+                if check.interval is None:
+                    object.__setattr__(check, "interval", self.defaults.interval(check.type, asset.kind))
+        return self
 
     @cached_property
     def assets_by_name(self) -> dict[str, Asset]:

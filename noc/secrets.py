@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr
 
-MASK = "******"
+MASK = "**********"  # the same mask pydantic prints for a SecretStr
 
 
 def public_spec(model: BaseModel) -> dict[str, Any]:

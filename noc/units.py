@@ -64,8 +64,8 @@ def format_bandwidth(bps: int) -> str:
     return str(bps)
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration), PlainSerializer(format_duration)]
+Duration = Annotated[float, BeforeValidator(parse_duration), PlainSerializer(format_duration, when_used="json")]
 """Seconds (float), written in config as 200ms / 1s / 5m / 1h."""
 
-Bandwidth = Annotated[int, BeforeValidator(parse_bandwidth), PlainSerializer(format_bandwidth)]
+Bandwidth = Annotated[int, BeforeValidator(parse_bandwidth), PlainSerializer(format_bandwidth, when_used="json")]
 """Bits per second (int), written in config as 10M / 50Mbit."""

@@ -85,10 +85,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def metrics_handler(request: web.Request) -> web.Response:
     registry = request.app[METRICS].registry
-    resp = web.Response(body=generate_latest(registry))
-    resp.content_type = CONTENT_TYPE_LATEST.split(";")[0]
-    resp.charset = "utf-8"
-    return resp
+    return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 async def list_assets(request: web.Request) -> web.Response:

@@ -1,0 +1,5 @@
+"""``python -m noc`` is the ``noc`` command."""
+
+from noc.cli import main
+
+main()

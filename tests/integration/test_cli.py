@@ -1,0 +1,134 @@
+"""The ``noc`` command as an operator runs it: a real process, real exit codes, real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from noc.config import DEFAULT_CONFIG
+
+SECRET = "Zq9-very-secret-auth-key"
+
+
+def noc(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "noc", *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def test_help_lists_the_commands():
+    out = noc("--help").stdout
+    for command in ("run", "config", "db", "lab"):
+        assert f"  {command} " in out
+
+
+def test_config_check_on_the_shipped_inventory():
+    result = noc("config", "check", str(DEFAULT_CONFIG))
+    assert result.returncode == 0, result.stderr
+    assert "资产 assets: 24" in result.stdout
+    assert "phone 19" in result.stdout and "mstp_circuit 2" in result.stdout
+    assert sum(1 for line in result.stdout.splitlines() if line.startswith("  phone-")) == 19
+
+
+def test_config_check_dangling_dependency_exits_2_naming_the_line(tmp_path: Path):
+    bad = tmp_path / "noc.yaml"
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8").replace("depends_on: [voice-gw],", "depends_on: [voice-gw9],", 1)
+    bad.write_text(text, encoding="utf-8")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "voice-gw9" in row)
+    result = noc("config", "check", str(bad))
+    assert result.returncode == 2
+    assert f"{bad}:{line} assets[5].depends_on[0]: unknown asset 'voice-gw9' (did you mean 'voice-gw'?)" in result.stderr
+    assert result.stdout == ""
+
+
+def test_config_show_masks_secrets():
+    result = noc("config", "show", env={"NOC_SNMP_AUTH_KEY": SECRET})
+    assert result.returncode == 0, result.stderr
+    assert SECRET not in result.stdout
+    assert "auth_key: '**********'" in result.stdout
+    assert "bandwidth: 10M" in result.stdout and "interval: 30s" in result.stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_db_upgrade(backend, request):
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+    result = noc("db", "upgrade", "--db", url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("at revision 0001")
+    current = noc("db", "current", "--db", url)
+    assert "current 0001, head 0001" in current.stdout
+
+
+def test_db_upgrade_reports_an_unreachable_database():
+    result = noc("db", "upgrade", "--db", "postgresql://nobody:pw@127.0.0.1:1/none")
+    assert result.returncode == 1
+    assert "migration failed" in result.stderr and "pw" not in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return resp.status, resp.read().decode()
+
+
+def wait_for(url: str, proc: subprocess.Popen, deadline: float = 30) -> None:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise AssertionError(f"service exited early: {proc.stderr.read()}")
+        try:
+            get(url)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} never answered")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_run_serves_and_stops_cleanly_on_signal(tmp_path: Path, sig):
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "noc", "run", "--db", f"sqlite:///{tmp_path / 'noc.db'}",
+         "--listen", f"127.0.0.1:{port}", "--log-format", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "NOC_SNMP_AUTH_KEY": SECRET},
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", proc)
+        status, body = get(f"http://127.0.0.1:{port}/healthz")
+        assert status == 200 and json.loads(body)["status"] == "ok"
+        status, metrics = get(f"http://127.0.0.1:{port}/metrics")
+        assert status == 200 and "noc_build_info" in metrics
+        proc.send_signal(sig)
+        assert proc.wait(timeout=5) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    logs = proc.stderr.read()
+    events = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+    names = [e["event"] for e in events]
+    assert "service_started" in names and names[-1] == "service_stopped"
+    started = next(e for e in events if e["event"] == "service_started")
+    assert started["metrics"] == f"http://127.0.0.1:{port}/metrics"
+    assert SECRET not in logs
+
+
+def test_run_with_a_bad_config_exits_2(tmp_path: Path):
+    bad = tmp_path / "noc.yaml"
+    bad.write_text("site: {name: x}\nassets: []\n", encoding="utf-8")
+    result = noc("run", "--config", str(bad), "--db", f"sqlite:///{tmp_path / 'noc.db'}")
+    assert result.returncode == 2
+    assert f"{bad}:1 site.title: required key is missing" in result.stderr
