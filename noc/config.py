@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from noc.engine.health import HealthPolicy
+from noc.engine.severity import Impact, PartialImpact, SeverityMatrix
 from noc.units import Bandwidth, Duration
 from noc.yamlsource import LocatedData, SourceError, SourceIssue, load_located
 from noc.yamlsource import Path as DataPath
@@ -233,11 +235,14 @@ class AnyOf(StrictModel):
 
 
 class PlatformService(StrictModel):
-    """Something the platform offers citizens or staff, and the assets it needs."""
+    """Something the platform offers citizens or staff, the assets it needs, and how much the
+    platform suffers when it is down (the impact column of the severity matrix)."""
 
     name: Name
     title: LocalizedText
     needs: list[Name | AnyOf] = Field(min_length=1)
+    impact: Impact = "moderate"
+    partial: list[PartialImpact] = Field(default_factory=list)
 
     def asset_names(self) -> set[str]:
         names: set[str] = set()
@@ -255,6 +260,8 @@ class NocConfig(StrictModel):
     defaults: Defaults = Defaults()
     assets: list[Asset] = Field(min_length=1)
     services: list[PlatformService] = Field(default_factory=list)
+    severity: SeverityMatrix = SeverityMatrix()
+    health: dict[CheckType, HealthPolicy] = Field(default_factory=dict)
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 
@@ -279,6 +286,9 @@ class NocConfig(StrictModel):
             for check in asset.checks:
                 if check.enabled:
                     yield asset, check
+
+    def health_policy(self, check_type: str) -> HealthPolicy:
+        return self.health.get(check_type) or HealthPolicy()  # type: ignore[call-overload]
 
     def check_interval(self, asset: Asset, check: CheckCommon) -> float:
         return check.interval or self.defaults.interval(check.type, asset.kind)  # type: ignore[attr-defined]

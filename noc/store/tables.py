@@ -82,8 +82,9 @@ class Incident(Base):
     """Current state of an incident (a projection of its events).
 
     ``fault_key`` identifies the fault (e.g. ``circuit_down:mstp-voice``); at most one incident per
-    key is open at a time, enforced by a partial unique index, so a restarted engine resumes the
-    open incident instead of opening a twin.
+    key is active (open or acknowledged) at a time, enforced by a partial unique index, so a
+    restarted engine resumes the active incident instead of opening a twin. A recovered incident
+    waiting to be closed does not block a new one: a recurrence is a new failure for the SLA.
     """
 
     __tablename__ = "incidents"
@@ -110,7 +111,7 @@ class Incident(Base):
     impact: Mapped[dict[str, Any]] = mapped_column(default=dict)
     __table_args__ = (
         Index("uq_incidents_open_fault_key", "fault_key", unique=True,
-              sqlite_where=text("status != 'closed'"), postgresql_where=text("status != 'closed'")),
+              sqlite_where=text("status IN ('open', 'acknowledged')"), postgresql_where=text("status IN ('open', 'acknowledged')")),
         Index("ix_incidents_status", "status"),
         Index("ix_incidents_detected_at", "detected_at"),
     )

@@ -136,8 +136,8 @@ def upgrade() -> None:
             "uq_incidents_open_fault_key",
             ["fault_key"],
             unique=True,
-            sqlite_where=sa.text("status != 'closed'"),
-            postgresql_where=sa.text("status != 'closed'"),
+            sqlite_where=sa.text("status IN ('open', 'acknowledged')"),
+            postgresql_where=sa.text("status IN ('open', 'acknowledged')"),
         )
 
     op.create_table(
@@ -259,8 +259,8 @@ def downgrade() -> None:
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_incidents_open_fault_key",
-            sqlite_where=sa.text("status != 'closed'"),
-            postgresql_where=sa.text("status != 'closed'"),
+            sqlite_where=sa.text("status IN ('open', 'acknowledged')"),
+            postgresql_where=sa.text("status IN ('open', 'acknowledged')"),
         )
         batch_op.drop_index("ix_incidents_status")
         batch_op.drop_index("ix_incidents_detected_at")
