@@ -53,9 +53,14 @@ def run_one(name: str, script: Path, results: Path, timeout: float) -> tuple[int
     print(f"== bench {name}: {script.name}", flush=True)
     started = time.time()
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
-    proc = subprocess.Popen([sys.executable, str(script)], cwd=script.parent.parent,
-                            stderr=subprocess.PIPE, text=True, errors="replace",
-                            start_new_session=True)  # its own group: a timeout kills its peers too
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=script.parent.parent,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )  # its own group: a timeout kills its peers too
     reader = threading.Thread(target=_pump, args=(proc.stderr, tail), daemon=True)
     reader.start()
     try:
@@ -76,8 +81,10 @@ def run_one(name: str, script: Path, results: Path, timeout: float) -> tuple[int
         partial = fragment.read_text(encoding="utf-8") if fresh else None
         record = failure_record(name, script, code, list(tail), partial, stale)
         fragment.write_text(record, encoding="utf-8")
-    print(f"== bench {name}: {'ok' if code == 0 else f'FAILED ({code})'} in {time.time() - started:.0f} s",
-          flush=True)
+    print(
+        f"== bench {name}: {'ok' if code == 0 else f'FAILED ({code})'} in {time.time() - started:.0f} s",
+        flush=True,
+    )
     return code, "\n".join(tail)
 
 
@@ -88,14 +95,22 @@ def _pump(stream, tail: collections.deque[str]) -> None:  # noqa: ANN001 - a tex
         tail.append(line.rstrip("\n"))
 
 
-def failure_record(name: str, script: Path, code: int | str, tail: list[str], partial: str | None,
-                   stale: bool = False) -> str:
+def failure_record(
+    name: str,
+    script: Path,
+    code: int | str,
+    tail: list[str],
+    partial: str | None,
+    stale: bool = False,
+) -> str:
     how = f"exit code **{code}**" if isinstance(code, int) else f"**{code}**"
     lines = [
         f"# {name} benchmark: {FAILED_MARK}",
         "",
         f"Date: {now_utc()}. `{script.parent.name}/{script.name}` ended with {how}."
-        + (" Its previous result was discarded: it no longer describes this code." if stale else ""),
+        + (
+            " Its previous result was discarded: it no longer describes this code." if stale else ""
+        ),
         "",
         f"Last {len(tail)} line(s) of its stderr:",
         "",
@@ -136,8 +151,10 @@ def cpu_model() -> str:
 
 
 def machine() -> str:
-    return (f"{os.cpu_count()} cores, {cpu_model()}, Linux {platform.release()}, "
-            f"Python {platform.python_version()}")
+    return (
+        f"{os.cpu_count()} cores, {cpu_model()}, Linux {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def assemble(bench_dir: Path, results: Path, output: Path) -> str:
@@ -153,26 +170,33 @@ def assemble(bench_dir: Path, results: Path, output: Path) -> str:
             continue
         text = path.read_text(encoding="utf-8")
         first = text.lstrip().splitlines()[0] if text.strip() else ""
-        status = ("**failed**" if FAILED_MARK in first
-                  else "ran, a goal **NOT met**" if "NOT met" in text else "ran")
+        status = (
+            "**failed**"
+            if FAILED_MARK in first
+            else "ran, a goal **NOT met**"
+            if "NOT met" in text
+            else "ran"
+        )
         written = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
         summary.append(f"| {name} | {status} | {written:%Y-%m-%d %H:%M} UTC |")
         sections.append(demote(text).strip())
-    doc = "\n".join([
-        "# Benchmark results — hotline NOC",
-        "",
-        f"Assembled: {now_utc()}. Machine: {machine()}.",
-        "",
-        "Each section is one benchmark's fragment (`bench/results/<name>.md`), written by "
-        "`bench/bench_<name>.py` against the named peer tool in the same run; "
-        "see `bench/README.md` for what each measures and its goals.",
-        "",
-        "| benchmark | outcome | fragment written |",
-        "|---|---|---|",
-        *summary,
-        "",
-        *(s + "\n" for s in sections),
-    ])
+    doc = "\n".join(
+        [
+            "# Benchmark results — hotline NOC",
+            "",
+            f"Assembled: {now_utc()}. Machine: {machine()}.",
+            "",
+            "Each section is one benchmark's fragment (`bench/results/<name>.md`), written by "
+            "`bench/bench_<name>.py` against the named peer tool in the same run; "
+            "see `bench/README.md` for what each measures and its goals.",
+            "",
+            "| benchmark | outcome | fragment written |",
+            "|---|---|---|",
+            *summary,
+            "",
+            *(s + "\n" for s in sections),
+        ]
+    )
     output.write_text(doc, encoding="utf-8")
     return doc
 
@@ -181,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", metavar="NAMES", help="comma-separated benchmarks, e.g. icmp,sip")
     parser.add_argument("--assemble-only", action="store_true", help="only rebuild RESULTS.md")
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per benchmark (default 600)")
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds per benchmark (default 600)"
+    )
     parser.add_argument("--bench-dir", type=Path, default=BENCH_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     bench_dir = args.bench_dir.resolve()
@@ -195,8 +221,10 @@ def main(argv: list[str] | None = None) -> int:
         chosen = [n.strip() for n in args.only.split(",") if n.strip()]
         unknown = [n for n in chosen if n not in available]
         if unknown or not chosen:
-            parser.error(f"unknown benchmark(s) {', '.join(unknown) or '(none given)'}; "
-                         f"known: {', '.join(available)}")
+            parser.error(
+                f"unknown benchmark(s) {', '.join(unknown) or '(none given)'}; "
+                f"known: {', '.join(available)}"
+            )
     failed = []
     if not args.assemble_only:
         for name in ordered(chosen):

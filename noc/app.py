@@ -6,17 +6,29 @@ stopped by ``cleanup_ctx`` entries in dependency order, so shutdown runs them in
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from noc.appkeys import CONFIG, DB_URL, METRICS, PROBING_ALLOWED, STORE
+from incident_runbooks.loader import RunbookSet, load_runbooks
+from noc.appkeys import (
+    CONFIG,
+    DB_URL,
+    ENGINE,
+    METRICS,
+    PROBING_ALLOWED,
+    PROBING_ENABLED,
+    RUNBOOKS,
+    SCHEDULER,
+    STORE,
+)
 from noc.config import NocConfig
 from noc.logs import get_logger, scrubber
 from noc.metrics import Metrics
 from noc.secrets import secret_values
 from noc.store import Store, mask_url, resolve_db_url
-from noc.web import api
+from noc.web import api, incidents_api
 
 log = get_logger("noc.app")
 
@@ -52,13 +64,56 @@ async def probe_safety_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
-def create_app(config: NocConfig, db_url: str | None = None) -> web.Application:
+async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The engine (resumed from the store) and the scheduler feeding it probe results."""
+    from noc.engine.runner import Engine
+    from noc.lab.guard import addresses_in_test_range
+    from noc.scheduler import Scheduler
+
+    engine = Engine(app[CONFIG], app[STORE], runbook_for=app[RUNBOOKS].runbook_id_for)
+    await engine.start()
+    app[ENGINE] = engine
+    plans = engine.plans
+    if not app[PROBING_ALLOWED]:
+        plans = [p for p in plans if not addresses_in_test_range([p.target.address])]
+    scheduler = Scheduler(plans, engine.ingest, engine.pending)
+    engine.kick = scheduler.kick
+    app[SCHEDULER] = scheduler
+    ticks = asyncio.create_task(engine.run_ticks(), name="engine ticks")
+    if app[PROBING_ENABLED]:
+        await scheduler.start()
+    try:
+        yield
+    finally:
+        await scheduler.stop()
+        ticks.cancel()
+        await asyncio.gather(ticks, return_exceptions=True)
+        await _close_probe_clients()
+
+
+async def _close_probe_clients() -> None:
+    from probes import icmp, sip, snmp
+
+    await sip.close_default_client()
+    snmp.close_default_poller()
+    pinger = icmp.default_pinger()
+    await pinger.aclose()
+    icmp.set_default_pinger(None)
+
+
+def create_app(config: NocConfig, db_url: str | None = None, *, probing: bool = True,
+               runbooks: RunbookSet | None = None) -> web.Application:
+    """The service. Runbooks default to the shipped ones (a broken runbook fails here, loudly)."""
     scrubber.add(secret_values(config))
     app = web.Application(middlewares=[api.error_middleware])
     app[CONFIG] = config
     app[DB_URL] = resolve_db_url(db_url, config.server.db)
     app[METRICS] = Metrics(config)
+    app[PROBING_ENABLED] = probing
+    app[RUNBOOKS] = runbooks if runbooks is not None else load_runbooks()
     app.cleanup_ctx.append(store_ctx)
     app.cleanup_ctx.append(probe_safety_ctx)
+    app.cleanup_ctx.append(engine_ctx)
     api.setup_routes(app)
+    incidents_api.setup_routes(app)
     return app

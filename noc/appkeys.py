@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from incident_runbooks.loader import RunbookSet
 from noc.config import NocConfig
+from noc.engine.runner import Engine
 from noc.metrics import Metrics
+from noc.scheduler import Scheduler
 from noc.store import Store
 
 CONFIG = web.AppKey("config", NocConfig)
@@ -13,3 +16,7 @@ DB_URL = web.AppKey("db_url", str)
 STORE = web.AppKey("store", Store)
 METRICS = web.AppKey("metrics", Metrics)
 PROBING_ALLOWED = web.AppKey("probing_allowed", bool)
+PROBING_ENABLED = web.AppKey("probing_enabled", bool)
+ENGINE = web.AppKey("engine", Engine)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
+RUNBOOKS = web.AppKey("runbooks", RunbookSet)

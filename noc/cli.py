@@ -89,10 +89,20 @@ def config() -> None:
 
 @config.command("check")
 @click.argument("file", required=False)
-def config_check(file: str | None) -> None:
-    """Validate FILE (both passes) and print a summary, or every error with exit code 2."""
+@click.option("--runbooks", "runbooks_dir", metavar="DIR", help="runbook directory (default: the shipped runbooks)")
+def config_check(file: str | None, runbooks_dir: str | None) -> None:
+    """Validate FILE (both passes) and the runbooks; print a summary, or every error with exit code 2."""
+    from incident_runbooks.loader import check_runbooks, load_runbooks
+
     cfg = _load_or_exit(file)
     path = _config_path(file)
+    runbook_issues = check_runbooks(runbooks_dir)
+    if runbook_issues:
+        for issue in runbook_issues:
+            click.echo(str(issue), err=True)
+        click.echo(f"运维方案有误 / runbooks invalid: {len(runbook_issues)} error(s)", err=True)
+        sys.exit(2)
+    runbooks = load_runbooks(runbooks_dir)
     kinds = Counter(a.kind for a in cfg.assets)
     checks = Counter(c.type for _, c in cfg.iter_checks())
     edges = sum(len(a.depends_on) for a in cfg.assets) + sum(len(c.depends_on) for _, c in cfg.iter_checks())
@@ -108,7 +118,8 @@ def config_check(file: str | None) -> None:
         deps = f"  ← {', '.join(a.depends_on)}" if a.depends_on else ""
         click.echo(f"  {a.name:<{width}}  {a.kind:<13} {a.address or '-':<15}{bw:<5} [{checks_txt}]{deps}")
     for s in cfg.services:
-        click.echo(f"  service {s.name}: {s.title.zh} needs {', '.join(sorted(s.asset_names()))}")
+        click.echo(f"  service {s.name}: {s.title.zh} ({s.impact}) needs {', '.join(sorted(s.asset_names()))}")
+    click.echo(f"运维方案 runbooks: {len(runbooks.runbooks)} covering {len(runbooks.fault_types())} fault types")
 
 
 @config.command("show")
@@ -187,11 +198,13 @@ def _config_db(config_path: str | None, db_url: str | None) -> str | None:
 
 def _register_plugins() -> None:
     """Command groups owned by other parts of the service."""
-    try:
-        from noc.lab.cli import lab
-    except ImportError:  # pragma: no cover - the lab module is part of the package
-        return
-    main.add_command(lab)
+    from noc.diag_cli import diag
+    from noc.incident_cli import incident
+    from noc.lab.cli import lab
+    from noc.probe_cli import probe
+
+    for group in (incident, probe, diag, lab):
+        main.add_command(group)
 
 
 _register_plugins()

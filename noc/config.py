@@ -12,7 +12,7 @@ import difflib
 import ipaddress
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -29,6 +29,7 @@ from pydantic import (
 
 from noc.engine.health import HealthPolicy
 from noc.engine.severity import Impact, PartialImpact, SeverityMatrix
+from noc.pydantic_errors import error_message, first_model
 from noc.units import Bandwidth, Duration
 from noc.yamlsource import LocatedData, SourceError, SourceIssue, load_located
 from noc.yamlsource import Path as DataPath
@@ -314,46 +315,6 @@ class NocConfig(StrictModel):
 # pass 1: pydantic errors → located, operator-readable messages
 
 
-def _message(err: dict[str, Any], field_names: Iterable[str]) -> str:
-    kind, ctx = err["type"], err.get("ctx") or {}
-    if kind == "missing":
-        return "required key is missing"
-    if kind == "extra_forbidden":
-        key = str(err["loc"][-1])
-        close = difflib.get_close_matches(key, list(field_names), n=1)
-        return f"unknown key{f' (did you mean {close[0]!r}?)' if close else ''}"
-    if kind == "literal_error":
-        return f"must be {str(ctx.get('expected', '')).replace(chr(39), '')}"
-    if kind == "union_tag_invalid":
-        return f"must be one of {str(ctx.get('expected_tags', '')).replace(chr(39), '')}"
-    if kind == "union_tag_not_found":
-        return "required key is missing"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return "must be an integer"
-    if kind in ("float_parsing", "float_type"):
-        return "must be a number"
-    if kind in ("bool_parsing", "bool_type"):
-        return "must be true or false"
-    if kind in ("string_type",):
-        return "must be a string"
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return "must be a mapping (key: value)"
-    if kind in ("list_type", "tuple_type"):
-        return "must be a list"
-    if kind == "too_short":
-        return f"must have at least {ctx.get('min_length')} item(s)"
-    if kind == "too_long":
-        return f"must have at most {ctx.get('max_length')} item(s)"
-    for bound, op in (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤")):
-        if bound in ctx and kind.startswith(("greater", "less")):
-            return f"must be {op} {ctx[bound]}"
-    if kind == "value_error":
-        return str(ctx.get("error", err["msg"])).removeprefix("Value error, ")
-    if kind == "assertion_error":
-        return err["msg"].removeprefix("Assertion failed, ")
-    return err["msg"]
-
-
 def _known_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """Field names of the model that owns the unknown key, for a did-you-mean hint."""
     current: Any = model
@@ -367,20 +328,8 @@ def _known_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
             continue
         if part in fields:
             ann = fields[part].annotation
-            current = _first_model(ann) or current
+            current = first_model(ann) or current
     return list(getattr(current, "model_fields", {}))
-
-
-def _first_model(annotation: Any) -> type[BaseModel] | None:
-    from typing import get_args
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _first_model(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _pydantic_issues(exc: ValidationError, src: LocatedData) -> list[SourceIssue]:
@@ -389,7 +338,7 @@ def _pydantic_issues(exc: ValidationError, src: LocatedData) -> list[SourceIssue
         path: DataPath = src.resolve(err["loc"])
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             path = (*path, (err.get("ctx") or {}).get("discriminator", "type").strip("'"))
-        message = _message(err, _known_fields(NocConfig, path))
+        message = error_message(err, _known_fields(NocConfig, path))
         issues.append(src.issue(path, message))
     return issues
 

@@ -23,7 +23,9 @@ def diag() -> None:
     """故障诊断 / runbook diagnostics: traceroute, ARP scan (root)."""
 
 
-json_option = click.option("--json", "json_out", is_flag=True, help="输出一个JSON对象 / print one JSON object.")
+json_option = click.option(
+    "--json", "json_out", is_flag=True, help="输出一个JSON对象 / print one JSON object."
+)
 
 
 def _could_not_run(exc: Exception) -> None:
@@ -34,8 +36,13 @@ def _could_not_run(exc: Exception) -> None:
 @diag.command("traceroute")
 @click.argument("host")
 @click.option("--max-hops", type=click.IntRange(1, 64), default=15, show_default=True)
-@click.option("--timeout", type=DURATION, default="2s", show_default=True,
-              help="等待应答 / wait for answers (all TTLs are sent at once).")
+@click.option(
+    "--timeout",
+    type=DURATION,
+    default="2s",
+    show_default=True,
+    help="等待应答 / wait for answers (all TTLs are sent at once).",
+)
 @json_option
 def traceroute(host: str, max_hops: int, timeout: float, json_out: bool) -> None:
     """路由追踪 / ICMP traceroute to HOST: the hop where the path breaks."""
@@ -53,7 +60,9 @@ def traceroute(host: str, max_hops: int, timeout: float, json_out: bool) -> None
 @diag.command("arp")
 @click.argument("cidr")
 @click.option("--iface", metavar="IF", help="接口 / interface to scan on (default: the route's).")
-@click.option("--timeout", type=DURATION, default="2s", show_default=True, help="等待应答 / wait for answers.")
+@click.option(
+    "--timeout", type=DURATION, default="2s", show_default=True, help="等待应答 / wait for answers."
+)
 @json_option
 def arp(cidr: str, iface: str | None, timeout: float, json_out: bool) -> None:
     """ARP扫描 / which hosts of CIDR answer ARP (even those that ignore ping)."""
@@ -63,7 +72,9 @@ def arp(cidr: str, iface: str | None, timeout: float, json_out: bool) -> None:
     try:
         network = ipaddress.IPv4Network(cidr, strict=False)
     except ValueError:
-        raise click.BadParameter(f"不是IPv4网段 / not an IPv4 network: {cidr!r}", param_hint="CIDR") from None
+        raise click.BadParameter(
+            f"不是IPv4网段 / not an IPv4 network: {cidr!r}", param_hint="CIDR"
+        ) from None
     refuse_unsafe([str(TEST_RANGE.network_address)] if network.overlaps(TEST_RANGE) else [])
     try:
         hosts = asyncio.run(arp_scan_async(str(network), iface=iface, timeout=timeout))

@@ -16,7 +16,7 @@ import json
 import socket
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, NoReturn
 
 import click
@@ -36,7 +36,9 @@ class DurationType(click.ParamType):
 
     name = "duration"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
         if isinstance(value, float):
             return value
         try:
@@ -112,7 +114,9 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
+        return "  ".join(
+            c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)
+        ).rstrip()
 
     return [line(header), *(line(r) for r in rows)]
 
@@ -126,10 +130,6 @@ def _result_line(result: Any) -> str:
     return f"结果 result: {result.result}{reason}"
 
 
-def run_async(make: Callable[[], Any]) -> Any:
-    return asyncio.run(make())
-
-
 # --- the group ----------------------------------------------------------------------------
 
 
@@ -138,8 +138,12 @@ def probe() -> None:
     """立即探测 / run one probe now (exit 0 ok, 1 failed, 2 bad usage)."""
 
 
-json_option = click.option("--json", "json_out", is_flag=True,
-                           help="输出一个JSON对象 / print one JSON object (ProbeResult).")
+json_option = click.option(
+    "--json",
+    "json_out",
+    is_flag=True,
+    help="输出一个JSON对象 / print one JSON object (ProbeResult).",
+)
 
 
 # --- ICMP -----------------------------------------------------------------------------------
@@ -147,17 +151,36 @@ json_option = click.option("--json", "json_out", is_flag=True,
 
 @probe.command("icmp")
 @click.argument("host")
-@click.option("--count", type=click.IntRange(1, 100), default=3, show_default=True,
-              help="回显请求数 / echo requests to send.")
-@click.option("--interval", type=DURATION, default="200ms", show_default=True,
-              help="包间隔 / time between packets.")
-@click.option("--timeout", type=DURATION, default="1s", show_default=True,
-              help="每包等待 / wait per packet before counting it lost.")
-@click.option("--privileged/--unprivileged", default=None,
-              help="原始套接字/数据报套接字 / raw socket or datagram ICMP socket (default: raw if allowed).")
+@click.option(
+    "--count",
+    type=click.IntRange(1, 100),
+    default=3,
+    show_default=True,
+    help="回显请求数 / echo requests to send.",
+)
+@click.option(
+    "--interval",
+    type=DURATION,
+    default="200ms",
+    show_default=True,
+    help="包间隔 / time between packets.",
+)
+@click.option(
+    "--timeout",
+    type=DURATION,
+    default="1s",
+    show_default=True,
+    help="每包等待 / wait per packet before counting it lost.",
+)
+@click.option(
+    "--privileged/--unprivileged",
+    default=None,
+    help="原始套接字/数据报套接字 / raw socket or datagram ICMP socket (default: raw if allowed).",
+)
 @json_option
-def icmp(host: str, count: int, interval: float, timeout: float, privileged: bool | None,
-         json_out: bool) -> None:
+def icmp(
+    host: str, count: int, interval: float, timeout: float, privileged: bool | None, json_out: bool
+) -> None:
     """ICMP回显 / ping HOST: RTT, loss and jitter."""
     from pydantic import ValidationError
 
@@ -176,22 +199,31 @@ def icmp(host: str, count: int, interval: float, timeout: float, privileged: boo
         finally:
             await pinger.aclose()
 
-    result = run_async(go)
+    result = asyncio.run(go())
     finish(result.ok, as_json(result.to_dict()) if json_out else "\n".join(render_icmp(result)))
 
 
 def render_icmp(result: Any) -> list[str]:
     v = result.values
     address = result.info.get("address", result.target)
-    lines = [f"ICMP {result.target}" + (f" ({address})" if address != result.target else ""),
-             _result_line(result)]
+    lines = [
+        f"ICMP {result.target}" + (f" ({address})" if address != result.target else ""),
+        _result_line(result),
+    ]
     if "sent" in v:
-        lines.append(f"发送/接收 sent/received: {int(v['sent'])}/{int(v.get('received', 0))}   "
-                     f"丢包 loss: {v.get('loss_ratio', 1.0) * 100:.1f} %")
+        lines.append(
+            f"发送/接收 sent/received: {int(v['sent'])}/{int(v.get('received', 0))}   "
+            f"丢包 loss: {v.get('loss_ratio', 1.0) * 100:.1f} %"
+        )
     if "rtt_avg_seconds" in v:
-        lines.append("时延 RTT min/avg/max: " + "/".join(
-            _ms(v.get(k)).removesuffix(" ms") for k in ("rtt_min_seconds", "rtt_avg_seconds", "rtt_max_seconds")
-        ) + " ms")
+        lines.append(
+            "时延 RTT min/avg/max: "
+            + "/".join(
+                _ms(v.get(k)).removesuffix(" ms")
+                for k in ("rtt_min_seconds", "rtt_avg_seconds", "rtt_max_seconds")
+            )
+            + " ms"
+        )
     if "jitter_seconds" in v:
         lines.append(f"抖动 jitter: {_ms(v['jitter_seconds'])}")
     if "socket" in result.info:
@@ -207,44 +239,115 @@ PRIV_PROTOCOLS = ["aes128", "aes192", "aes256", "aes192c", "aes256c"]
 
 @probe.command("snmp")
 @click.argument("host")
-@click.option("--community", envvar="NOC_SNMP_COMMUNITY", metavar="C",
-              help="v2c团体名 / v2c community (or $NOC_SNMP_COMMUNITY).")
+@click.option(
+    "--community",
+    envvar="NOC_SNMP_COMMUNITY",
+    metavar="C",
+    help="v2c团体名 / v2c community (or $NOC_SNMP_COMMUNITY).",
+)
 @click.option("--user", metavar="U", help="v3用户 / SNMPv3 user (authPriv).")
-@click.option("--auth-proto", type=click.Choice(AUTH_PROTOCOLS), default="sha256", show_default=True)
-@click.option("--auth-key", envvar="NOC_SNMP_AUTH_KEY", metavar="K",
-              help="v3认证密钥 / auth key, ≥ 8 chars (or $NOC_SNMP_AUTH_KEY).")
-@click.option("--priv-proto", type=click.Choice(PRIV_PROTOCOLS), default="aes128", show_default=True)
-@click.option("--priv-key", envvar="NOC_SNMP_PRIV_KEY", metavar="K",
-              help="v3加密密钥 / privacy key, ≥ 8 chars (or $NOC_SNMP_PRIV_KEY).")
+@click.option(
+    "--auth-proto", type=click.Choice(AUTH_PROTOCOLS), default="sha256", show_default=True
+)
+@click.option(
+    "--auth-key",
+    envvar="NOC_SNMP_AUTH_KEY",
+    metavar="K",
+    help="v3认证密钥 / auth key, ≥ 8 chars (or $NOC_SNMP_AUTH_KEY).",
+)
+@click.option(
+    "--priv-proto", type=click.Choice(PRIV_PROTOCOLS), default="aes128", show_default=True
+)
+@click.option(
+    "--priv-key",
+    envvar="NOC_SNMP_PRIV_KEY",
+    metavar="K",
+    help="v3加密密钥 / privacy key, ≥ 8 chars (or $NOC_SNMP_PRIV_KEY).",
+)
 @click.option("--port", type=click.IntRange(1, 65535), default=161, show_default=True)
-@click.option("--if", "interfaces", multiple=True, metavar="NAME",
-              help="只看这些接口 / only these interfaces (ifName or ifDescr; repeatable).")
-@click.option("--timeout", type=DURATION, default="2s", show_default=True, help="每请求等待 / wait per request.")
+@click.option(
+    "--if",
+    "interfaces",
+    multiple=True,
+    metavar="NAME",
+    help="只看这些接口 / only these interfaces (ifName or ifDescr; repeatable).",
+)
+@click.option(
+    "--timeout",
+    type=DURATION,
+    default="2s",
+    show_default=True,
+    help="每请求等待 / wait per request.",
+)
 @click.option("--retries", type=click.IntRange(0, 5), default=1, show_default=True)
-@click.option("--rate-interval", type=DURATION, default="0", show_default=True,
-              help="两次采样间隔 / poll twice this far apart to show rates (0: one poll, no rates).")
-@click.option("--bandwidth", type=BANDWIDTH, metavar="BW",
-              help="合同带宽 / contracted bandwidth for utilisation, e.g. 10M "
-                   "(applies to the --if interfaces, or to every interface).")
+@click.option(
+    "--rate-interval",
+    type=DURATION,
+    default="0",
+    show_default=True,
+    help="两次采样间隔 / poll twice this far apart to show rates (0: one poll, no rates).",
+)
+@click.option(
+    "--bandwidth",
+    type=BANDWIDTH,
+    metavar="BW",
+    help="合同带宽 / contracted bandwidth for utilisation, e.g. 10M "
+    "(applies to the --if interfaces, or to every interface).",
+)
 @json_option
-def snmp(host: str, community: str | None, user: str | None, auth_proto: str, auth_key: str | None,
-         priv_proto: str, priv_key: str | None, port: int, interfaces: tuple[str, ...], timeout: float,
-         retries: int, rate_interval: float, bandwidth: int | None, json_out: bool) -> None:
+def snmp(
+    host: str,
+    community: str | None,
+    user: str | None,
+    auth_proto: str,
+    auth_key: str | None,
+    priv_proto: str,
+    priv_key: str | None,
+    port: int,
+    interfaces: tuple[str, ...],
+    timeout: float,
+    retries: int,
+    rate_interval: float,
+    bandwidth: int | None,
+    json_out: bool,
+) -> None:
     """SNMP接口轮询 / poll HOST's interface table (v2c or v3 authPriv)."""
     ctx = click.get_current_context()
     secrets = [community, auth_key, priv_key]
-    creds, params = _snmp_settings(ctx, community, user, auth_proto, auth_key, priv_proto, priv_key,
-                                   port, interfaces, timeout, retries, secrets)
+    creds, params = _snmp_settings(
+        ctx,
+        community,
+        user,
+        auth_proto,
+        auth_key,
+        priv_proto,
+        priv_key,
+        port,
+        interfaces,
+        timeout,
+        retries,
+        secrets,
+    )
     refuse_unsafe([host])
-    result = run_async(lambda: _poll_snmp(host, creds, params, rate_interval, bandwidth))
+    result = asyncio.run(_poll_snmp(host, creds, params, rate_interval, bandwidth))
     text = as_json(result.to_dict()) if json_out else "\n".join(render_snmp(result, creds.version))
     finish(result.ok, text, secrets)
 
 
-def _snmp_settings(ctx: click.Context, community: str | None, user: str | None, auth_proto: str,
-                   auth_key: str | None, priv_proto: str, priv_key: str | None, port: int,
-                   interfaces: tuple[str, ...], timeout: float, retries: int,
-                   secrets: list[str | None]) -> tuple[Any, Any]:
+def _snmp_settings(
+    ctx: click.Context,
+    community: str | None,
+    user: str | None,
+    auth_proto: str,
+    auth_key: str | None,
+    priv_proto: str,
+    priv_key: str | None,
+    port: int,
+    interfaces: tuple[str, ...],
+    timeout: float,
+    retries: int,
+    secrets: list[str | None],
+) -> tuple[Any, Any]:
     """Credentials and parameters from the options, or a usage error (exit 2)."""
     from pydantic import ValidationError
 
@@ -254,28 +357,43 @@ def _snmp_settings(ctx: click.Context, community: str | None, user: str | None, 
     if community and user and from_env:
         community = None  # an explicit --user wins over a community from the environment
     if community and user:
-        raise click.UsageError("--community (v2c) 与 --user (v3) 只能选一个 / "
-                               "give either --community (v2c) or --user (v3), not both")
+        raise click.UsageError(
+            "--community (v2c) 与 --user (v3) 只能选一个 / "
+            "give either --community (v2c) or --user (v3), not both"
+        )
     if not community and not user:
         raise click.UsageError("需要 --community 或 --user / give --community (v2c) or --user (v3)")
-    v3_only = [f"--{n.replace('_', '-')}" for n in ("auth_key", "priv_key", "auth_proto", "priv_proto")
-               if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE]
+    v3_only = [
+        f"--{n.replace('_', '-')}"
+        for n in ("auth_key", "priv_key", "auth_proto", "priv_proto")
+        if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE
+    ]
     if community and v3_only:
-        raise click.UsageError(f"{', '.join(v3_only)} 仅用于 v3 / only for v3 (--user), not with --community")
+        raise click.UsageError(
+            f"{', '.join(v3_only)} 仅用于 v3 / only for v3 (--user), not with --community"
+        )
     try:
         if community:
             creds = SnmpCredentials(version="2c", community=community, port=port)
         else:
-            creds = SnmpCredentials(version="3", user=user, auth_protocol=auth_proto, auth_key=auth_key,
-                                    priv_protocol=priv_proto, priv_key=priv_key, port=port)
+            creds = SnmpCredentials(
+                version="3",
+                user=user,
+                auth_protocol=auth_proto,
+                auth_key=auth_key,
+                priv_protocol=priv_proto,
+                priv_key=priv_key,
+                port=port,
+            )
         params = SnmpParams(timeout=timeout, retries=retries, interfaces=list(interfaces))
     except ValidationError as exc:
         raise click.UsageError(masked(_validation_text(exc), secrets)) from None
     return creds, params
 
 
-async def _poll_snmp(host: str, creds: Any, params: Any, rate_interval: float,
-                     bandwidth: int | None) -> Any:
+async def _poll_snmp(
+    host: str, creds: Any, params: Any, rate_interval: float, bandwidth: int | None
+) -> Any:
     """One poll, or two ``rate_interval`` apart so the second carries rates."""
     from probes.base import Target
     from probes.snmp import SnmpPoller
@@ -283,16 +401,18 @@ async def _poll_snmp(host: str, creds: Any, params: Any, rate_interval: float,
     contracted = {name: bandwidth for name in params.interfaces} if bandwidth else {}
     poller = SnmpPoller()
     try:
-        result = await poller.poll(Target(host, creds.port, extra={"bandwidth_bps": contracted}),
-                                   creds, params)
+        result = await poller.poll(
+            Target(host, creds.port, extra={"bandwidth_bps": contracted}), creds, params
+        )
         if not result.ok or rate_interval <= 0:
             return result
         if bandwidth and not params.interfaces:
             for row in result.info.get("interfaces", []):
                 contracted.update({n: bandwidth for n in (row.get("name"), row.get("descr")) if n})
         await asyncio.sleep(rate_interval)
-        return await poller.poll(Target(host, creds.port, extra={"bandwidth_bps": contracted}),
-                                 creds, params)
+        return await poller.poll(
+            Target(host, creds.port, extra={"bandwidth_bps": contracted}), creds, params
+        )
     finally:
         poller.close()
 
@@ -321,28 +441,50 @@ def render_snmp(result: Any, version: str) -> list[str]:
     lines = [f"SNMP {result.target} (v{version})", _result_line(result)]
     if not result.ok:
         return lines
-    lines.append(f"设备 sysName: {info.get('sys_name') or '-'}   运行时间 uptime: "
-                 + (_uptime(values["sys_uptime_seconds"]) if "sys_uptime_seconds" in values else "-"))
+    lines.append(
+        f"设备 sysName: {info.get('sys_name') or '-'}   运行时间 uptime: "
+        + (_uptime(values["sys_uptime_seconds"]) if "sys_uptime_seconds" in values else "-")
+    )
     if info.get("sys_descr"):
         lines.append(f"描述 sysDescr: {info['sys_descr']}")
     interval = info.get("interval_seconds")
-    lines.append(f"速率区间 rate interval: {interval:.2f} s" if interval else
-                 "速率 rates: 无（单次轮询）/ none (one poll; use --rate-interval)")
-    header = ["接口 if", "管理 admin", "运行 oper", "带宽 bandwidth", "入 in", "出 out",
-              "入利用率 in %", "出利用率 out %", "错包 err/s", "丢弃 discards/s"]
+    lines.append(
+        f"速率区间 rate interval: {interval:.2f} s"
+        if interval
+        else "速率 rates: 无（单次轮询）/ none (one poll; use --rate-interval)"
+    )
+    header = [
+        "接口 if",
+        "管理 admin",
+        "运行 oper",
+        "带宽 bandwidth",
+        "入 in",
+        "出 out",
+        "入利用率 in %",
+        "出利用率 out %",
+        "错包 err/s",
+        "丢弃 discards/s",
+    ]
     rows = []
     for row in info.get("interfaces", []):
         bw = row.get("bandwidth_bps")
-        source = {"contract": " (合同 contract)", "ifHighSpeed": ""}.get(row.get("bandwidth_source") or "", "")
-        rows.append([
-            row["label"], OPER_STATUS.get(row.get("admin_status"), str(row.get("admin_status") or "-")),
-            OPER_STATUS.get(row.get("oper_status"), str(row.get("oper_status") or "-")),
-            (format_bandwidth(bw) + source) if bw else "-",
-            _rate(row.get("in_bps")), _rate(row.get("out_bps")),
-            _pct(row.get("in_utilisation_ratio")), _pct(row.get("out_utilisation_ratio")),
-            _sum_rate(row, "in_errors_per_second", "out_errors_per_second"),
-            _sum_rate(row, "in_discards_per_second", "out_discards_per_second"),
-        ])
+        source = {"contract": " (合同 contract)", "ifHighSpeed": ""}.get(
+            row.get("bandwidth_source") or "", ""
+        )
+        rows.append(
+            [
+                row["label"],
+                OPER_STATUS.get(row.get("admin_status"), str(row.get("admin_status") or "-")),
+                OPER_STATUS.get(row.get("oper_status"), str(row.get("oper_status") or "-")),
+                (format_bandwidth(bw) + source) if bw else "-",
+                _rate(row.get("in_bps")),
+                _rate(row.get("out_bps")),
+                _pct(row.get("in_utilisation_ratio")),
+                _pct(row.get("out_utilisation_ratio")),
+                _sum_rate(row, "in_errors_per_second", "out_errors_per_second"),
+                _sum_rate(row, "in_discards_per_second", "out_discards_per_second"),
+            ]
+        )
     lines.append("接口 interfaces:")
     lines += ["  " + line for line in table(header, rows)]
     if info.get("missing_interfaces"):
@@ -364,8 +506,13 @@ def _sum_rate(row: dict[str, Any], a: str, b: str) -> str:
 @probe.command("sip")
 @click.argument("uri", metavar="sip:USER@HOST[:PORT]")
 @click.option("--transport", type=click.Choice(["udp", "tcp"]), default="udp", show_default=True)
-@click.option("--timeout", type=DURATION, default="2s", show_default=True,
-              help="等待最终响应 / wait for a final response.")
+@click.option(
+    "--timeout",
+    type=DURATION,
+    default="2s",
+    show_default=True,
+    help="等待最终响应 / wait for a final response.",
+)
 @json_option
 def sip(uri: str, transport: str, timeout: float, json_out: bool) -> None:
     """SIP OPTIONS / is the gateway or phone alive at the SIP layer? (a bare HOST[:PORT] is
@@ -391,7 +538,7 @@ def sip(uri: str, transport: str, timeout: float, json_out: bool) -> None:
         finally:
             await client.close()
 
-    result = run_async(go)
+    result = asyncio.run(go())
     finish(result.ok, as_json(result.to_dict()) if json_out else "\n".join(render_sip(result)))
 
 
@@ -399,7 +546,9 @@ def render_sip(result: Any) -> list[str]:
     info = result.info
     lines = [f"SIP OPTIONS {result.target} ({info.get('transport', '?')})", _result_line(result)]
     if result.status_code is not None:
-        lines.append(f"状态码 status: {result.status_code} {info.get('reason_phrase', '')}".rstrip())
+        lines.append(
+            f"状态码 status: {result.status_code} {info.get('reason_phrase', '')}".rstrip()
+        )
     if info.get("server"):
         lines.append(f"服务器 server: {info['server']}")
     if info.get("user_agent"):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-class ResultCode(str, enum.Enum):
+class ResultCode(enum.StrEnum):
     OK = "ok"
     TIMEOUT = "timeout"
     UNREACHABLE = "unreachable"
@@ -39,9 +39,6 @@ class ResultCode(str, enum.Enum):
     AUTH_FAILED = "auth_failed"
     MALFORMED = "malformed"
     ERROR = "error"
-
-    def __str__(self) -> str:  # so f-strings and JSON show "timeout", not "ResultCode.TIMEOUT"
-        return self.value
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,7 +59,8 @@ _IP_RECVERR = getattr(socket, "IP_RECVERR", 11)  # Linux values; Python 3.11 lac
 _IPV6_RECVERR = getattr(socket, "IPV6_RECVERR", 25)
 _SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
 _SO_EE_ORIGIN_ICMP, _SO_EE_ORIGIN_ICMP6 = 2, 3
-_UNREACHABLE_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN}
+# EINVAL: what sendto() says for a blackhole route (the guard route of 198.18.0.0/15)
+_UNREACHABLE_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN, errno.EINVAL}
 
 
 class SipParams(BaseModel):

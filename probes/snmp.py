@@ -1,9 +1,14 @@
 """SNMP interface probe (v2c and v3 USM authPriv) on one shared pysnmp engine.
 
 What one poll does: GETBULK of only the interface columns we need (plus sysUpTime,
-sysName, sysDescr as non-repeaters in the first request), walked until every column left
-its subtree; then the pure rate math in ``probes.snmp_rates`` compares with the previous
-sample of the same agent, kept in memory by the poller.
+sysName, sysDescr and ifNumber as non-repeaters of the first request), walked until every
+column left its subtree or holds ifNumber rows; then the pure rate math in
+``probes.snmp_rates`` compares with the previous sample of the same agent, kept in memory
+by the poller. Decoding answers (pyasn1) is most of the CPU, so the poller asks each agent
+for exactly as many repetitions as it had rows last time (the first contact reads the
+scalars alone to learn ifNumber), carries ifDescr forward while every ifName is unchanged,
+and keeps at most ``max_in_flight`` agents in flight so answers are not dropped at the
+shared socket while it decodes.
 
 Result shape (``ProbeResult`` of kind ``snmp``):
 
@@ -34,11 +39,13 @@ shared engine, so all agents polled with the same user name must share its keys.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 import time
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from noc.units import Duration
 from probes.base import ProbeResult, ResultCode, Stopwatch, Target, register
@@ -124,8 +131,17 @@ COLUMNS: dict[str, tuple[int, ...]] = {
     "high_speed_mbps": _IFX_ENTRY + (15,),
 }
 _TEXT_COLUMNS = {"descr", "name"}
-_SCALAR_KEYS = ((SYS_UPTIME, "uptime"), (SYS_NAME, "name"), (SYS_DESCR, "descr"))
+IF_NUMBER = (1, 3, 6, 1, 2, 1, 2, 1)
+# Non-repeaters of the first GETBULK. ifNumber lets a walk stop as soon as every column
+# holds that many rows, so the next poll asks for exactly as many repetitions as rows.
+_SCALAR_KEYS = (
+    (SYS_UPTIME, "uptime"),
+    (SYS_NAME, "name"),
+    (SYS_DESCR, "descr"),
+    (IF_NUMBER, "if_number"),
+)
 MAX_WALK_REQUESTS = 200  # guards against an agent that never ends a column
+RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 
 
 # --- error mapping: the one place library outcomes become result codes ----------------
@@ -195,11 +211,16 @@ class SnmpPoller:
     closes it and makes a new one.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_in_flight: int = 32) -> None:
+        self.max_in_flight = max_in_flight
         self._engine: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._in_flight: asyncio.Semaphore | None = None
+        self._socket_tuned = False
         self._samples: dict[tuple[str, int], AgentSample] = {}
-        # Rows seen last time per agent: asking for rows+1 repetitions ends every column in
+        self._targets: dict[tuple[str, int, float, int], Any] = {}
+        self._descr_cache: dict[tuple[str, int], dict[int, tuple[str, Any]] | None] = {}
+        # Rows seen last time per agent: asking for that many repetitions reads the table in
         # one GETBULK without making the agent pad the answer (decoding is our main CPU cost).
         self._rows_hint: dict[tuple[str, int], int] = {}
 
@@ -212,7 +233,30 @@ class SnmpPoller:
         if self._engine is None:
             self._engine = SnmpEngine()
             self._loop = loop
+            self._in_flight = asyncio.Semaphore(self.max_in_flight)
+            self._socket_tuned = False
         return self._engine
+
+    def _tune_socket(self) -> None:
+        """Give the shared UDP socket a big receive buffer once it exists: a burst of
+        answers must wait there while we decode, and a drop there looks like a timeout."""
+        if self._socket_tuned or self._engine is None:
+            return
+        from pysnmp.carrier.asyncio.dgram import udp
+
+        carrier = self._engine.transport_dispatcher.get_transport(udp.DOMAIN_NAME)
+        sock = carrier.transport.get_extra_info("socket") if carrier and carrier.transport else None
+        if sock is None:
+            return
+        self._socket_tuned = True
+        for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+            if option is None:
+                continue
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, option, RECEIVE_BUFFER_BYTES)
+                return
+            except OSError:
+                continue
 
     def close(self) -> None:
         """Close the engine's sockets; the poller can be used again afterwards."""
@@ -223,18 +267,24 @@ class SnmpPoller:
                 pass
         self._engine = None
         self._loop = None
+        self._in_flight = None
+        self._targets.clear()
 
     def forget(self, address: str, port: int) -> None:
         """Drop the previous sample of one agent (e.g. when it leaves the inventory)."""
         self._samples.pop((address, port), None)
         self._rows_hint.pop((address, port), None)
+        self._descr_cache.pop((address, port), None)
 
     async def poll(self, target: Target, creds: SnmpCredentials, params: SnmpParams) -> ProbeResult:
         watch = Stopwatch()
         port = target.port or creds.port
         where = f"{target.address}:{port}"
         try:
-            outcome = await self._read_agent(target.address, port, creds, params)
+            self._get_engine()
+            assert self._in_flight is not None
+            async with self._in_flight:
+                outcome = await self._read_agent(target.address, port, creds, params)
         except Exception as exc:  # noqa: BLE001 - errors are values at the probe edge
             code, reason = classify_error(exc, version=creds.version)
             outcome = (code, reason)
@@ -259,25 +309,39 @@ class SnmpPoller:
         from pysnmp.proto import rfc1902
 
         engine = self._get_engine()
-        try:
-            transport = await UdpTransportTarget.create(
-                (address, port), timeout=params.timeout, retries=params.retries
-            )
-        except Exception as exc:  # noqa: BLE001
-            return ResultCode.ERROR, f"bad address {address!r}: {exc}"
+        target_key = (address, port, params.timeout, params.retries)
+        transport = self._targets.get(target_key)
+        if transport is None:
+            try:
+                transport = await UdpTransportTarget.create(
+                    (address, port), timeout=params.timeout, retries=params.retries
+                )
+            except Exception as exc:  # noqa: BLE001
+                return ResultCode.ERROR, f"bad address {address!r}: {exc}"
+            if _is_ip_literal(address):  # names are resolved on every poll
+                self._targets[target_key] = transport
         addr_name, _ = LCD.configure(engine, _auth_data(creds), transport, b"")
+        self._tune_socket()
 
-        names = list(COLUMNS)
+        # ifDescr is read while some interface has no ifName or the names changed; in
+        # between it is carried forward (one column less to decode on every poll).
+        descr_cache = self._descr_cache.get((address, port))
+        names = [n for n in COLUMNS if not (descr_cache and n == "descr")]
         columns = [COLUMNS[n] for n in names]
         cursors: list[tuple[int, ...] | None] = list(columns)
         hint = self._rows_hint.get((address, port))
-        repetitions = min(params.max_repetitions, hint + 1) if hint else params.max_repetitions
         table: dict[int, dict[str, Any]] = {}
+        counts = [0] * len(columns)
         sys_info: dict[str, Any] = {}
-        scalars = [SYS_UPTIME, SYS_NAME, SYS_DESCR]
+        scalars = [oid for oid, _ in _SCALAR_KEYS]
+        if not hint:
+            # First contact: ask the scalars alone, so the table request can ask for
+            # ifNumber repetitions instead of padding up to max_repetitions.
+            columns_wanted, cursors = cursors, [None] * len(columns)
+        repetitions = min(params.max_repetitions, hint) if hint else 0
         for _request in range(MAX_WALK_REQUESTS):
             active = [i for i, c in enumerate(cursors) if c is not None]
-            if not active:
+            if not active and not scalars:
                 break
             oids = scalars + [cursors[i] for i in active]
             vbs = [(rfc1902.ObjectName(o), rfc1902.Null("")) for o in oids]
@@ -291,19 +355,46 @@ class SnmpPoller:
             if len(reply) < len(scalars):
                 return ResultCode.MALFORMED, "reply carries fewer varbinds than requested"
             n_scalars = len(scalars)
-            for (oid, value), (base, key) in zip(reply[:n_scalars], _SCALAR_KEYS, strict=False):
+            for (oid, value), (base, name) in zip(reply[:n_scalars], _SCALAR_KEYS, strict=False):
                 if tuple(oid)[: len(base)] == base and not _is_exception(value):
-                    sys_info[key] = value
+                    sys_info[name] = value
             scalars = []
+            if not hint and _request == 0:
+                if_number = _int_or_none(sys_info.get("if_number"))
+                repetitions = min(params.max_repetitions, if_number or params.max_repetitions)
+                cursors = columns_wanted
+                continue
             rows = reply[n_scalars:]
-            progressed = _consume_rows(rows, active, names, columns, cursors, table)
+            progressed = _consume_rows(rows, active, names, columns, cursors, table, counts)
             if not rows or not progressed:
                 break
+            if_number = _int_or_none(sys_info.get("if_number"))
+            if if_number is not None and all(counts[i] >= if_number for i in active):
+                break  # every column holds ifNumber rows: no need to ask past its end
         self._rows_hint[(address, port)] = len(table)
+        self._descr_cache[(address, port)] = _carry_descr(table, descr_cache)
         return _make_sample(table, sys_info)
 
 
-def _consume_rows(rows, active, names, columns, cursors, table) -> bool:
+def _carry_descr(
+    table: dict[int, dict[str, Any]], cache: dict[int, tuple[str, Any]] | None
+) -> dict[int, tuple[str, Any]] | None:
+    """Fill ifDescr from the cache when it was not read; return the cache for next time,
+    or None (read ifDescr next poll) when a row has no ifName or its name changed."""
+    fresh: dict[int, tuple[str, Any]] = {}
+    for index, row in table.items():
+        name = _text(row.get("name"))
+        if "descr" not in row:
+            if cache is None or index not in cache or cache[index][0] != name:
+                return None
+            row["descr"] = cache[index][1]
+        if not name:
+            return None
+        fresh[index] = (name, row["descr"])
+    return fresh
+
+
+def _consume_rows(rows, active, names, columns, cursors, table, counts) -> bool:
     """Fold one GETBULK answer into ``table``; advance or finish each column's cursor."""
     width = len(active)
     advanced = False
@@ -321,8 +412,24 @@ def _consume_rows(rows, active, names, columns, cursors, table) -> bool:
             continue
         cursors[col] = oid
         table.setdefault(oid[-1], {})[names[col]] = value
+        counts[col] += 1
         advanced = True
     return advanced
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_ip_literal(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_exception(value: Any) -> bool:
@@ -355,12 +462,11 @@ def _make_sample(table: dict[int, dict[str, Any]], sys_info: dict[str, Any]):
             if key in _TEXT_COLUMNS:
                 fields[key] = _text(value)
             else:
-                fields[key] = int(value)
+                fields[key] = _int_or_none(value)  # a wrongly typed value counts as absent
         interfaces[index] = InterfaceSample(if_index=index, **fields)
-    uptime = sys_info.get("uptime")
     sample = AgentSample(
         at=time.monotonic(),
-        uptime_ticks=int(uptime) if uptime is not None else None,
+        uptime_ticks=_int_or_none(sys_info.get("uptime")),
         interfaces=interfaces,
     )
     info = {
@@ -536,13 +642,27 @@ def credentials_of(target: Target) -> SnmpCredentials:
 
 
 @register("snmp")
-async def probe_snmp(target: Target, params: SnmpParams | None = None) -> ProbeResult:
-    """Poll one agent's interfaces; credentials travel in ``target.extra["credentials"]``."""
-    params = params or SnmpParams()
+async def probe_snmp(
+    target: Target, params: SnmpParams | Mapping[str, Any] | None = None
+) -> ProbeResult:
+    """Poll one agent's interfaces; credentials travel in ``target.extra["credentials"]``
+    (a ``SnmpCredentials`` or a mapping of its fields), contracted bandwidths in
+    ``target.extra["bandwidth_bps"]`` ({interface name: bit/s})."""
     try:
+        if params is None:
+            params = SnmpParams()
+        elif not isinstance(params, SnmpParams):
+            params = SnmpParams.model_validate(dict(params))
         creds = credentials_of(target)
+    except ValidationError as exc:  # name the fields, never echo the input (it holds keys)
+        fields = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'credentials'}: {e['msg']}" for e in exc.errors()
+        )
+        return ProbeResult.failure(
+            ResultCode.ERROR, f"bad SNMP target: {fields}", kind="snmp", target=target.address
+        )
     except Exception as exc:  # noqa: BLE001 - a bad target is a local error, not a raise
         return ProbeResult.failure(
-            ResultCode.ERROR, f"bad SNMP credentials: {exc}", kind="snmp", target=target.address
+            ResultCode.ERROR, f"bad SNMP target: {exc}", kind="snmp", target=target.address
         )
     return await _default_poller.poll(target, creds, params)

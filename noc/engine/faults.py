@@ -9,7 +9,7 @@ Which checks count, by asset kind:
 
 | kind | outage | degraded / congested / minor |
 |---|---|---|
-| mstp_circuit | icmp or snmp (interface oper status) DOWN → ``circuit_down`` | icmp loss/RTT/jitter or snmp errors → ``circuit_degraded``; snmp utilisation → ``circuit_congested`` |
+| mstp_circuit | icmp DOWN, or snmp (interface oper status) DOWN while icmp is not up → ``circuit_down`` | icmp loss/RTT/jitter or snmp errors → ``circuit_degraded``; snmp utilisation → ``circuit_congested`` |
 | internet_line | → ``internet_down`` | → ``internet_degraded`` (congestion: class congested) |
 | voice_gateway | sip DOWN (icmp when it has no sip check) → ``gateway_unreachable``; another sip check (the provincial trunk) DOWN → ``sip_trunk_error`` | sip/icmp degraded → ``gateway_degraded`` (minor) |
 | phone | sip DOWN (icmp when no sip) → ``phone_unreachable`` | — |
@@ -97,7 +97,11 @@ def classify(kind: str, asset: str, checks: Mapping[str, CheckView]) -> list[Fau
         down_type, degraded_type = (("circuit_down", "circuit_degraded") if kind == "mstp_circuit"
                                     else ("internet_down", "internet_degraded"))
         congested_type = "circuit_congested" if kind == "mstp_circuit" else "internet_degraded"
-        down_views = [v for v in (icmp, snmp) if _down(v)]
+        # ICMP through the circuit is the direct evidence; the CE's ifOperStatus confirms it, and
+        # decides alone only when ICMP has no say (net-snmp caches ifTable for seconds, so an
+        # "oper down" can outlive a repaired line that already answers pings)
+        icmp_up = icmp is not None and icmp.state in (State.UP, State.DEGRADED)
+        down_views = [v for v in (icmp, snmp) if _down(v) and not (v is snmp and icmp_up)]
         if down_views:
             fault(down_type, min(down_views, key=lambda v: v.since), "outage")
             return faults

@@ -34,14 +34,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from noc.units import Duration
 
 
-class State(str, enum.Enum):
+class State(enum.StrEnum):
     UNKNOWN = "UNKNOWN"
     UP = "UP"
     DEGRADED = "DEGRADED"
     DOWN = "DOWN"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +77,9 @@ class FlapPolicy(BaseModel):
 
 
 DEFAULT_THRESHOLDS: tuple[Threshold, ...] = (
-    Threshold(metric="loss_ratio", enter=0.05, leave=0.01, aggregate="loss", min_samples=5),
+    # loss is judged on a full window only: a probe that straddles the instant a line dies loses
+    # some packets, and must not raise "degraded" a second before the outage is confirmed
+    Threshold(metric="loss_ratio", enter=0.05, leave=0.01, aggregate="loss", min_samples=20),
     Threshold(metric="rtt_avg_seconds", enter=0.150, leave=0.100, min_samples=3),
     Threshold(metric="jitter_seconds", enter=0.030, leave=0.020, min_samples=3),
     Threshold(metric="max_utilisation_ratio", enter=0.90, leave=0.80, hold=300.0, aggregate="last"),

@@ -13,7 +13,8 @@ to the incident timeline (and that alerting turns into messages). Rules:
   of all its assets (root and symptoms); a change is a ``regraded`` change; the peak is kept.
 * When the fault is gone the incident is **recovered** (at the instant the health came back),
   *automatic* unless an operator intervention was recorded, *manual* otherwise. Symptoms that
-  outlive their parent become incidents of their own.
+  outlive their parent by more than ``symptom_grace`` (10 s: checks lag, a SIP trunk probed
+  every 5 s recovers after the circuit under it) become incidents of their own.
 * A fault on a **flapping** check is held: the incident stays open through the flaps.
 """
 
@@ -74,7 +75,8 @@ class Change:
 
 class IncidentBook:
     def __init__(self, topology: Topology, services: Mapping[str, ServiceSpec], matrix: SeverityMatrix,
-                 site: str, kinds: Mapping[str, str], runbook_for: Callable[[str], str | None] = lambda t: None):
+                 site: str, kinds: Mapping[str, str], runbook_for: Callable[[str], str | None] = lambda t: None,
+                 symptom_grace: float = 10.0):
         self.topology = topology
         self.services = dict(services)
         self.matrix = matrix
@@ -82,7 +84,14 @@ class IncidentBook:
         self.kinds = dict(kinds)
         self.runbook_for = runbook_for
         self.active: dict[str, ActiveIncident] = {}
+        self.symptom_grace = symptom_grace
         self._held: dict[str, Fault] = {}
+        self._orphaned: dict[str, float] = {}  # symptom fault key → when its parent recovered
+
+    @property
+    def waiting(self) -> bool:
+        """Symptoms of a recovered parent are in their grace period: reconcile again soon."""
+        return bool(self._orphaned)
 
     # -- operator actions -----------------------------------------------------------------
 
@@ -107,6 +116,7 @@ class IncidentBook:
             if f.is_outage:
                 outage_key.setdefault(f.asset, f)
 
+        was_symptom = {s for incident in self.active.values() for s in incident.symptoms}
         desired: dict[str, dict[str, Any]] = {}
         symptoms_of: dict[str, dict[str, Fault]] = {}
         for f in sorted(faults, key=lambda f: (f.started_at, f.key)):
@@ -114,7 +124,14 @@ class IncidentBook:
             if root is not None:
                 parent = self._incident_key(outage_key[root])
                 symptoms_of.setdefault(parent, {})[f.key] = f
+                self._orphaned.pop(f.key, None)
                 continue
+            if f.key in was_symptom:
+                self._orphaned.setdefault(f.key, now)
+            orphaned_at = self._orphaned.get(f.key)
+            if orphaned_at is not None and now - orphaned_at < self.symptom_grace:
+                continue  # a lagging check of a recovered parent gets a moment to recover too
+            self._orphaned.pop(f.key, None)
             key = self._incident_key(f)
             entry = desired.setdefault(key, {"type": PHONE_GROUP if key.startswith(PHONE_GROUP) else f.type,
                                              "root": self.site if key.startswith(PHONE_GROUP) else f.asset,
@@ -146,6 +163,8 @@ class IncidentBook:
                 continue
             changes.extend(self._update(incident, entry, symptoms, now))
 
+        current = {f.key for f in faults}
+        self._orphaned = {k: t for k, t in self._orphaned.items() if k in current}
         for key in [k for k in self.active if k not in desired]:
             incident = self.active.pop(key)
             for s in incident.symptoms.values():

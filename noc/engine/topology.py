@@ -80,6 +80,11 @@ class Topology:
                 return candidate
         return candidates[0] if candidates else None
 
+    def dependent_checks(self, asset: str) -> set[tuple[str, str]]:
+        """(asset, check) pairs that are the asset's own or run over it (phones over the gateway,
+        the trunk over the voice circuit): what to re-probe when its state changes."""
+        return {key for key in self.check_parents if key[0] == asset or asset in self.ancestors(*key)}
+
     def effectively_down(self, down: Iterable[str]) -> set[str]:
         """``down`` plus every asset that needs one of them (asset-level dependencies only:
         a dead voice circuit takes the gateway's trunk check with it, not the gateway)."""

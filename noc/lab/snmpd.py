@@ -68,7 +68,12 @@ class SnmpdError(RuntimeError):
 
 
 class SnmpdPeer:
-    """One snmpd process. ``overrides`` maps interface name -> Mbit/s for ifHighSpeed."""
+    """One snmpd process.
+
+    ``overrides`` maps interface name -> Mbit/s for ifHighSpeed (and ifSpeed);
+    ``extra_communities`` adds read-only communities (a benchmark's "100 agents");
+    ``interface_prefixes`` limits the IF-MIB to interfaces whose names start so.
+    """
 
     def __init__(
         self,
@@ -83,6 +88,8 @@ class SnmpdPeer:
         engine_id: str | None = None,
         sys_name: str = "noc-lab-agent",
         monitor_seconds: int = 1,
+        extra_communities: Sequence[str] = (),
+        interface_prefixes: Sequence[str] = (),
     ) -> None:
         if not community and not v3_users:
             raise ValueError("snmpd needs a community or at least one v3 user to be reachable")
@@ -97,6 +104,8 @@ class SnmpdPeer:
         self.engine_id = engine_id
         self.sys_name = sys_name
         self.monitor_seconds = monitor_seconds
+        self.extra_communities = list(extra_communities)
+        self.interface_prefixes = list(interface_prefixes)  # empty: every interface
         self._proc: subprocess.Popen[bytes] | None = None
         self._internal_key = secrets.token_hex(8)
 
@@ -138,7 +147,8 @@ class SnmpdPeer:
             port=self.port,
             engine_id=self.engine_id,
             sys_name=self.sys_name,
-            community=self.community,
+            communities=[c for c in [self.community, *self.extra_communities] if c],
+            interface_prefixes=self.interface_prefixes,
             v3_users=[_netsnmp_user(u) for u in self.v3_users],
             overrides=self._resolve_overrides(),
             trap_sink=sink,

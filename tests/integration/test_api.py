@@ -9,7 +9,7 @@ from noc.app import create_app
 
 @pytest.fixture
 async def client(aiohttp_client, lingshui_config, db_url):
-    return await aiohttp_client(create_app(lingshui_config, db_url))
+    return await aiohttp_client(create_app(lingshui_config, db_url, probing=False))
 
 
 async def test_healthz_reports_the_store(client):

@@ -132,3 +132,21 @@ def test_run_with_a_bad_config_exits_2(tmp_path: Path):
     result = noc("run", "--config", str(bad), "--db", f"sqlite:///{tmp_path / 'noc.db'}")
     assert result.returncode == 2
     assert f"{bad}:1 site.title: required key is missing" in result.stderr
+
+
+def test_config_check_validates_the_runbooks(tmp_path: Path):
+    from incident_runbooks.loader import RUNBOOK_DIR
+
+    for source in RUNBOOK_DIR.glob("*.yaml"):
+        (tmp_path / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    broken = tmp_path / "circuit_down.yaml"
+    lines = broken.read_text(encoding="utf-8").splitlines()
+    n = next(i for i, line in enumerate(lines) if line.startswith("applies_to:"))
+    lines[n] = "applies_to: [circuit_dwn]"
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = noc("config", "check", "--runbooks", str(tmp_path))
+    assert result.returncode == 2
+    assert f"{broken}:{n + 1} applies_to[0]: unknown fault type 'circuit_dwn'" in result.stderr
+    assert "no runbook covers fault type 'circuit_down'" in result.stderr
+    ok = noc("config", "check")
+    assert ok.returncode == 0 and "runbooks: 9 covering 13 fault types" in ok.stdout

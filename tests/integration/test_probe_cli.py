@@ -32,7 +32,7 @@ CLOSED_TCP_PORT = 15102
 SIP_SERVER = "probe-cli-test-kamailio"
 NS = f"nocprobecli-{os.getpid()}"
 BLACKHOLED = "10.213.0.7"
-NOC_CMD = ["-c", "from noc.cli import main; from noc.probe_cli import probe; from noc.diag_cli import diag; main.add_command(probe); main.add_command(diag); main()"]
+NOC_CMD = ["-m", "noc"]  # the `noc` command as installed
 
 
 @dataclass
@@ -51,8 +51,9 @@ def noc(*args: str, netns: str | None = None, env: dict[str, str] | None = None)
     cmd = [sys.executable, *NOC_CMD, *args]
     if netns:
         cmd = ["ip", "netns", "exec", netns, *cmd]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=60,
-                          env={**os.environ, **(env or {})})
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=REPO, timeout=60, env={**os.environ, **(env or {})}
+    )
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -65,18 +66,26 @@ def _require(binary: str) -> str:
 # --- ICMP -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def blackhole_ns() -> Iterator[str]:
-    """A namespace where BLACKHOLED has a blackhole route (the kernel refuses to send)."""
+@pytest.fixture
+def fresh_ns() -> Iterator[str]:
+    """An empty namespace (lo up, no routes): no lab, no 198.18.0.0/15 blackhole."""
     ip = _require("ip")
     subprocess.run([ip, "netns", "del", NS], capture_output=True)
     subprocess.run([ip, "netns", "add", NS], check=True)
     try:
         subprocess.run([ip, "-n", NS, "link", "set", "lo", "up"], check=True)
-        subprocess.run([ip, "-n", NS, "route", "add", "blackhole", f"{BLACKHOLED}/32"], check=True)
         yield NS
     finally:
         subprocess.run([ip, "netns", "del", NS], capture_output=True)
+
+
+@pytest.fixture
+def blackhole_ns(fresh_ns: str) -> str:
+    """A namespace where BLACKHOLED has a blackhole route (the kernel refuses to send)."""
+    subprocess.run(
+        ["ip", "-n", fresh_ns, "route", "add", "blackhole", f"{BLACKHOLED}/32"], check=True
+    )
+    return fresh_ns
 
 
 def test_icmp_loopback_is_ok_with_rtt_and_loss():
@@ -94,12 +103,42 @@ def test_icmp_json_is_one_probe_result():
 
 
 def test_icmp_blackholed_address_is_unreachable_exit_1(blackhole_ns):
-    run = noc("probe", "icmp", BLACKHOLED, "--count", "1", "--timeout", "300ms", "--json",
-              netns=blackhole_ns)
+    run = noc(
+        "probe",
+        "icmp",
+        BLACKHOLED,
+        "--count",
+        "1",
+        "--timeout",
+        "300ms",
+        "--json",
+        netns=blackhole_ns,
+    )
     assert run.code == 1, run.err
     data = run.json()
     assert data["ok"] is False and data["result"] in ("unreachable", "timeout")
     assert data["values"]["loss_ratio"] == 1.0
+
+
+def test_test_range_probe_without_blackhole_is_refused_for_non_root(fresh_ns):
+    setpriv = _require("setpriv")
+    cmd = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, *NOC_CMD]
+    proc = subprocess.run(
+        ["ip", "netns", "exec", fresh_ns, *cmd, "probe", "icmp", "198.18.10.5", "--count", "1"],
+        capture_output=True, text=True, cwd=REPO, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "198.18.0.0/15" in proc.stderr and proc.stdout == ""
+
+
+def test_test_range_probe_as_root_installs_blackhole_first(fresh_ns):
+    run = noc("probe", "icmp", "198.18.10.5", "--count", "1", "--timeout", "300ms", "--json",
+              netns=fresh_ns)  # fmt: skip
+    assert run.code == 1, run.err
+    assert run.json()["result"] == "unreachable"  # blackholed, never sent towards a default route
+    routes = subprocess.run(["ip", "-n", fresh_ns, "route", "show", "type", "blackhole"],
+                            capture_output=True, text=True).stdout  # fmt: skip
+    assert "198.18.0.0/15" in routes
 
 
 def test_icmp_bad_option_is_usage_error():
@@ -137,8 +176,13 @@ def _snmpd_answers(snmpget: str, agent: Agent) -> bool:
 def snmp_agent(tmp_path_factory) -> Iterator[Agent]:
     snmpd, snmpget = _require("snmpd"), _require("snmpget")
     work = tmp_path_factory.mktemp("snmpd")
-    agent = Agent(SNMPD_PORT, f"cli-{secrets.token_hex(6)}", "clitest",
-                  f"auth-{secrets.token_hex(8)}", f"priv-{secrets.token_hex(8)}")
+    agent = Agent(
+        SNMPD_PORT,
+        f"cli-{secrets.token_hex(6)}",
+        "clitest",
+        f"auth-{secrets.token_hex(8)}",
+        f"priv-{secrets.token_hex(8)}",
+    )
     (work / "persist").mkdir()
     (work / "snmpd.conf").write_text(
         f"agentaddress udp:127.0.0.1:{agent.port}\n"
@@ -179,8 +223,18 @@ def _interfaces(data: dict) -> dict[str, dict]:
 
 
 def test_snmp_v2c_json_lists_lo(snmp_agent):
-    run = noc("probe", "snmp", "127.0.0.1", "--port", str(snmp_agent.port),
-              "--community", snmp_agent.community, "--timeout", "1s", "--json")
+    run = noc(
+        "probe",
+        "snmp",
+        "127.0.0.1",
+        "--port",
+        str(snmp_agent.port),
+        "--community",
+        snmp_agent.community,
+        "--timeout",
+        "1s",
+        "--json",
+    )
     assert run.code == 0, run.err
     data = run.json()
     assert data["ok"] is True and data["result"] == "ok" and data["kind"] == "snmp"
@@ -204,11 +258,24 @@ def test_snmp_v3_two_polls_give_rates_against_contract(snmp_agent):
     _no_secrets(run, a)
 
 
-def test_snmp_v3_readable_table_masks_nothing_it_should_not_print(snmp_agent):
+def test_snmp_v3_readable_table_with_keys_from_env_prints_no_secret(snmp_agent):
     a = snmp_agent
-    run = noc("probe", "snmp", "127.0.0.1", "--port", str(a.port), "--user", a.user,
-              "--priv-proto", "aes128", "--if", "lo", "--if", "nosuch0",
-              env={"NOC_SNMP_AUTH_KEY": a.auth_key, "NOC_SNMP_PRIV_KEY": a.priv_key})
+    run = noc(
+        "probe",
+        "snmp",
+        "127.0.0.1",
+        "--port",
+        str(a.port),
+        "--user",
+        a.user,
+        "--priv-proto",
+        "aes128",
+        "--if",
+        "lo",
+        "--if",
+        "nosuch0",
+        env={"NOC_SNMP_AUTH_KEY": a.auth_key, "NOC_SNMP_PRIV_KEY": a.priv_key},
+    )
     assert run.code == 0, run.err
     assert "结果 result: ok" in run.out
     lo_line = next(line for line in run.out.splitlines() if line.strip().startswith("lo "))
@@ -220,8 +287,20 @@ def test_snmp_v3_readable_table_masks_nothing_it_should_not_print(snmp_agent):
 
 def test_snmp_wrong_community_times_out_exit_1(snmp_agent):
     wrong = f"wrong-{secrets.token_hex(6)}"
-    run = noc("probe", "snmp", "127.0.0.1", "--port", str(snmp_agent.port), "--community", wrong,
-              "--timeout", "300ms", "--retries", "0", "--json")
+    run = noc(
+        "probe",
+        "snmp",
+        "127.0.0.1",
+        "--port",
+        str(snmp_agent.port),
+        "--community",
+        wrong,
+        "--timeout",
+        "300ms",
+        "--retries",
+        "0",
+        "--json",
+    )
     assert run.code == 1, run.err
     assert run.json()["result"] == "timeout"
     assert wrong not in run.out and wrong not in run.err
@@ -229,16 +308,36 @@ def test_snmp_wrong_community_times_out_exit_1(snmp_agent):
 
 def test_snmp_community_and_user_together_is_usage_error(snmp_agent):
     a = snmp_agent
-    run = noc("probe", "snmp", "127.0.0.1", "--community", a.community, "--user", a.user,
-              "--auth-key", a.auth_key, "--priv-key", a.priv_key)
+    run = noc(
+        "probe",
+        "snmp",
+        "127.0.0.1",
+        "--community",
+        a.community,
+        "--user",
+        a.user,
+        "--auth-key",
+        a.auth_key,
+        "--priv-key",
+        a.priv_key,
+    )
     assert run.code == 2
     assert "--community" in run.err and "--user" in run.err
     _no_secrets(run, a)
 
 
 def test_snmp_short_v3_key_is_usage_error_without_echoing_it():
-    run = noc("probe", "snmp", "127.0.0.1", "--user", "u", "--auth-key", "tiny7", "--priv-key",
-              "long-enough-key")
+    run = noc(
+        "probe",
+        "snmp",
+        "127.0.0.1",
+        "--user",
+        "u",
+        "--auth-key",
+        "tiny7",
+        "--priv-key",
+        "long-enough-key",
+    )
     assert run.code == 2
     assert "auth_key" in run.err and "8 characters" in run.err
     assert "tiny7" not in run.err and "long-enough-key" not in run.err
@@ -250,8 +349,9 @@ def test_snmp_short_v3_key_is_usage_error_without_echoing_it():
 @pytest.fixture(scope="module")
 def kamailio(tmp_path_factory) -> Iterator[KamailioPeer]:
     _require("kamailio")
-    peer = KamailioPeer(["127.0.0.1"], SIP_PORT, tmp_path_factory.mktemp("kamailio"),
-                        server=SIP_SERVER)
+    peer = KamailioPeer(
+        ["127.0.0.1"], SIP_PORT, tmp_path_factory.mktemp("kamailio"), server=SIP_SERVER
+    )
     peer.start()
     try:
         yield peer
@@ -274,7 +374,9 @@ def test_sip_options_to_kamailio_is_ok_with_server(kamailio, transport):
 def test_sip_closed_tcp_port_is_refused_exit_1():
     with socket.socket() as probe_sock:  # the port must really be closed
         assert probe_sock.connect_ex(("127.0.0.1", CLOSED_TCP_PORT)) != 0
-    run = noc("probe", "sip", f"sip:phone@127.0.0.1:{CLOSED_TCP_PORT}", "--transport", "tcp", "--json")
+    run = noc(
+        "probe", "sip", f"sip:phone@127.0.0.1:{CLOSED_TCP_PORT}", "--transport", "tcp", "--json"
+    )
     assert run.code == 1, run.err
     assert run.json()["result"] == "refused"
 

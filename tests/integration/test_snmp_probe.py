@@ -112,6 +112,11 @@ async def test_v2c_poll_reads_lo_interface_table(lo_agent, poller):
     assert result.values["sys_uptime_seconds"] > 0
     assert result.info["sys_name"] == "noc-lab-agent"
     assert "if.lo.in_bps" not in result.values  # first poll: no rates yet
+    again = await _poll(poller, _v2c(), SnmpParams(timeout="1s", interfaces=["lo"]))
+    assert again.ok, again.reason
+    (row,) = again.info["interfaces"]
+    assert row["descr"] == "lo"  # carried forward, not re-read
+    assert "if.lo.in_bps" in again.values
 
 
 async def test_registered_probe_uses_target_credentials(lo_agent):

@@ -253,3 +253,31 @@ def test_classify_error(indication, version, code):
 
 def test_classify_port_unreachable_as_refused():
     assert classify_error(ConnectionRefusedError(), version="2c")[0] is ResultCode.REFUSED
+
+
+async def test_probe_with_bad_credentials_is_an_error_value_without_secrets():
+    from probes.base import Target
+    from probes.snmp import probe_snmp
+
+    missing = await probe_snmp(Target("127.0.0.1"))
+    assert missing.result is ResultCode.ERROR and not missing.ok
+    bad = await probe_snmp(
+        Target(
+            "127.0.0.1",
+            extra={
+                "credentials": {"version": "3", "user": "u", "auth_key": "tiny-s3", "priv_key": "x"}
+            },
+        )
+    )
+    assert bad.result is ResultCode.ERROR
+    assert "tiny-s3" not in bad.reason
+    assert "8 characters" in bad.reason
+
+
+async def test_probe_accepts_params_as_mapping_and_rejects_unknown_keys():
+    from probes.base import Target
+    from probes.snmp import probe_snmp
+
+    target = Target("127.0.0.1", extra={"credentials": {"version": "2c", "community": "c"}})
+    result = await probe_snmp(target, {"timout": "1s"})
+    assert result.result is ResultCode.ERROR and "timout" in result.reason

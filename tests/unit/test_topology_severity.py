@@ -138,13 +138,27 @@ def test_gateway_down_attaches_the_phones(book):
     assert list(book.active) == ["gateway_unreachable:voice-gw"]
 
 
-def test_symptoms_that_outlive_the_root_get_their_own_incident(book):
-    book.reconcile([fault("gateway_unreachable", "voice-gw", "sip"), fault("phone_unreachable", "phone-05", "sip")], now=101.0)
-    changes = book.reconcile([fault("phone_unreachable", "phone-05", "sip")], now=150.0)
-    assert kinds(changes) == [("opened", "phones_unreachable:lingshui"),
-                              ("symptom_detached", "gateway_unreachable:voice-gw"),
+def test_symptoms_that_outlive_the_root_get_their_own_incident_after_a_grace(book):
+    phone = fault("phone_unreachable", "phone-05", "sip")
+    book.reconcile([fault("gateway_unreachable", "voice-gw", "sip"), phone], now=101.0)
+    changes = book.reconcile([phone], now=150.0)
+    assert kinds(changes) == [("symptom_detached", "gateway_unreachable:voice-gw"),
                               ("recovered", "gateway_unreachable:voice-gw")]
+    assert book.waiting
+    assert book.reconcile([phone], now=155.0) == []          # within the 10 s grace
+    changes = book.reconcile([phone], now=160.0)
+    assert kinds(changes) == [("opened", "phones_unreachable:lingshui")]
     assert book.active["phones_unreachable:lingshui"].fault_started_at == 100.0
+    assert not book.waiting
+
+
+def test_a_lagging_symptom_that_recovers_within_the_grace_opens_nothing(book):
+    trunk = fault("sip_trunk_error", "voice-gw", "trunk")
+    book.reconcile([fault("circuit_down", "mstp-voice"), trunk], now=101.0)
+    assert kinds(book.reconcile([trunk], now=130.0)) == [("symptom_detached", "circuit_down:mstp-voice"),
+                                                         ("recovered", "circuit_down:mstp-voice")]
+    assert book.reconcile([], now=133.0) == []
+    assert book.active == {} and not book.waiting
 
 
 def test_intervention_makes_the_recovery_manual(book):

@@ -1,0 +1,243 @@
+"""The shape of a fault runbook (故障运维方案): typed, strict, Chinese first with English.
+
+A runbook answers, for one family of fault types: how fast must the NOC acknowledge and
+recover at each severity level (I–IV), what the staff do, in order and by whom, which of
+those steps the service runs itself (``automated``), which steps change the network
+(``intervention``: a recovery after one is *manual*), and whom to call when it drags on.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from noc.engine.severity import LEVEL_NAMES, LEVELS, Level, normalize_level
+from noc.units import Duration
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+ROLES: dict[str, tuple[str, str]] = {
+    "operator": ("值班员", "NOC operator"),
+    "noc_lead": ("值班长", "NOC shift lead"),
+    "network_engineer": ("网络工程师", "network engineer"),
+    "voice_engineer": ("语音平台工程师", "voice platform engineer"),
+    "carrier": ("运营商", "carrier"),
+    "vendor": ("厂商", "vendor"),
+    "purchaser": ("采购人联系人", "purchaser contact"),
+}
+"""Who does a step; the keys are what a runbook writes, the labels what the timeline shows."""
+
+Role = Literal["operator", "noc_lead", "network_engineer", "voice_engineer", "carrier", "vendor", "purchaser"]
+
+AUTOMATED_ACTIONS = ("reprobe", "snmp_interfaces", "traceroute", "sip_options", "arp_scan")
+
+
+def _check_id(value: str) -> str:
+    if not _ID_RE.match(value):
+        raise ValueError("must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
+    return value
+
+
+Id = Annotated[str, AfterValidator(_check_id)]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+NonBlank = Annotated[str, AfterValidator(_not_blank)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(StrictModel):
+    """Chinese (shown first) and English; both required, because the NOC staff read Chinese
+    and the vendors' and auditors' copies are in English."""
+
+    zh: NonBlank
+    en: NonBlank
+
+    def get(self, locale: str = "zh-CN") -> str:
+        return self.en if locale.startswith("en") else self.zh
+
+    def both(self) -> str:
+        return f"{self.zh} / {self.en}"
+
+
+class Contact(StrictModel):
+    """Whom to call; ``phone`` is usually ``${ENV_VAR:-label}`` so the number lives in the site's environment."""
+
+    name: Text
+    phone: NonBlank
+
+
+class Deadline(StrictModel):
+    acknowledge: Annotated[Duration, Field(gt=0)]
+    recover: Annotated[Duration, Field(gt=0)]
+
+
+class Deadlines(StrictModel):
+    """One deadline pair per severity level; ``P1``…``P4`` are accepted as keys for I…IV."""
+
+    I: Deadline | None = None  # noqa: E741 - the level's name
+    II: Deadline | None = None
+    III: Deadline | None = None
+    IV: Deadline | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _level_aliases(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        out: dict[object, object] = {}
+        for key, value in data.items():
+            level = normalize_level(key) if isinstance(key, str) else key
+            if level in out:
+                raise ValueError(f"level {level} is given twice (as {key!r} too)")
+            out[level] = value
+        return out
+
+
+# --- automated steps --------------------------------------------------------------------
+
+
+class _Action(StrictModel):
+    timeout: Annotated[Duration, Field(gt=0, le=300)] = 20.0
+
+
+class Reprobe(_Action):
+    """Run the configured checks of the incident's assets once more (all, or the named ones)."""
+
+    action: Literal["reprobe"]
+    checks: list[NonBlank] = Field(default_factory=list)
+    members: bool = True  # also the member assets (grouped phones, symptoms)
+
+
+class SnmpInterfaces(_Action):
+    """Dump the interface table of the root asset's SNMP agent (a circuit's CE router)."""
+
+    action: Literal["snmp_interfaces"]
+    rate_interval: Annotated[Duration, Field(ge=0, le=30)] = 2.0  # second poll for rates/errors; 0 = one poll
+
+
+class Traceroute(_Action):
+    """ICMP traceroute to the root asset's address (or a named check's target, e.g. the SIP
+    trunk peer): where does the path break?"""
+
+    action: Literal["traceroute"]
+    check: NonBlank | None = None
+    max_hops: int = Field(15, ge=1, le=30)
+    probe_timeout: Annotated[Duration, Field(gt=0, le=10)] = 2.0
+
+
+class SipOptions(_Action):
+    """SIP OPTIONS to the asset's SIP checks with the full answer (status, server, RTT)."""
+
+    action: Literal["sip_options"]
+    check: NonBlank | None = None  # a named sip check (e.g. "trunk"); default: every sip check
+    members: bool = True
+
+
+def _check_cidr(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value, strict=False)
+    except ValueError:
+        raise ValueError("must be an IPv4 network such as 198.18.10.0/24") from None
+    if network.prefixlen < 22:
+        raise ValueError("must be /22 or smaller (an ARP scan of more than 1024 addresses floods the segment)")
+    return value
+
+
+class ArpScan(_Action):
+    """Which hosts answer ARP on a segment (finds phones that ignore ping)."""
+
+    action: Literal["arp_scan"]
+    cidr: Annotated[str, AfterValidator(_check_cidr)]
+    iface: NonBlank | None = None
+    probe_timeout: Annotated[Duration, Field(gt=0, le=10)] = 2.0
+
+
+AutomatedAction = Annotated[
+    Reprobe | SnmpInterfaces | Traceroute | SipOptions | ArpScan, Field(discriminator="action")
+]
+
+
+# --- steps, escalation, runbook ---------------------------------------------------------
+
+
+class Step(StrictModel):
+    id: Id
+    title: Text
+    role: Role
+    action: Text
+    contact: Contact | None = None
+    intervention: bool
+    automated: AutomatedAction | None = None  # read-only: the loader rejects it on an intervention
+
+    @property
+    def role_label(self) -> str:
+        zh, en = ROLES[self.role]
+        return f"{zh} / {en}"
+
+
+class EscalationTier(StrictModel):
+    """Notify ``notify`` (a receiver of the alerting layer) when the incident is still not
+    recovered ``after`` its opening; only for the listed levels (default: all)."""
+
+    after: Annotated[Duration, Field(gt=0)]
+    notify: Id
+    title: Text
+    levels: list[Level] = Field(default_factory=lambda: list(LEVELS))
+
+
+class Runbook(StrictModel):
+    id: Id
+    title: Text
+    description: Text | None = None
+    applies_to: list[NonBlank] = Field(min_length=1)
+    deadlines: Deadlines
+    steps: list[Step] = Field(min_length=1)
+    escalation: list[EscalationTier] = Field(min_length=1)
+
+    def deadline(self, level: str) -> Deadline:
+        """The acknowledge/recover deadline at ``level`` (I…IV, or P1…P4)."""
+        key = str(normalize_level(level))
+        if key not in LEVELS:
+            raise KeyError(f"unknown severity level {level!r}; use I, II, III, IV (or P1…P4)")
+        found = getattr(self.deadlines, key)
+        if found is None:  # the loader rejects this; only a hand-built model gets here
+            raise KeyError(f"runbook {self.id!r} has no deadline for level {key}")
+        return found
+
+    def first_steps(self, n: int = 3) -> list[Step]:
+        return list(self.steps[:n])
+
+    def step(self, step_id: str) -> Step:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(f"runbook {self.id!r} has no step {step_id!r}")
+
+    def automated_steps(self) -> list[Step]:
+        return [s for s in self.steps if s.automated is not None]
+
+    def escalation_for(self, level: str) -> list[EscalationTier]:
+        """The tiers that apply at ``level``, in order."""
+        key = str(normalize_level(level))
+        return [t for t in self.escalation if key in t.levels]
+
+    def due_escalations(self, level: str, elapsed: float) -> list[EscalationTier]:
+        """Tiers whose time has come ``elapsed`` seconds after the incident opened."""
+        return [t for t in self.escalation_for(level) if elapsed >= t.after]
+
+
+def level_label(level: str) -> str:
+    zh, en = LEVEL_NAMES[level]
+    return f"{level}级 {zh} / level {level} {en}"

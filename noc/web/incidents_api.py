@@ -1,0 +1,147 @@
+"""``/api/v1/incidents``: list, show (timeline + runbook progress), and the operator actions.
+
+Actions are POSTs with a JSON body; a missing field is a 400, an unknown incident a 404, an
+action that does not fit the incident's status (closing an open incident …) a 409 — each with
+a reason. Nothing already recorded is changed by a refused request.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from noc.appkeys import CONFIG, RUNBOOKS, STORE
+from noc.incident_view import incident_detail, incident_summary
+from noc.store.incidents import IncidentError, IncidentRepo
+from noc.web.api import json_error
+
+STATUSES = ("active", "open", "acknowledged", "recovered", "closed")
+
+
+def _repo(request: web.Request) -> IncidentRepo:
+    return IncidentRepo(request.app[STORE], request.app[CONFIG].site.name)
+
+
+def _tz(request: web.Request) -> ZoneInfo:
+    return ZoneInfo(request.app[CONFIG].site.timezone)
+
+
+def _locale(request: web.Request) -> str:
+    return "en" if request.query.get("lang") == "en" else request.app[CONFIG].site.locale
+
+
+def runbook_of(app: web.Application, runbook_id: str | None, fault_type: str):
+    runbooks = app.get(RUNBOOKS)
+    if runbooks is None:
+        return None
+    try:
+        return runbooks.for_fault(fault_type)
+    except KeyError:
+        return None
+
+
+def _incident_id(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    if not raw.isdigit():
+        raise web.HTTPBadRequest(text=f"incident id must be a number, not {raw!r}")
+    return int(raw)
+
+
+async def _body(request: web.Request, required: tuple[str, ...]) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(text="body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="body must be a JSON object")
+    missing = [k for k in required if not str(body.get(k) or "").strip()]
+    if missing:
+        raise web.HTTPBadRequest(text=f"missing field(s): {', '.join(missing)}")
+    return body
+
+
+def _refused(exc: IncidentError) -> web.Response:
+    status = 404 if str(exc).startswith("no incident") else 409
+    return json_error(status, "not_found" if status == 404 else "conflict", str(exc))
+
+
+async def list_incidents(request: web.Request) -> web.Response:
+    status = request.query.get("status")
+    if status is not None and status not in STATUSES:
+        return json_error(400, "bad_request", f"status must be one of {', '.join(STATUSES)}")
+    limit = request.query.get("limit", "100")
+    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+        return json_error(400, "bad_request", "limit must be a number from 1 to 1000")
+    rows = await _repo(request).list(status, int(limit))
+    tz = _tz(request)
+    return web.json_response({"incidents": [incident_summary(r, tz) for r in rows], "count": len(rows)})
+
+
+async def show_incident(request: web.Request) -> web.Response:
+    repo = _repo(request)
+    try:
+        row = await repo.get(_incident_id(request))
+    except IncidentError as exc:
+        return _refused(exc)
+    events = await repo.events(row.id)
+    runbook = runbook_of(request.app, row.runbook, row.fault_type)
+    return web.json_response(incident_detail(row, events, runbook, _tz(request), _locale(request)))
+
+
+async def acknowledge(request: web.Request) -> web.Response:
+    body = await _body(request, ("by",))
+    try:
+        row = await _repo(request).acknowledge(_incident_id(request), body["by"], str(body.get("note", "")))
+    except IncidentError as exc:
+        return _refused(exc)
+    return web.json_response(incident_summary(row, _tz(request)))
+
+
+async def step_done(request: web.Request) -> web.Response:
+    body = await _body(request, ("by", "step"))
+    repo = _repo(request)
+    incident_id = _incident_id(request)
+    try:
+        row = await repo.get(incident_id)
+    except IncidentError as exc:
+        return _refused(exc)
+    runbook = runbook_of(request.app, row.runbook, row.fault_type)
+    step = next((s for s in runbook.steps if s.id == body["step"]), None) if runbook else None
+    if runbook is not None and step is None:
+        return json_error(400, "bad_request", f"runbook {runbook.id!r} has no step {body['step']!r}")
+    intervention = bool(body.get("intervention", step.intervention if step else False))
+    try:
+        row = await repo.step_done(incident_id, body["step"], body["by"], str(body.get("output", "")), intervention)
+    except IncidentError as exc:
+        return _refused(exc)
+    return web.json_response(incident_summary(row, _tz(request)))
+
+
+async def resolve(request: web.Request) -> web.Response:
+    body = await _body(request, ("by", "note"))
+    try:
+        row = await _repo(request).resolve(_incident_id(request), body["by"], body["note"])
+    except IncidentError as exc:
+        return _refused(exc)
+    return web.json_response(incident_summary(row, _tz(request)))
+
+
+async def close(request: web.Request) -> web.Response:
+    body = await _body(request, ("by", "note"))
+    try:
+        row = await _repo(request).close(_incident_id(request), body["by"], body["note"])
+    except IncidentError as exc:
+        return _refused(exc)
+    return web.json_response(incident_summary(row, _tz(request)))
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/incidents", list_incidents)
+    app.router.add_get("/api/v1/incidents/{id}", show_incident)
+    app.router.add_post("/api/v1/incidents/{id}/ack", acknowledge)
+    app.router.add_post("/api/v1/incidents/{id}/steps", step_done)
+    app.router.add_post("/api/v1/incidents/{id}/resolve", resolve)
+    app.router.add_post("/api/v1/incidents/{id}/close", close)

@@ -1,0 +1,134 @@
+"""The engine shell on a real store: results in, transitions and incident timelines out, restart.
+
+Probe results are constructed here (the probes are tested against real daemons elsewhere);
+what is under test is the durable fold: ordering, idempotent resume, operator actions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from noc.engine.health import State
+from noc.engine.runner import Engine
+from noc.store import Store
+from noc.store.incidents import IncidentError, IncidentRepo
+from probes.base import ProbeResult, ResultCode
+
+T0 = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.timezone.utc).timestamp()
+
+
+def icmp(ok: bool, at: float) -> ProbeResult:
+    if ok:
+        return ProbeResult.success(kind="icmp", started_at=at, values={"sent": 3, "received": 3, "loss_ratio": 0.0,
+                                                                        "rtt_avg_seconds": 0.001})
+    return ProbeResult.failure(ResultCode.TIMEOUT, "no reply", kind="icmp", started_at=at,
+                               values={"sent": 3, "received": 0, "loss_ratio": 1.0})
+
+
+def sip(ok: bool, at: float) -> ProbeResult:
+    if ok:
+        return ProbeResult.success(kind="sip", started_at=at, status_code=200)
+    return ProbeResult.failure(ResultCode.TIMEOUT, "no answer to OPTIONS", kind="sip", started_at=at)
+
+
+async def feed(engine: Engine, asset: str, check: str, pattern: str, start: float, step: float = 0.2):
+    ref = engine.refs[(asset, check)]
+    make = sip if ref.check_type == "sip" else icmp
+    for i, ch in enumerate(pattern):
+        await engine.ingest(ref, make(ch == "+", start + i * step))
+
+
+@pytest.fixture
+async def store(db_url):
+    store = await Store.open(db_url)
+    yield store
+    await store.close()
+
+
+async def new_engine(config, store) -> Engine:
+    engine = Engine(config, store, runbook_for=lambda t: f"runbook-{t}")
+    await engine.start()
+    return engine
+
+
+async def test_voice_circuit_outage_is_one_level_one_incident(lingshui_config, store):
+    engine = await new_engine(lingshui_config, store)
+    await feed(engine, "mstp-voice", "icmp", "++", T0)
+    await feed(engine, "voice-gw", "trunk", "+", T0)
+    await feed(engine, "mstp-voice", "icmp", "---", T0 + 10)          # fault starts at T0+10
+    await feed(engine, "voice-gw", "trunk", "---", T0 + 11)           # the trunk dies with it
+    repo = IncidentRepo(store, "lingshui")
+    [incident] = await repo.list()
+    assert (incident.fault_key, incident.severity, incident.status) == ("circuit_down:mstp-voice", "I", "open")
+    assert incident.fault_started_at.timestamp() == pytest.approx(T0 + 10)
+    assert incident.runbook == "runbook-circuit_down"
+    kinds = [e.kind for e in await repo.events(incident.id)]
+    assert kinds == ["opened", "graded", "symptom_attached"]
+
+    await feed(engine, "voice-gw", "trunk", "+++", T0 + 30)
+    await feed(engine, "mstp-voice", "icmp", "+++", T0 + 31)
+    [incident] = await repo.list()
+    assert incident.status == "recovered" and incident.recovery_kind == "automatic"
+    assert incident.recovered_at.timestamp() == pytest.approx(T0 + 31)
+    transitions = await store.transitions(asset="mstp-voice")
+    assert [(t.from_state, t.to_state) for t in transitions] == [("UNKNOWN", "UP"), ("UP", "DOWN"), ("DOWN", "UP")]
+
+
+async def test_three_phones_are_one_level_three_incident(lingshui_config, store):
+    engine = await new_engine(lingshui_config, store)
+    for n in (1, 2, 3):
+        await feed(engine, f"phone-{n:02d}", "sip", "+---", T0 + n)
+    [incident] = await IncidentRepo(store, "lingshui").list()
+    assert (incident.fault_type, incident.severity, incident.peak_severity) == ("phones_unreachable", "III", "III")
+    assert incident.impact["members"] == ["phone-01", "phone-02", "phone-03"]
+
+
+async def test_restart_continues_the_same_incident(lingshui_config, store):
+    engine = await new_engine(lingshui_config, store)
+    await feed(engine, "mstp-ticket", "icmp", "+---", T0)
+    [before] = await IncidentRepo(store, "lingshui").list()
+    # a new process: states and incidents come back from the store
+    engine2 = await new_engine(lingshui_config, store)
+    assert engine2.state(("mstp-ticket", "icmp")) is State.DOWN
+    assert list(engine2.book.active) == ["circuit_down:mstp-ticket"]
+    await feed(engine2, "mstp-ticket", "icmp", "----", T0 + 5)        # still down: nothing new
+    incidents = await IncidentRepo(store, "lingshui").list()
+    assert [i.id for i in incidents] == [before.id]
+    await feed(engine2, "mstp-ticket", "icmp", "+++", T0 + 60)
+    [after] = await IncidentRepo(store, "lingshui").list()
+    assert after.id == before.id and after.status == "recovered"
+
+
+async def test_intervention_step_makes_recovery_manual_and_close_needs_a_note(lingshui_config, store):
+    engine = await new_engine(lingshui_config, store)
+    repo = IncidentRepo(store, "lingshui")
+    await feed(engine, "internet", "icmp", "+---", T0)
+    [incident] = await repo.list()
+    assert incident.severity == "III"
+    await repo.acknowledge(incident.id, "值班员张三")
+    with pytest.raises(IncidentError, match="cannot acknowledge incident #.*: it is acknowledged"):
+        await repo.acknowledge(incident.id, "someone")
+    await repo.step_done(incident.id, "switch-backup", "张三", "切换到备用线路", intervention=True)
+    await feed(engine, "internet", "icmp", "+++", T0 + 120)
+    incident = await repo.get(incident.id)
+    assert (incident.status, incident.recovery_kind) == ("recovered", "manual")
+    with pytest.raises(IncidentError, match="cause note"):
+        await repo.close(incident.id, "张三", " ")
+    await repo.close(incident.id, "张三", "运营商光缆中断，已修复")
+    kinds = [e.kind for e in await repo.events(incident.id)]
+    assert kinds == ["opened", "graded", "acknowledged", "step_done", "recovered", "closed"]
+
+
+async def test_operator_resolve_while_the_fault_persists_opens_a_new_incident(lingshui_config, store):
+    engine = await new_engine(lingshui_config, store)
+    repo = IncidentRepo(store, "lingshui")
+    await feed(engine, "mstp-ticket", "icmp", "+---", T0)
+    [first] = await repo.list()
+    await repo.resolve(first.id, "张三", "误报")
+    await feed(engine, "mstp-ticket", "icmp", "-", T0 + 5)       # still failing: nothing (state unchanged)
+    await feed(engine, "mstp-ticket", "icmp", "+++", T0 + 10)
+    await feed(engine, "mstp-ticket", "icmp", "---", T0 + 20)
+    incidents = await repo.list()
+    assert [(i.status, i.recovery_kind) for i in incidents] == [("open", None), ("recovered", "manual")]
