@@ -28,6 +28,7 @@ from noc.logs import get_logger, scrubber
 from noc.metrics import Metrics
 from noc.secrets import secret_values
 from noc.store import Store, mask_url, resolve_db_url
+from noc.traps import TrapIntake
 from noc.web import api, incidents_api
 
 log = get_logger("noc.app")
@@ -80,11 +81,16 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
     engine.kick = scheduler.kick
     app[SCHEDULER] = scheduler
     ticks = asyncio.create_task(engine.run_ticks(), name="engine ticks")
+    traps = None
     if app[PROBING_ENABLED]:
         await scheduler.start()
+        if app[CONFIG].traps is not None:
+            traps = await TrapIntake(app[CONFIG].traps, engine.on_trap).start()
     try:
         yield
     finally:
+        if traps is not None:
+            await traps.close()
         await scheduler.stop()
         ticks.cancel()
         await asyncio.gather(ticks, return_exceptions=True)

@@ -140,6 +140,20 @@ def db() -> None:
     """Event store maintenance."""
 
 
+def _with_engine(url: str, work):
+    """Run ``work(engine)`` on a fresh engine for ``url``; dispose of it afterwards."""
+    from noc.store import db as dbmod
+
+    async def go():
+        engine = dbmod.create_engine(url)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
 @db.command("upgrade")
 @click.option("--config", "config_path", metavar="FILE", help=CONFIG_HELP)
 @click.option("--db", "db_url", metavar="URL", help=DB_HELP)
@@ -151,16 +165,12 @@ def db_upgrade(config_path: str | None, db_url: str | None, revision: str) -> No
 
     url = resolve_db_url(db_url, _config_db(config_path, db_url))
 
-    async def go() -> str | None:
-        engine = dbmod.create_engine(url)
-        try:
-            await dbmod.upgrade(engine, revision)
-            return await dbmod.current_revision(engine)
-        finally:
-            await engine.dispose()
+    async def upgrade(engine) -> str | None:
+        await dbmod.upgrade(engine, revision)
+        return await dbmod.current_revision(engine)
 
     try:
-        current = asyncio.run(go())
+        current = _with_engine(url, upgrade)
     except Exception as exc:
         click.echo(f"迁移失败 / migration failed on {mask_url(url)}: {exc}", err=True)
         sys.exit(1)
@@ -176,15 +186,8 @@ def db_current(config_path: str | None, db_url: str | None) -> None:
     from noc.store import mask_url, resolve_db_url
 
     url = resolve_db_url(db_url, _config_db(config_path, db_url))
-
-    async def go() -> str | None:
-        engine = dbmod.create_engine(url)
-        try:
-            return await dbmod.current_revision(engine)
-        finally:
-            await engine.dispose()
-
-    click.echo(f"{mask_url(url)}: current {asyncio.run(go()) or '(empty)'}, head {dbmod.head_revision()}")
+    current = _with_engine(url, dbmod.current_revision)
+    click.echo(f"{mask_url(url)}: current {current or '(empty)'}, head {dbmod.head_revision()}")
 
 
 def _config_db(config_path: str | None, db_url: str | None) -> str | None:

@@ -23,6 +23,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     model_validator,
 )
@@ -36,6 +37,7 @@ from noc.yamlsource import Path as DataPath
 from probes.icmp import IcmpParams
 from probes.sip import SipParams
 from probes.snmp import SnmpCredentials, SnmpParams
+from probes.snmp_traps import TrapUser
 
 DEFAULT_CONFIG = Path(__file__).parent / "defaults" / "lingshui.yaml"
 
@@ -252,6 +254,20 @@ class PlatformService(StrictModel):
         return names
 
 
+class TrapSettings(StrictModel):
+    """Where the service listens for SNMP traps (linkDown/linkUp/coldStart), v2c and v3."""
+
+    listen: Annotated[str, AfterValidator(_check_listen)]
+    communities: list[SecretStr] = Field(default_factory=list)
+    users: list[TrapUser] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _some_credentials(self) -> TrapSettings:
+        if not self.communities and not self.users:
+            raise ValueError("traps need at least one community (v2c) or user (v3)")
+        return self
+
+
 class NocConfig(StrictModel):
     """The whole site inventory."""
 
@@ -263,6 +279,7 @@ class NocConfig(StrictModel):
     services: list[PlatformService] = Field(default_factory=list)
     severity: SeverityMatrix = SeverityMatrix()
     health: dict[CheckType, HealthPolicy] = Field(default_factory=dict)
+    traps: TrapSettings | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 

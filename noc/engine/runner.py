@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from noc.config import NocConfig
 from noc.engine.faults import CheckView, Fault, classify_all
-from noc.engine.health import CheckHealth, FlapChange, State, Transition
+from noc.engine.health import CheckHealth, FlapChange, Observation, State, Transition
 from noc.engine.incidents import Change, IncidentBook, ServiceSpec
 from noc.engine.observe import CheckRef, to_observation
 from noc.engine.topology import Topology
@@ -28,6 +28,7 @@ from noc.store.repo import Store
 from noc.store.tables import CheckTransition
 from noc.targets import plan_all
 from probes.base import ProbeResult
+from probes.snmp_traps import TrapObservation
 
 log = get_logger("noc.engine")
 
@@ -43,6 +44,8 @@ class Engine:
         self.repo = IncidentRepo(store, self.site)
         self.plans = plan_all(config)
         self.refs = {p.ref.key: p.ref for p in self.plans}
+        self._snmp_agent = {p.ref.key: (c.agent or a.name) for p in self.plans for a, c in config.iter_checks()
+                            if p.kind == "snmp" and (a.name, c.check_name) == p.ref.key}
         self.health = {p.ref.key: CheckHealth(p.ref.asset, p.ref.check, config.health_policy(p.kind)) for p in self.plans}
         self.since: dict[tuple[str, str], float] = {}
         self.reasons: dict[tuple[str, str], str] = {}
@@ -115,6 +118,31 @@ class Engine:
         obs = to_observation(ref, result)
         if obs is None:
             return []
+        return await self.ingest_observation(ref, obs)
+
+    async def on_trap(self, trap: TrapObservation) -> list[Change]:
+        """An SNMP trap is an immediate observation: linkDown fails the circuit's SNMP check now
+        (confirmation polls follow at once), linkUp counts as a good one, a (re)start re-polls."""
+        agents = {a.name for a in self.config.assets if a.address == trap.source and a.snmp}
+        log.info("snmp_trap", source=trap.source, kind=trap.kind, if_name=trap.if_name, known=bool(agents))
+        changes: list[Change] = []
+        if trap.kind in ("link_down", "link_up") and trap.if_name:
+            for ref in self.refs.values():
+                plan_agent = self._snmp_agent.get(ref.key)
+                if plan_agent in agents and trap.if_name in ref.interfaces:
+                    ok = trap.kind == "link_up"
+                    obs = Observation(ref.asset, ref.check, trap.received_at, ok, "ok" if ok else "interface_down",
+                                      f"SNMP {'linkUp' if ok else 'linkDown'} trap from {trap.source}",
+                                      {}, ("trap",))
+                    changes += await self.ingest_observation(ref, obs)
+                    if self.kick is not None:
+                        self.kick(self.topology.dependent_checks(ref.asset))
+        elif trap.kind in ("cold_start", "warm_start") and self.kick is not None:
+            for agent in agents:
+                self.kick(self.topology.dependent_checks(agent))
+        return changes
+
+    async def ingest_observation(self, ref: CheckRef, obs: Observation) -> list[Change]:
         async with self._lock:
             events = self.health[ref.key].observe(obs)
             extra: list[Fault] = []

@@ -33,7 +33,7 @@ def _locale(request: web.Request) -> str:
     return "en" if request.query.get("lang") == "en" else request.app[CONFIG].site.locale
 
 
-def runbook_of(app: web.Application, runbook_id: str | None, fault_type: str):
+def runbook_of(app: web.Application, fault_type: str):
     runbooks = app.get(RUNBOOKS)
     if runbooks is None:
         return None
@@ -87,17 +87,30 @@ async def show_incident(request: web.Request) -> web.Response:
     except IncidentError as exc:
         return _refused(exc)
     events = await repo.events(row.id)
-    runbook = runbook_of(request.app, row.runbook, row.fault_type)
+    runbook = runbook_of(request.app, row.fault_type)
     return web.json_response(incident_detail(row, events, runbook, _tz(request), _locale(request)))
 
 
-async def acknowledge(request: web.Request) -> web.Response:
-    body = await _body(request, ("by",))
+async def _act(request: web.Request, required: tuple[str, ...], action) -> web.Response:
+    """Run one operator action: 400 for a bad body, 404/409 (with the reason) when refused."""
+    body = await _body(request, required)
     try:
-        row = await _repo(request).acknowledge(_incident_id(request), body["by"], str(body.get("note", "")))
+        row = await action(_repo(request), _incident_id(request), body)
     except IncidentError as exc:
         return _refused(exc)
     return web.json_response(incident_summary(row, _tz(request)))
+
+
+async def acknowledge(request: web.Request) -> web.Response:
+    return await _act(request, ("by",), lambda repo, i, b: repo.acknowledge(i, b["by"], str(b.get("note", ""))))
+
+
+async def resolve(request: web.Request) -> web.Response:
+    return await _act(request, ("by", "note"), lambda repo, i, b: repo.resolve(i, b["by"], b["note"]))
+
+
+async def close(request: web.Request) -> web.Response:
+    return await _act(request, ("by", "note"), lambda repo, i, b: repo.close(i, b["by"], b["note"]))
 
 
 async def step_done(request: web.Request) -> web.Response:
@@ -108,31 +121,13 @@ async def step_done(request: web.Request) -> web.Response:
         row = await repo.get(incident_id)
     except IncidentError as exc:
         return _refused(exc)
-    runbook = runbook_of(request.app, row.runbook, row.fault_type)
+    runbook = runbook_of(request.app, row.fault_type)
     step = next((s for s in runbook.steps if s.id == body["step"]), None) if runbook else None
     if runbook is not None and step is None:
         return json_error(400, "bad_request", f"runbook {runbook.id!r} has no step {body['step']!r}")
     intervention = bool(body.get("intervention", step.intervention if step else False))
     try:
         row = await repo.step_done(incident_id, body["step"], body["by"], str(body.get("output", "")), intervention)
-    except IncidentError as exc:
-        return _refused(exc)
-    return web.json_response(incident_summary(row, _tz(request)))
-
-
-async def resolve(request: web.Request) -> web.Response:
-    body = await _body(request, ("by", "note"))
-    try:
-        row = await _repo(request).resolve(_incident_id(request), body["by"], body["note"])
-    except IncidentError as exc:
-        return _refused(exc)
-    return web.json_response(incident_summary(row, _tz(request)))
-
-
-async def close(request: web.Request) -> web.Response:
-    body = await _body(request, ("by", "note"))
-    try:
-        row = await _repo(request).close(_incident_id(request), body["by"], body["note"])
     except IncidentError as exc:
         return _refused(exc)
     return web.json_response(incident_summary(row, _tz(request)))

@@ -91,6 +91,10 @@ class Service:
         self.log.close()
         return code
 
+    def log_events(self) -> list[dict[str, Any]]:
+        lines = self.log_path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.startswith("{")]
+
     def incidents(self) -> list[dict[str, Any]]:
         return self.get("/api/v1/incidents?limit=1000")["incidents"]
 
@@ -137,6 +141,10 @@ def test_voice_circuit_down_is_one_level_one_incident_with_its_symptom(lab: Lab,
     assert incident["severity"] == "I" and incident["root_asset"] == "mstp-voice"
     assert incident["runbook"] == "mstp-circuit-down"
     assert abs(parse(incident["detected_at"]) - injected) <= 2.0
+    # the CE router's linkDown trap reached the service and was taken as an observation
+    wait_until(lambda: any(e.get("event") == "snmp_trap" and e.get("kind") == "link_down"
+                           and e.get("if_name") == "mstp-voice" and e.get("known")
+                           for e in service.log_events()), 10, "the linkDown trap in the service log")
     # the gateway's provincial trunk fails with the circuit: a symptom, not an incident of its own
     wait_until(lambda: any(s["fault"] == "sip_trunk_error:voice-gw" for s in
                            service.get(f"/api/v1/incidents/{incident['id']}")["symptoms"]), 20, "trunk symptom")

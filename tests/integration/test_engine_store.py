@@ -16,7 +16,7 @@ from noc.store import Store
 from noc.store.incidents import IncidentError, IncidentRepo
 from probes.base import ProbeResult, ResultCode
 
-T0 = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.timezone.utc).timestamp()
+T0 = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC).timestamp()
 
 
 def icmp(ok: bool, at: float) -> ProbeResult:
@@ -132,3 +132,25 @@ async def test_operator_resolve_while_the_fault_persists_opens_a_new_incident(li
     await feed(engine, "mstp-ticket", "icmp", "---", T0 + 20)
     incidents = await repo.list()
     assert [(i.status, i.recovery_kind) for i in incidents] == [("open", None), ("recovered", "manual")]
+
+
+async def test_a_link_down_trap_is_an_immediate_observation_and_a_kick(lingshui_config, store):
+    from probes.snmp_traps import TrapObservation
+
+    engine = await new_engine(lingshui_config, store)
+    kicked: list[set] = []
+    engine.kick = lambda keys: kicked.append(set(keys))
+    ref = engine.refs[("mstp-voice", "snmp")]
+    up = ProbeResult.success(kind="snmp", started_at=T0, values={"if.mstp-voice.oper_up": 1.0})
+    await engine.ingest(ref, up)
+    trap = TrapObservation(received_at=T0 + 5, source="198.18.10.1", source_port=161, version="2c",
+                           security_name="c0", kind="link_down", trap_oid="1.3.6.1.6.3.1.1.5.3",
+                           if_index=3, if_name="mstp-voice", if_oper_status=2)
+    await engine.on_trap(trap)
+    health = engine.health[("mstp-voice", "snmp")]
+    assert health.fail_streak == 1 and health.pending          # one observation, confirmation pending
+    assert ("mstp-voice", "snmp") in kicked[-1] and ("voice-gw", "trunk") in kicked[-1]
+    # a trap from an unknown source or for another interface changes nothing
+    await engine.on_trap(TrapObservation(received_at=T0 + 6, source="192.0.2.9", source_port=161, version="2c",
+                                         security_name="c0", kind="link_down", trap_oid="x", if_name="mstp-voice"))
+    assert health.fail_streak == 1
