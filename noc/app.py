@@ -29,7 +29,7 @@ from noc.metrics import Metrics
 from noc.secrets import secret_values
 from noc.store import Store, mask_url, resolve_db_url
 from noc.traps import TrapIntake
-from noc.web import api, incidents_api
+from noc.web import api, incidents_api, maintenance_api
 
 log = get_logger("noc.app")
 
@@ -122,4 +122,5 @@ def create_app(config: NocConfig, db_url: str | None = None, *, probing: bool = 
     app.cleanup_ctx.append(engine_ctx)
     api.setup_routes(app)
     incidents_api.setup_routes(app)
+    maintenance_api.setup_routes(app)
     return app

@@ -204,9 +204,10 @@ def _register_plugins() -> None:
     from noc.diag_cli import diag
     from noc.incident_cli import incident
     from noc.lab.cli import lab
+    from noc.maintenance_cli import maintenance
     from noc.probe_cli import probe
 
-    for group in (incident, probe, diag, lab):
+    for group in (incident, maintenance, probe, diag, lab):
         main.add_command(group)
 
 

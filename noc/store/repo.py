@@ -161,6 +161,20 @@ class Store:
             session.add(row)
         return row
 
+    async def end_maintenance(self, window_id: int, at: dt.datetime | None = None) -> MaintenanceWindow:
+        """End a window early (planned work finished); its record stays for the SLA."""
+        at = at or utcnow()
+        async with self.sessions.begin() as session:
+            row = await session.get(MaintenanceWindow, window_id, with_for_update=True)
+            if row is None:
+                raise LookupError(f"no maintenance window #{window_id}")
+            if row.ended_at is not None or row.ends_at <= at:
+                raise ValueError(f"maintenance window #{window_id} has already ended")
+            if row.starts_at > at:  # cancelled before it began: keep it, as a zero-length window
+                row.ends_at = row.starts_at
+            row.ended_at = at
+        return row
+
     async def maintenance_windows(self, *, active_at: dt.datetime | None = None) -> list[MaintenanceWindow]:
         query = select(MaintenanceWindow).order_by(MaintenanceWindow.starts_at)
         if active_at is not None:

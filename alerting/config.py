@@ -1,0 +1,223 @@
+"""The ``alerting:`` section: receivers (named sets of Apprise URLs) and the route tree.
+
+Shaped after Alertmanager's config: a root route names the default receiver and the group
+timers; child routes match on labels and inherit what they leave unset. Pass 1 (pydantic)
+checks shapes; :func:`alerting_reference_issues` is pass 2: names used must exist (receivers,
+assets, services, fault types, group_by labels, the receivers runbook escalation tiers call).
+
+This module must not import ``noc.config`` (which embeds :class:`AlertingConfig`), so it keeps
+its own copy of the name rule and the asset kinds; a unit test pins them to the originals.
+
+With no ``alerting:`` section at all the shipped defaults apply: four receivers, each a
+``json://`` webhook on 127.0.0.1:9099 unless an environment variable names a real channel
+(``NOC_ALERT_URL`` for noc-oncall). Nobody listens there out of the box, so delivery fails and
+the outbox keeps retrying: nothing is lost, and ``noc`` says so in its delivery metrics.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Iterable
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+
+from noc.engine.faults import FAULT_TYPES
+from noc.engine.severity import Level
+from noc.units import Duration
+from noc.yamlsource import LocatedData, SourceIssue
+from noc.yamlsource import Path as DataPath
+
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+ASSET_KINDS = ("mstp_circuit", "internet_line", "voice_gateway", "phone", "router", "switch")
+GROUP_LABELS = ("incident", "site", "asset", "asset_kind", "fault_type", "severity", "services")
+"""Labels an event carries and a route may ``group_by`` (``incident`` is the incident id)."""
+
+ESCALATION_RECEIVERS = ("noc-oncall", "noc-lead", "carrier-liaison", "purchaser-contact")
+"""The receivers the shipped runbooks' escalation tiers notify."""
+
+DEFAULT_ALERT_URL = "json://127.0.0.1:9099/noc"
+
+
+def _check_name(value: str) -> str:
+    if not _NAME_RE.match(value):
+        raise ValueError("must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
+
+
+def _listify(value: object) -> object:
+    """A matcher may name one value (``site: lingshui``) or several (``severity: [I, II]``)."""
+    return [value] if isinstance(value, str | int) and not isinstance(value, bool) else value
+
+
+def _check_url(value: SecretStr) -> SecretStr:
+    if not _URL_RE.match(value.get_secret_value()):
+        raise ValueError("must be an Apprise URL such as wecombot://KEY or mailtos://user:pass@host")
+    return value
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Receiver(StrictModel):
+    """A named set of Apprise URLs that get the same messages, in one language."""
+
+    name: Name
+    urls: list[Annotated[SecretStr, AfterValidator(_check_url)]] = Field(min_length=1)
+    locale: Literal["zh-CN", "en"] = "zh-CN"
+
+
+class Matchers(StrictModel):
+    """Label conditions of a route; every given condition must hold, a list means any of."""
+
+    severity: Annotated[list[Level], BeforeValidator(_listify)] = Field(default_factory=list)
+    site: Annotated[list[Name], BeforeValidator(_listify)] = Field(default_factory=list)
+    asset_kind: Annotated[list[Literal[ASSET_KINDS]], BeforeValidator(_listify)] = Field(default_factory=list)  # type: ignore[valid-type]
+    service: Annotated[list[Name], BeforeValidator(_listify)] = Field(default_factory=list)
+    fault_type: Annotated[list[str], BeforeValidator(_listify)] = Field(default_factory=list)
+    asset: Annotated[list[Name], BeforeValidator(_listify)] = Field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, name) for name in type(self).model_fields)
+
+
+class Route(StrictModel):
+    """One node of the route tree; unset fields are inherited from the parent route."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    receiver: Name | None = None
+    matchers: Matchers = Field(default_factory=Matchers)
+    continue_: bool = Field(False, alias="continue")
+    group_by: list[str] | None = None
+    group_wait: Duration | None = None
+    group_interval: Annotated[Duration, Field(gt=0)] | None = None
+    repeat_interval: Duration | None = None  # 0 = never re-notify
+    routes: list[Route] = Field(default_factory=list)
+
+
+def _env_url(var: str, fallback: str) -> SecretStr:
+    return SecretStr(os.environ.get(var) or fallback)
+
+
+def default_receivers() -> list[Receiver]:
+    """The shipped receivers; read the environment when the config is built, not at import."""
+    oncall = os.environ.get("NOC_ALERT_URL") or DEFAULT_ALERT_URL
+    return [
+        Receiver(name="noc-oncall", urls=[SecretStr(oncall)]),
+        Receiver(name="noc-lead", urls=[_env_url("NOC_ALERT_URL_LEAD", "json://127.0.0.1:9099/noc-lead")]),
+        Receiver(name="carrier-liaison", urls=[_env_url("NOC_ALERT_URL_CARRIER", "json://127.0.0.1:9099/carrier-liaison")]),
+        Receiver(name="purchaser-contact", urls=[_env_url("NOC_ALERT_URL_PURCHASER", "json://127.0.0.1:9099/purchaser-contact")]),
+    ]
+
+
+def default_route() -> Route:
+    """I/II at once and re-notified every 15 min; III/IV batched per site, re-notified every 2 h."""
+    return Route(
+        receiver="noc-oncall", group_by=["site"], group_wait=30.0, group_interval=300.0, repeat_interval=7200.0,
+        routes=[
+            Route(matchers=Matchers(severity=["I", "II"]), group_by=["incident"],
+                  group_wait=0.0, group_interval=60.0, repeat_interval=900.0),
+            Route(matchers=Matchers(severity=["III", "IV"])),
+        ],
+    )
+
+
+class AlertingConfig(StrictModel):
+    """Receivers and the route tree. Escalation tiers live in the runbooks and name receivers here."""
+
+    receivers: list[Receiver] = Field(default_factory=default_receivers)
+    route: Route = Field(default_factory=default_route)
+
+    def receiver(self, name: str) -> Receiver:
+        for r in self.receivers:
+            if r.name == name:
+                return r
+        raise KeyError(f"no receiver {name!r}")
+
+    def receiver_names(self) -> set[str]:
+        return {r.name for r in self.receivers}
+
+
+# ----------------------------------------------------------------------------------------
+# pass 2: names used must exist
+
+
+def _unknown(kind: str, name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"unknown {kind} {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+
+
+def alerting_reference_issues(cfg: AlertingConfig, src: LocatedData, asset_names: Iterable[str],
+                              service_names: Iterable[str], runbook_receivers: Iterable[str] = (),
+                              base: DataPath = ("alerting",)) -> list[SourceIssue]:
+    """Every dangling name in the alerting section, located (``base`` is where it sits in the file)."""
+    issues: list[SourceIssue] = []
+    assets, services = set(asset_names), set(service_names)
+    first: dict[str, int] = {}
+    for i, receiver in enumerate(cfg.receivers):
+        if receiver.name in first:
+            line = src.line_of((*base, "receivers", first[receiver.name], "name"))
+            issues.append(src.issue((*base, "receivers", i, "name"),
+                                    f"duplicate receiver name {receiver.name!r} (first at line {line})"))
+        first.setdefault(receiver.name, i)
+    receivers = set(first)
+
+    root = cfg.route
+    root_path: DataPath = (*base, "route")
+    if root.receiver is None:
+        issues.append(src.issue(root_path, "the root route needs a receiver (the default for every alert)"))
+    if not root.matchers.is_empty():
+        issues.append(src.issue((*root_path, "matchers"),
+                                "the root route matches every alert; put matchers on its child routes"))
+
+    def walk(route: Route, path: DataPath) -> None:
+        if route.receiver is not None and route.receiver not in receivers:
+            issues.append(src.issue((*path, "receiver"), _unknown("receiver", route.receiver, receivers)))
+        m = route.matchers
+        for field, values, known, kind in (("asset", m.asset, assets, "asset"),
+                                           ("service", m.service, services, "service"),
+                                           ("fault_type", m.fault_type, FAULT_TYPES, "fault type")):
+            for j, value in enumerate(values):
+                if value not in known:
+                    issues.append(src.issue((*path, "matchers", field, j) if _is_list(src, (*path, "matchers", field))
+                                            else (*path, "matchers", field), _unknown(kind, value, known)))
+        for j, label in enumerate(route.group_by or []):
+            if label not in GROUP_LABELS:
+                issues.append(src.issue((*path, "group_by", j),
+                                        _unknown("label", label, GROUP_LABELS) + f"; labels: {', '.join(GROUP_LABELS)}"))
+        for k, child in enumerate(route.routes):
+            walk(child, (*path, "routes", k))
+
+    walk(root, root_path)
+
+    for name in sorted(set(runbook_receivers) - receivers):
+        issues.append(src.issue((*base, "receivers"),
+                                f"runbook escalation notifies receiver {name!r}, which is not defined here"))
+    return issues
+
+
+def _is_list(src: LocatedData, path: DataPath) -> bool:
+    node: Any = src.data
+    for part in path:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return True
+    return isinstance(node, list)
+
+
+__all__ = [
+    "ASSET_KINDS", "DEFAULT_ALERT_URL", "ESCALATION_RECEIVERS", "GROUP_LABELS", "AlertingConfig",
+    "Matchers", "Receiver", "Route", "alerting_reference_issues", "default_receivers", "default_route",
+]

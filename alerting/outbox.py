@@ -1,0 +1,245 @@
+"""The durable outbox: every notification is a ``notifications`` row before anything is sent.
+
+Guarantees, and why:
+
+* **Written first.** ``enqueue`` inserts the messages in one transaction and only then wakes the
+  worker, so a crash after the engine decided to alert can delay the alert but never lose it.
+* **Never twice by design, at least once on a crash.** ``dedup_key`` is unique (a repeated
+  enqueue is ignored), and a row marked ``delivered`` is never picked again. A row is marked
+  ``sending`` (and its ``attempts`` counted) before the channel is called; a worker killed
+  between the channel accepting it and the row being marked leaves it ``sending``, and the next
+  worker sends it again. That is the only duplicate possible: at most one message per receiver
+  (its queue head) per crash.
+* **In order per receiver.** Only the oldest undelivered row (lowest id) of a receiver is ever
+  attempted, so a channel that was down for an hour gets everything, in order, when it is back.
+  A row that has given up (``failed``) no longer blocks the queue.
+* **Isolated receivers.** Each receiver drains in its own task with its own backoff; one dead
+  channel (even one that hangs until the timeout) never delays another.
+* **Bounded retries.** Exponential backoff with jitter, up to ``max_backoff``; a row fails after
+  ``max_attempts`` (default unlimited) or ``max_age`` (default 24 h). A receiver Apprise has no
+  service for fails at once ("no service matched receiver X"): retrying a config error is noise.
+
+One worker per database: two workers could both pick a ``sending`` head.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from alerting.model import Message
+from alerting.notify import DeliveryResult, Notifier
+from noc.store.repo import Store
+from noc.store.tables import Incident, Notification, NotificationAttempt
+from noc.store.types import utcnow
+
+log = logging.getLogger("alerting.outbox")
+
+UNDELIVERED = ("pending", "sending")
+ALARM_ACTOR = "alerting"
+
+
+@dataclass
+class OutboxStats:
+    """For /metrics: attempts by (receiver, outcome ok|error) since start, and queue depths."""
+
+    attempts: dict[tuple[str, str], int] = field(default_factory=dict)
+    queue_depth: dict[str, int] = field(default_factory=dict)
+    oldest_undelivered_age_seconds: dict[str, float] = field(default_factory=dict)
+
+
+class Outbox:
+    def __init__(self, store: Store, notifier: Notifier, *,
+                 base_backoff: float = 1.0, max_backoff: float = 300.0,
+                 max_attempts: int | None = None, max_age: dt.timedelta = dt.timedelta(hours=24),
+                 poll_interval: float = 30.0, clock: Callable[[], dt.datetime] = utcnow,
+                 rng: random.Random | None = None):
+        self.store = store
+        self.notifier = notifier
+        self.base_backoff = base_backoff
+        self.max_backoff = max_backoff
+        self.max_attempts = max_attempts
+        self.max_age = max_age
+        self.poll_interval = poll_interval  # picks up rows another process enqueued
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self._wake = asyncio.Event()
+        self._attempts: Counter[tuple[str, str]] = Counter()
+
+    # -- writing ------------------------------------------------------------------------------
+
+    async def enqueue(self, messages: Sequence[Message]) -> int:
+        """Store the messages (one transaction, duplicates of a dedup_key ignored); wake the worker.
+
+        Returns how many rows were new.
+        """
+        if not messages:
+            return 0
+        now = self.clock()
+        dialect = postgresql if self.store.backend == "postgresql" else sqlite
+        added = 0
+        async with self.store.sessions.begin() as session:
+            for m in messages:
+                stmt = dialect.insert(Notification).values(
+                    dedup_key=m.dedup_key, incident_id=m.incident_id, receiver=m.receiver,
+                    event_kind=m.event_kind, severity=m.severity, locale=m.locale, title=m.title[:200],
+                    body=m.body, status="pending", attempts=0, created_at=now, next_attempt_at=now,
+                ).on_conflict_do_nothing(index_elements=["dedup_key"])
+                added += (await session.execute(stmt)).rowcount or 0
+        self.notify_new()
+        return added
+
+    def notify_new(self) -> None:
+        """Wake the worker now (a level-I alert must not wait for a poll)."""
+        self._wake.set()
+
+    # -- the worker ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Deliver until cancelled: one draining task per receiver with due messages."""
+        tasks: dict[str, asyncio.Task[int]] = {}
+
+        def finished(receiver: str, task: asyncio.Task[int]) -> None:
+            if tasks.get(receiver) is task:
+                del tasks[receiver]
+            if not task.cancelled() and task.exception() is not None:
+                log.error("outbox receiver %s: %r", receiver, task.exception())
+            self._wake.set()
+
+        try:
+            while True:
+                self._wake.clear()
+                now = self.clock()
+                try:
+                    heads = await self._heads()
+                except Exception as exc:  # the database is away: try again later
+                    log.error("outbox: cannot read the queue: %r", exc)
+                    heads = []
+                next_due: dt.datetime | None = None
+                for head in heads:
+                    if head.receiver in tasks:
+                        continue
+                    if head.next_attempt_at <= now:
+                        task = asyncio.create_task(self._drain_receiver(head.receiver))
+                        tasks[head.receiver] = task
+                        task.add_done_callback(lambda t, r=head.receiver: finished(r, t))
+                    elif next_due is None or head.next_attempt_at < next_due:
+                        next_due = head.next_attempt_at
+                wait = self.poll_interval
+                if next_due is not None:
+                    wait = min(wait, max(0.0, (next_due - now).total_seconds()))
+                try:
+                    await asyncio.wait_for(self._wake.wait(), wait)
+                except TimeoutError:
+                    pass
+        finally:
+            for task in tasks.values():
+                task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+    async def drain_once(self, now: dt.datetime | None = None) -> int:
+        """Deliver everything due at ``now`` (receivers in parallel); returns attempts made."""
+        receivers = {h.receiver for h in await self._heads()}
+        counts = await asyncio.gather(*(self._drain_receiver(r, now) for r in sorted(receivers)))
+        return sum(counts)
+
+    async def _drain_receiver(self, receiver: str, now: dt.datetime | None = None) -> int:
+        """Send a receiver's queue head by head until it is empty or its head must wait."""
+        attempts = 0
+        while True:
+            head = await self._head(receiver)
+            if head is None or head.next_attempt_at > (now or self.clock()):
+                return attempts
+            attempts += 1
+            await self._attempt(head)
+
+    async def _heads(self) -> list[Notification]:
+        first = (select(func.min(Notification.id)).where(Notification.status.in_(UNDELIVERED))
+                 .group_by(Notification.receiver))
+        async with self.store.sessions() as session:
+            rows = await session.scalars(select(Notification).where(Notification.id.in_(first)))
+            return list(rows.all())
+
+    async def _head(self, receiver: str) -> Notification | None:
+        query = (select(Notification).where(Notification.receiver == receiver,
+                                            Notification.status.in_(UNDELIVERED))
+                 .order_by(Notification.id).limit(1))
+        async with self.store.sessions() as session:
+            return await session.scalar(query)
+
+    async def _attempt(self, row: Notification) -> None:
+        # Claim before calling the channel: a crash from here on leaves the row "sending".
+        async with self.store.sessions.begin() as session:
+            await session.execute(update(Notification).where(Notification.id == row.id)
+                                  .values(status="sending", attempts=Notification.attempts + 1))
+        attempts = row.attempts + 1
+        result = await self.notifier.send(row.receiver, row.title, row.body)
+        self._attempts[(row.receiver, "ok" if result.ok else "error")] += 1
+        await self._record(row, attempts, result)
+
+    async def _record(self, row: Notification, attempts: int, result: DeliveryResult) -> None:
+        """The attempt, the row's new status and (first delivery) the incident's alarm, atomically."""
+        now = self.clock()
+        values: dict[str, object] = {"last_error": result.error}
+        if result.ok:
+            values.update(status="delivered", delivered_at=now)
+        elif result.config_error or self._given_up(row, attempts, now):
+            values.update(status="failed")
+        else:
+            values.update(status="pending", next_attempt_at=now + dt.timedelta(seconds=self.backoff(attempts)))
+        async with self.store.sessions.begin() as session:
+            # a write first: on SQLite the transaction takes the write lock before it reads anything
+            await session.execute(update(Notification).where(Notification.id == row.id).values(**values))
+            session.add(NotificationAttempt(notification_id=row.id, at=now, ok=result.ok,
+                                            duration_seconds=result.duration_seconds, error=result.error))
+            if result.ok and row.incident_id is not None:
+                await self._mark_alarmed(session, row, now)
+        if values["status"] == "failed":
+            log.warning("notification %s to %s failed for good: %s", row.id, row.receiver, result.error)
+
+    async def _mark_alarmed(self, session, row: Notification, now: dt.datetime) -> None:
+        """The first delivered message of an incident is the moment the NOC was alarmed."""
+        done = await session.execute(update(Incident).where(Incident.id == row.incident_id,
+                                                            Incident.alarmed_at.is_(None))
+                                     .values(alarmed_at=now))
+        if done.rowcount != 1:
+            return
+        started = await session.scalar(select(Incident.fault_started_at).where(Incident.id == row.incident_id))
+        delay = (now - started).total_seconds() if started is not None else None
+        await self.store.append_incident_event(
+            session, row.incident_id, "alarmed", now, ALARM_ACTOR,
+            {"receiver": row.receiver, "notification_id": row.id, "event_kind": row.event_kind,
+             "delay_seconds": delay})
+
+    def _given_up(self, row: Notification, attempts: int, now: dt.datetime) -> bool:
+        if self.max_attempts is not None and attempts >= self.max_attempts:
+            return True
+        return now - row.created_at >= self.max_age
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds before the next try: exponential, capped, with jitter (half to full)."""
+        ceiling = min(self.max_backoff, self.base_backoff * 2 ** max(0, attempts - 1))
+        return ceiling * self.rng.uniform(0.5, 1.0)
+
+    # -- metrics ------------------------------------------------------------------------------
+
+    async def stats(self) -> OutboxStats:
+        now = self.clock()
+        query = (select(Notification.receiver, func.count(), func.min(Notification.created_at))
+                 .where(Notification.status.in_(UNDELIVERED)).group_by(Notification.receiver))
+        async with self.store.sessions() as session:
+            rows = (await session.execute(query)).all()
+        depth = {r: 0 for r in self.notifier.receivers}
+        oldest: dict[str, float] = {}
+        for receiver, count, first in rows:
+            depth[receiver] = count
+            oldest[receiver] = max(0.0, (now - first).total_seconds())
+        return OutboxStats(dict(self._attempts), depth, oldest)

@@ -1,0 +1,68 @@
+"""Maintenance windows (计划维护): planned work on assets, muting their alerts and excluded from
+the SLA's operating time. Shared parsing and presentation for the CLI and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from noc.config import NocConfig
+from noc.store.tables import MaintenanceWindow
+from noc.units import parse_duration
+
+
+class MaintenanceRequestError(ValueError):
+    """A maintenance request that cannot be accepted; the message says why."""
+
+
+def parse_instant(text: str, tz: ZoneInfo) -> dt.datetime:
+    """ISO 8601; without an offset the time is the site's local time (Asia/Shanghai)."""
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1))
+    except ValueError:
+        raise MaintenanceRequestError(f"cannot read time {text!r}; use e.g. 2026-12-01T02:00 (site time)") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value.astimezone(dt.UTC)
+
+
+def window_span(config: NocConfig, start: str | None, end: str | None, duration: str | None,
+                now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    tz = ZoneInfo(config.site.timezone)
+    starts = parse_instant(start, tz) if start else now
+    if (end is None) == (duration is None):
+        raise MaintenanceRequestError("give exactly one of an end time or a duration")
+    if end is not None:
+        ends = parse_instant(end, tz)
+    else:
+        try:
+            ends = starts + dt.timedelta(seconds=parse_duration(duration))
+        except ValueError as exc:
+            raise MaintenanceRequestError(f"duration {duration!r}: {exc}") from None
+    if ends <= starts:
+        raise MaintenanceRequestError("a maintenance window must end after it starts")
+    return starts, ends
+
+
+def check_assets(config: NocConfig, assets: list[str]) -> list[str]:
+    names = [a.strip() for a in assets if a.strip()]
+    if not names:
+        raise MaintenanceRequestError("name at least one asset")
+    unknown = [a for a in names if a not in config.assets_by_name]
+    if unknown:
+        raise MaintenanceRequestError(f"unknown asset(s): {', '.join(unknown)}")
+    return sorted(set(names))
+
+
+def window_json(row: MaintenanceWindow, tz: ZoneInfo, now: dt.datetime | None = None) -> dict[str, Any]:
+    now = now or dt.datetime.now(dt.UTC)
+    effective_end = min(row.ends_at, row.ended_at) if row.ended_at else row.ends_at
+    return {
+        "id": row.id, "assets": row.assets, "reason": row.reason, "created_by": row.created_by,
+        "starts_at": row.starts_at.isoformat(), "ends_at": row.ends_at.isoformat(),
+        "starts_at_local": row.starts_at.astimezone(tz).isoformat(timespec="minutes"),
+        "ends_at_local": effective_end.astimezone(tz).isoformat(timespec="minutes"),
+        "ended_at": row.ended_at.isoformat() if row.ended_at else None,
+        "active": row.starts_at <= now < effective_end,
+    }
