@@ -146,6 +146,10 @@ class AlertingConfig(StrictModel):
     def receiver_names(self) -> set[str]:
         return {r.name for r in self.receivers}
 
+    def receiver_urls(self) -> dict[str, list[SecretStr]]:
+        """For ``alerting.notify.Notifier(receivers=...)``."""
+        return {r.name: list(r.urls) for r in self.receivers}
+
 
 # ----------------------------------------------------------------------------------------
 # pass 2: names used must exist
@@ -158,8 +162,9 @@ def _unknown(kind: str, name: str, known: Iterable[str]) -> str:
 
 def alerting_reference_issues(cfg: AlertingConfig, src: LocatedData, asset_names: Iterable[str],
                               service_names: Iterable[str], runbook_receivers: Iterable[str] = (),
-                              base: DataPath = ("alerting",)) -> list[SourceIssue]:
-    """Every dangling name in the alerting section, located (``base`` is where it sits in the file)."""
+                              base: DataPath = ("alerting",), check_urls: bool = True) -> list[SourceIssue]:
+    """Every dangling name in the alerting section, located (``base`` is where it sits in the file);
+    with ``check_urls``, also every receiver URL Apprise cannot parse (no network involved)."""
     issues: list[SourceIssue] = []
     assets, services = set(asset_names), set(service_names)
     first: dict[str, int] = {}
@@ -169,6 +174,12 @@ def alerting_reference_issues(cfg: AlertingConfig, src: LocatedData, asset_names
             issues.append(src.issue((*base, "receivers", i, "name"),
                                     f"duplicate receiver name {receiver.name!r} (first at line {line})"))
         first.setdefault(receiver.name, i)
+        for j, url in enumerate(receiver.urls):
+            if check_urls and not apprise_understands(url.get_secret_value()):
+                scheme = url.get_secret_value().split("://", 1)[0]
+                issues.append(src.issue((*base, "receivers", i, "urls", j),
+                                        f"Apprise does not understand this {scheme}:// URL (see docs/alerting.md "
+                                        "for WeCom, DingTalk, Feishu, e-mail and webhook forms)"))
     receivers = set(first)
 
     root = cfg.route
@@ -203,6 +214,13 @@ def alerting_reference_issues(cfg: AlertingConfig, src: LocatedData, asset_names
         issues.append(src.issue((*base, "receivers"),
                                 f"runbook escalation notifies receiver {name!r}, which is not defined here"))
     return issues
+
+
+def apprise_understands(url: str) -> bool:
+    """Apprise has a plugin for the URL and its parameters parse (the secret is never printed)."""
+    import apprise  # heavy import, only when a config is checked
+
+    return apprise.Apprise.instantiate(url, suppress_exceptions=True) is not None
 
 
 def _is_list(src: LocatedData, path: DataPath) -> bool:

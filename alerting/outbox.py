@@ -92,8 +92,8 @@ class Outbox:
                     dedup_key=m.dedup_key, incident_id=m.incident_id, receiver=m.receiver,
                     event_kind=m.event_kind, severity=m.severity, locale=m.locale, title=m.title[:200],
                     body=m.body, status="pending", attempts=0, created_at=now, next_attempt_at=now,
-                ).on_conflict_do_nothing(index_elements=["dedup_key"])
-                added += (await session.execute(stmt)).rowcount or 0
+                ).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(Notification.id)
+                added += len((await session.execute(stmt)).all())
         self.notify_new()
         return added
 

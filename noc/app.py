@@ -13,6 +13,7 @@ from aiohttp import web
 
 from incident_runbooks.loader import RunbookSet, load_runbooks
 from noc.appkeys import (
+    AUTOMATION,
     CONFIG,
     DB_URL,
     ENGINE,
@@ -23,6 +24,7 @@ from noc.appkeys import (
     SCHEDULER,
     STORE,
 )
+from noc.automation_runner import StepAutomation
 from noc.config import NocConfig
 from noc.logs import get_logger, scrubber
 from noc.metrics import Metrics
@@ -72,6 +74,10 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
     from noc.scheduler import Scheduler
 
     engine = Engine(app[CONFIG], app[STORE], runbook_for=app[RUNBOOKS].runbook_id_for)
+    automation = StepAutomation(app[CONFIG], app[RUNBOOKS], engine.repo)
+    app[AUTOMATION] = automation
+    if app[PROBING_ENABLED]:  # diagnostics probe the network too
+        engine.listeners.append(automation.on_changes)
     await engine.start()
     app[ENGINE] = engine
     plans = engine.plans
@@ -92,6 +98,7 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         if traps is not None:
             await traps.close()
         await scheduler.stop()
+        await automation.close()
         ticks.cancel()
         await asyncio.gather(ticks, return_exceptions=True)
         await _close_probe_clients()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from incident_runbooks.loader import RunbookSet
+from noc.automation_runner import StepAutomation
 from noc.config import NocConfig
 from noc.engine.runner import Engine
 from noc.metrics import Metrics
@@ -20,3 +21,4 @@ PROBING_ENABLED = web.AppKey("probing_enabled", bool)
 ENGINE = web.AppKey("engine", Engine)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 RUNBOOKS = web.AppKey("runbooks", RunbookSet)
+AUTOMATION = web.AppKey("automation", StepAutomation)

@@ -44,7 +44,8 @@ class HttpSink:
 
     port: int = field(default_factory=free_port)
     mode: str = "ok"
-    hold: asyncio.Event | None = None  # when set to an unset Event, responses wait for it
+    hold: asyncio.Event | None = None  # when set to an unset Event, responses wait for it …
+    hold_from: int = 0  # … from the request after this many recorded ones on
     requests: list[SinkRequest] = field(default_factory=list)
     refused: int = 0
     received: asyncio.Event = field(default_factory=asyncio.Event)  # set on every recorded request
@@ -75,7 +76,7 @@ class HttpSink:
         self.requests.append(SinkRequest(request.method, request.path, dict(request.query),
                                          dict(request.headers), raw, parsed))
         self.received.set()
-        if self.hold is not None:
+        if self.hold is not None and len(self.requests) > self.hold_from:
             await self.hold.wait()
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
@@ -157,7 +158,7 @@ class SmtpSink:
     def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
         ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == self.user
               and auth_data.password.decode() == self.password)
-        return AuthResult(success=ok, handled=False)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
     def mailto_url(self, to: str = "noc@hotline.example", sender: str = "alerts@hotline.example") -> str:
         """Apprise ``mailto://`` (plain SMTP, no TLS) to this sink."""

@@ -32,7 +32,7 @@ from probes.snmp_traps import TrapObservation
 
 log = get_logger("noc.engine")
 
-Listener = Callable[[list[Change]], Awaitable[None]]
+Listener = Callable[[list[Change], dict], Awaitable[None]]  # (changes, the book's active incidents)
 UTC = dt.UTC
 
 
@@ -206,7 +206,7 @@ class Engine:
                      severity=change.data.get("severity") or change.data.get("to"))
         for listener in self.listeners:
             try:
-                await listener(changes)
+                await listener(changes, self.book.active)
             except Exception:  # a listener must not break the engine; the store already has it
                 log.exception("listener_failed")
 

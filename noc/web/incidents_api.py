@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from noc.appkeys import CONFIG, RUNBOOKS, STORE
+from noc.appkeys import AUTOMATION, CONFIG, RUNBOOKS, STORE
 from noc.incident_view import incident_detail, incident_summary
 from noc.store.incidents import IncidentError, IncidentRepo
 from noc.web.api import json_error
@@ -133,10 +133,29 @@ async def step_done(request: web.Request) -> web.Response:
     return web.json_response(incident_summary(row, _tz(request)))
 
 
+async def run_step(request: web.Request) -> web.Response:
+    """Run an automated runbook step now; its output is appended to the timeline and returned."""
+    repo = _repo(request)
+    try:
+        row = await repo.get(_incident_id(request))
+    except IncidentError as exc:
+        return _refused(exc)
+    if row.status == "closed":
+        return json_error(409, "conflict", f"incident #{row.id} is closed")
+    runbook = runbook_of(request.app, row.fault_type)
+    step = next((s for s in runbook.steps if s.id == request.match_info["step"]), None) if runbook else None
+    if step is None or step.automated is None:
+        return json_error(400, "bad_request", f"{request.match_info['step']!r} is not an automated step of this runbook")
+    members = tuple((row.impact or {}).get("members", []))
+    output = await request.app[AUTOMATION].run(row.id, step, row.root_asset, members)
+    return web.json_response({"ok": output.ok, "summary": output.summary, "text": output.text, "data": output.data})
+
+
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/incidents", list_incidents)
     app.router.add_get("/api/v1/incidents/{id}", show_incident)
     app.router.add_post("/api/v1/incidents/{id}/ack", acknowledge)
     app.router.add_post("/api/v1/incidents/{id}/steps", step_done)
+    app.router.add_post("/api/v1/incidents/{id}/steps/{step}/run", run_step)
     app.router.add_post("/api/v1/incidents/{id}/resolve", resolve)
     app.router.add_post("/api/v1/incidents/{id}/close", close)

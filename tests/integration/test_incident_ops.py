@@ -81,6 +81,21 @@ async def test_operator_lifecycle_and_refusals(client):
                                                        "resolved", "recovered", "closed"]
 
 
+async def test_run_an_automated_step_on_demand(client):
+    [incident] = (await (await client.get("/api/v1/incidents")).json())["incidents"]
+    base = f"/api/v1/incidents/{incident['id']}"
+    resp = await client.post(f"{base}/steps/confirm/run")
+    assert resp.status == 200
+    output = await resp.json()
+    assert output["text"] and isinstance(output["ok"], bool)
+    detail = await (await client.get(base)).json()
+    [event] = [e for e in detail["timeline"] if e["kind"] == "step_done"]
+    assert (event["actor"], event["data"]["step"], event["data"]["automated"]) == ("noc-auto", "confirm", True)
+    manual_step = next(s["id"] for s in detail["runbook_progress"]["steps"] if s["automated"] is None)
+    not_auto = await client.post(f"{base}/steps/{manual_step}/run")
+    assert not_auto.status == 400
+
+
 @pytest.mark.parametrize(("path", "status"), [("/api/v1/incidents/999", 404), ("/api/v1/incidents/abc", 400),
                                               ("/api/v1/incidents?status=weird", 400),
                                               ("/api/v1/incidents?limit=0", 400)])
