@@ -136,6 +136,9 @@ class AlertingConfig(StrictModel):
 
     receivers: list[Receiver] = Field(default_factory=default_receivers)
     route: Route = Field(default_factory=default_route)
+    # an incident still unacknowledged at its runbook's acknowledge deadline escalates to the first
+    # receiver here, at twice the deadline to the second, and so on (each an ``escalated`` event)
+    ack_escalation_chain: list[Name] = Field(default_factory=lambda: ["noc-lead", "purchaser-contact"])
 
     def receiver(self, name: str) -> Receiver:
         for r in self.receivers:
@@ -167,6 +170,9 @@ def alerting_reference_issues(cfg: AlertingConfig, src: LocatedData, asset_names
     with ``check_urls``, also every receiver URL Apprise cannot parse (no network involved)."""
     issues: list[SourceIssue] = []
     assets, services = set(asset_names), set(service_names)
+    for i, name in enumerate(cfg.ack_escalation_chain):
+        if name not in cfg.receiver_names():
+            issues.append(src.issue((*base, "ack_escalation_chain", i), _unknown("receiver", name, cfg.receiver_names())))
     first: dict[str, int] = {}
     for i, receiver in enumerate(cfg.receivers):
         if receiver.name in first:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import apprise
 
@@ -53,6 +54,21 @@ def _secret_fragments(raw: str, masked: str) -> set[str]:
     shown = set(_TOKEN_SPLIT.split(masked))
     values_only = _QUERY_KEY.sub(r"\1", raw)  # a parameter's name ("secret=") is no secret
     return {t for t in _TOKEN_SPLIT.split(values_only) if len(t) >= 4 and t not in shown}
+
+
+def _fix_dingtalk_signature(plugin: Any) -> None:
+    """Apprise 2.3 URL-quotes DingTalk's ``sign`` and then hands it to requests as a query
+    parameter, which quotes it again: DingTalk answers "sign not match" (310000). Give requests
+    the plain base64 so the wire carries it quoted exactly once, as DingTalk documents."""
+    if type(plugin).__name__ != "NotifyDingTalk" or not hasattr(plugin, "get_signature"):
+        return
+    original = plugin.get_signature
+
+    def get_signature() -> tuple[str, str]:
+        timestamp, signature = original()
+        return timestamp, unquote(signature)
+
+    plugin.get_signature = get_signature
 
 
 class _ScrubFilter(logging.Filter):
@@ -98,6 +114,7 @@ class Notifier:
             raise NotifierConfigError(
                 f"receiver {receiver!r}: Apprise cannot use channel URL {_unparsable_mask(url)}"
                 " (unknown scheme or missing token)")
+        _fix_dingtalk_signature(plugin)
         masked = plugin.url(privacy=True)
         self.scrubber.add(_secret_fragments(url, masked))
         self.scrubber.add(_secret_fragments(plugin.url(privacy=False), masked))

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from alerting.model import Message
 from alerting.notify import DeliveryResult, Notifier
@@ -45,6 +46,7 @@ log = logging.getLogger("alerting.outbox")
 
 UNDELIVERED = ("pending", "sending")
 ALARM_ACTOR = "alerting"
+RECORD_TRIES = 3
 
 
 @dataclass
@@ -60,8 +62,8 @@ class Outbox:
     def __init__(self, store: Store, notifier: Notifier, *,
                  base_backoff: float = 1.0, max_backoff: float = 300.0,
                  max_attempts: int | None = None, max_age: dt.timedelta = dt.timedelta(hours=24),
-                 poll_interval: float = 30.0, clock: Callable[[], dt.datetime] = utcnow,
-                 rng: random.Random | None = None):
+                 poll_interval: float = 30.0, stop_grace: float = 5.0,
+                 clock: Callable[[], dt.datetime] = utcnow, rng: random.Random | None = None):
         self.store = store
         self.notifier = notifier
         self.base_backoff = base_backoff
@@ -69,7 +71,9 @@ class Outbox:
         self.max_attempts = max_attempts
         self.max_age = max_age
         self.poll_interval = poll_interval  # picks up rows another process enqueued
+        self.stop_grace = stop_grace
         self.clock = clock
+        self._stopping = False
         self.rng = rng or random.Random()
         self._wake = asyncio.Event()
         self._attempts: Counter[tuple[str, str]] = Counter()
@@ -104,16 +108,23 @@ class Outbox:
     # -- the worker ---------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Deliver until cancelled: one draining task per receiver with due messages."""
+        """Deliver until cancelled: one draining task per receiver with due messages.
+
+        On cancellation, receivers finish the row they are on (up to ``stop_grace`` seconds) so
+        a stop rarely leaves a row ``sending``; a channel still hanging then is cancelled.
+        """
         tasks: dict[str, asyncio.Task[int]] = {}
+        paused: dict[str, dt.datetime] = {}  # receivers whose drain crashed (database trouble)
 
         def finished(receiver: str, task: asyncio.Task[int]) -> None:
             if tasks.get(receiver) is task:
                 del tasks[receiver]
             if not task.cancelled() and task.exception() is not None:
                 log.error("outbox receiver %s: %r", receiver, task.exception())
+                paused[receiver] = self.clock() + dt.timedelta(seconds=max(1.0, self.base_backoff))
             self._wake.set()
 
+        self._stopping = False
         try:
             while True:
                 self._wake.clear()
@@ -127,12 +138,14 @@ class Outbox:
                 for head in heads:
                     if head.receiver in tasks:
                         continue
-                    if head.next_attempt_at <= now:
+                    due = max(head.next_attempt_at, paused.get(head.receiver, head.next_attempt_at))
+                    if due <= now:
+                        paused.pop(head.receiver, None)
                         task = asyncio.create_task(self._drain_receiver(head.receiver))
                         tasks[head.receiver] = task
                         task.add_done_callback(lambda t, r=head.receiver: finished(r, t))
-                    elif next_due is None or head.next_attempt_at < next_due:
-                        next_due = head.next_attempt_at
+                    elif next_due is None or due < next_due:
+                        next_due = due
                 wait = self.poll_interval
                 if next_due is not None:
                     wait = min(wait, max(0.0, (next_due - now).total_seconds()))
@@ -141,9 +154,16 @@ class Outbox:
                 except TimeoutError:
                     pass
         finally:
-            for task in tasks.values():
-                task.cancel()
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            self._stopping = True
+            try:
+                running = list(tasks.values())
+                if running:
+                    _, hanging = await asyncio.wait(running, timeout=self.stop_grace)
+                    for task in hanging:
+                        task.cancel()
+                    await asyncio.gather(*hanging, return_exceptions=True)
+            finally:
+                self._stopping = False  # drain_once / a later run() work again
 
     async def drain_once(self, now: dt.datetime | None = None) -> int:
         """Deliver everything due at ``now`` (receivers in parallel); returns attempts made."""
@@ -154,12 +174,13 @@ class Outbox:
     async def _drain_receiver(self, receiver: str, now: dt.datetime | None = None) -> int:
         """Send a receiver's queue head by head until it is empty or its head must wait."""
         attempts = 0
-        while True:
+        while not self._stopping:
             head = await self._head(receiver)
             if head is None or head.next_attempt_at > (now or self.clock()):
                 return attempts
             attempts += 1
             await self._attempt(head)
+        return attempts
 
     async def _heads(self) -> list[Notification]:
         first = (select(func.min(Notification.id)).where(Notification.status.in_(UNDELIVERED))
@@ -195,13 +216,25 @@ class Outbox:
             values.update(status="failed")
         else:
             values.update(status="pending", next_attempt_at=now + dt.timedelta(seconds=self.backoff(attempts)))
-        async with self.store.sessions.begin() as session:
-            # a write first: on SQLite the transaction takes the write lock before it reads anything
-            await session.execute(update(Notification).where(Notification.id == row.id).values(**values))
-            session.add(NotificationAttempt(notification_id=row.id, at=now, ok=result.ok,
-                                            duration_seconds=result.duration_seconds, error=result.error))
-            if result.ok and row.incident_id is not None:
-                await self._mark_alarmed(session, row, now)
+        for retry in range(RECORD_TRIES):
+            try:
+                async with self.store.sessions.begin() as session:
+                    # a write first: on SQLite the transaction takes the write lock before it reads
+                    await session.execute(update(Notification).where(Notification.id == row.id)
+                                          .values(**values))
+                    session.add(NotificationAttempt(notification_id=row.id, at=now, ok=result.ok,
+                                                    duration_seconds=result.duration_seconds,
+                                                    error=result.error))
+                    if result.ok and row.incident_id is not None:
+                        await self._mark_alarmed(session, row, now)
+                break
+            except DBAPIError as exc:
+                # e.g. the engine appended to the same incident timeline at the same moment (seq
+                # clash): retry the bookkeeping, never the send, or the NOC would get it twice
+                if retry == RECORD_TRIES - 1:
+                    raise
+                log.warning("outbox: recording notification %s failed, retrying: %r", row.id, exc)
+                await asyncio.sleep(0.05 * (retry + 1))
         if values["status"] == "failed":
             log.warning("notification %s to %s failed for good: %s", row.id, row.receiver, result.error)
 

@@ -18,6 +18,8 @@ from noc.appkeys import (
     DB_URL,
     ENGINE,
     METRICS,
+    OUTBOX,
+    PIPELINE,
     PROBING_ALLOWED,
     PROBING_ENABLED,
     RUNBOOKS,
@@ -104,6 +106,36 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         await _close_probe_clients()
 
 
+async def alerting_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The outbox worker and the alerting pipeline (timeline → groups → outbox)."""
+    from alerting.notify import Notifier
+    from alerting.outbox import Outbox
+    from alerting.pipeline import AlertPipeline
+
+    config = app[CONFIG]
+    outbox = Outbox(app[STORE], Notifier(config.alerting.receiver_urls()))
+    pipeline = AlertPipeline(config, app[STORE], app[RUNBOOKS], outbox)
+    await pipeline.start()
+    app[OUTBOX], app[PIPELINE] = outbox, pipeline
+    app[ENGINE].listeners.append(pipeline.on_engine_changes)
+    async def refresh_metrics() -> None:
+        while True:
+            try:
+                app[METRICS].outbox.snapshot = await outbox.stats()
+            except Exception:  # the store may be briefly away; keep the last snapshot
+                log.exception("outbox_stats_failed")
+            await asyncio.sleep(5)
+
+    tasks = [asyncio.create_task(outbox.run(), name="outbox"), asyncio.create_task(pipeline.run(), name="alerting"),
+             asyncio.create_task(refresh_metrics(), name="outbox metrics")]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def _close_probe_clients() -> None:
     from probes import icmp, sip, snmp
 
@@ -127,6 +159,7 @@ def create_app(config: NocConfig, db_url: str | None = None, *, probing: bool = 
     app.cleanup_ctx.append(store_ctx)
     app.cleanup_ctx.append(probe_safety_ctx)
     app.cleanup_ctx.append(engine_ctx)
+    app.cleanup_ctx.append(alerting_ctx)
     api.setup_routes(app)
     incidents_api.setup_routes(app)
     maintenance_api.setup_routes(app)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from alerting.outbox import Outbox
+from alerting.pipeline import AlertPipeline
 from incident_runbooks.loader import RunbookSet
 from noc.automation_runner import StepAutomation
 from noc.config import NocConfig
@@ -22,3 +24,5 @@ ENGINE = web.AppKey("engine", Engine)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 RUNBOOKS = web.AppKey("runbooks", RunbookSet)
 AUTOMATION = web.AppKey("automation", StepAutomation)
+OUTBOX = web.AppKey("outbox", Outbox)
+PIPELINE = web.AppKey("alert_pipeline", AlertPipeline)

@@ -201,13 +201,14 @@ def _config_db(config_path: str | None, db_url: str | None) -> str | None:
 
 def _register_plugins() -> None:
     """Command groups owned by other parts of the service."""
+    from noc.alert_cli import alert
     from noc.diag_cli import diag
     from noc.incident_cli import incident
     from noc.lab.cli import lab
     from noc.maintenance_cli import maintenance
     from noc.probe_cli import probe
 
-    for group in (incident, maintenance, probe, diag, lab):
+    for group in (incident, maintenance, alert, probe, diag, lab):
         main.add_command(group)
 
 

@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from alerting.config import ESCALATION_RECEIVERS, AlertingConfig, alerting_reference_issues
 from noc.engine.health import HealthPolicy
 from noc.engine.severity import Impact, PartialImpact, SeverityMatrix
 from noc.pydantic_errors import error_message, first_model
@@ -280,6 +281,7 @@ class NocConfig(StrictModel):
     severity: SeverityMatrix = SeverityMatrix()
     health: dict[CheckType, HealthPolicy] = Field(default_factory=dict)
     traps: TrapSettings | None = None
+    alerting: AlertingConfig = Field(default_factory=AlertingConfig)  # a factory: reads $NOC_ALERT_URL at load
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 
@@ -412,6 +414,7 @@ def _reference_issues(cfg: NocConfig, src: LocatedData) -> list[SourceIssue]:
                 issues.append(src.issue(("services", i, "needs", j), unknown("asset", need)))
 
     issues.extend(_cycle_issues(cfg, src, known))
+    issues.extend(alerting_reference_issues(cfg.alerting, src, known, service_names, ESCALATION_RECEIVERS))
     return issues
 
 

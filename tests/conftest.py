@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+pytest_plugins = ["sinks"]  # http_sink, make_http_sink, smtp_sink: real local delivery endpoints
 PG_ADMIN_URL = os.environ.get("NOC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 

@@ -2,8 +2,9 @@
 
 Both listen on 127.0.0.1 on a free port. The HTTP sink records every request and can be told to
 refuse (HTTP 503), to stop listening altogether, or to hold responses (to kill a sender after the
-sink has the message but before the sender hears back). Use the fixtures ``http_sink`` and
-``smtp_sink`` (import them into a test module, or list this module in ``pytest_plugins``).
+sink has the message but before the sender hears back). Use the fixtures
+``http_sink``, ``make_http_sink`` and ``smtp_sink`` by naming this module in a test module's
+the top-level ``tests/conftest.py`` registers this module as a plugin.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import email
 import email.policy
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,7 +84,7 @@ class HttpSink:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         await self.listen()
 
@@ -193,3 +194,21 @@ def smtp_sink() -> Iterator[SmtpSink]:
         yield sink
     finally:
         sink.stop()
+
+
+@pytest.fixture
+async def make_http_sink() -> AsyncIterator[Callable[[], Awaitable[HttpSink]]]:
+    """More HTTP sinks in one test (one per receiver, say); all stopped at teardown."""
+    made: list[HttpSink] = []
+
+    async def make() -> HttpSink:
+        sink = HttpSink()
+        await sink.start()
+        made.append(sink)
+        return sink
+
+    try:
+        yield make
+    finally:
+        for sink in made:
+            await sink.stop()

@@ -18,9 +18,8 @@ from alerting.model import Message
 from alerting.notify import Notifier, NotifierConfigError, send_test
 from alerting.outbox import Outbox
 from noc.store.repo import Store
-from noc.store.tables import Incident, IncidentEvent, Notification, NotificationAttempt
+from noc.store.tables import Incident, Notification, NotificationAttempt
 from noc.store.types import utcnow
-from sinks import HttpSink, http_sink, smtp_sink  # noqa: F401  (fixtures)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FAR_FUTURE = dt.timedelta(days=2)
@@ -85,6 +84,13 @@ async def until(predicate, timeout: float = 15.0, what: str = "condition") -> No
         await asyncio.wait_for(loop(), timeout)
     except TimeoutError:
         pytest.fail(f"timed out waiting for {what}")
+
+
+async def stop(worker: asyncio.Task) -> None:
+    """Cancel a worker; a stop that hangs fails the test instead of hanging it."""
+    worker.cancel()
+    done, _ = await asyncio.wait([worker], timeout=15)
+    assert done, "the outbox worker did not stop within 15 s of being cancelled"
 
 
 async def all_delivered(store: Store, n: int) -> bool:
@@ -153,7 +159,7 @@ async def test_outage_then_everything_in_order_exactly_once(store, http_sink, no
             keys += [m.dedup_key for m in batch]
             await outbox.enqueue(batch)
             refused = http_sink.refused
-            await until(lambda: _true(http_sink.refused >= refused + 3), what="retries while down")
+            await until(lambda n=refused + 3: _true(http_sink.refused >= n), what="retries while down")
         assert http_sink.requests == []
         assert {r.status for r in await rows(store)} <= {"pending", "sending"}
         async with store.sessions() as session:
@@ -163,8 +169,7 @@ async def test_outage_then_everything_in_order_exactly_once(store, http_sink, no
         http_sink.mode = "ok"
         await until(lambda: all_delivered(store, 6), what="delivery after the outage")
     finally:
-        worker.cancel()
-        await asyncio.gather(worker, return_exceptions=True)
+        await stop(worker)
     assert await outbox.drain_once(utcnow() + FAR_FUTURE) == 0
     titles = [b["title"] for b in http_sink.bodies()]
     assert titles == [f"【I级】告警 {k}" for k in keys]  # enqueue order, none twice
@@ -217,6 +222,7 @@ async def test_crash_resumes_from_the_table_at_least_once(store, db_url, http_si
         proc.wait(timeout=10)
     assert [r.status for r in await rows(store)] == ["delivered", "delivered", "sending", "pending", "pending"]
 
+    http_sink.hold.set()  # the killed worker's held request is answered into the void
     http_sink.hold = None
     outbox = Outbox(store, notifiers({"noc": [http_sink.json_url()]}))
     assert await outbox.drain_once() == 3
@@ -270,9 +276,8 @@ async def test_gives_up_after_max_attempts_with_backoff(store, http_sink, notifi
     assert [x.backoff(n) <= 300 for x in [outbox] for n in range(1, 40)] == [True] * 39
 
 
-async def test_one_hanging_receiver_does_not_delay_another(store, http_sink, notifiers):
-    stuck = HttpSink()
-    await stuck.start()
+async def test_one_hanging_receiver_does_not_delay_another(store, http_sink, make_http_sink, notifiers):
+    stuck = await make_http_sink()
     stuck.hold = asyncio.Event()
     outbox = Outbox(store, notifiers({"a": [stuck.json_url()], "b": [http_sink.json_url()]}))
     worker = asyncio.create_task(outbox.run())
@@ -286,9 +291,7 @@ async def test_one_hanging_receiver_does_not_delay_another(store, http_sink, not
         stuck.hold.set()
         await until(lambda: all_delivered(store, 3), what="a delivered once it answers")
     finally:
-        worker.cancel()
-        await asyncio.gather(worker, return_exceptions=True)
-        await stuck.stop()
+        await stop(worker)
     assert len(stuck.requests) == 1
 
 
@@ -306,8 +309,7 @@ async def test_a_closed_port_is_retried_until_it_listens(store, http_sink, notif
         await http_sink.listen()
         await until(lambda: all_delivered(store, 2), what="delivery once the port listens")
     finally:
-        worker.cancel()
-        await asyncio.gather(worker, return_exceptions=True)
+        await stop(worker)
     assert [b["title"].split()[-1] for b in http_sink.bodies()] == ["c1", "c2"]
 
 
@@ -337,3 +339,27 @@ async def test_channel_secrets_never_leak(store, http_sink, notifiers, caplog):
     with pytest.raises(NotifierConfigError) as err:
         Notifier({"pager": [f"nosuchscheme://{SECRET}@host/x"]})
     assert "pager" in str(err.value) and SECRET not in str(err.value)
+
+
+async def test_stop_lets_a_send_finish_then_cancels_a_hanging_one(store, http_sink, notifiers):
+    """A stop waits ``stop_grace`` for the row in flight; past it the row stays ``sending``."""
+    http_sink.hold = asyncio.Event()
+    outbox = Outbox(store, notifiers({"noc": [http_sink.json_url()]}), stop_grace=10)
+    await outbox.enqueue([msg("g1"), msg("g2")])
+    worker = asyncio.create_task(outbox.run())
+    await http_sink.wait_for(1)
+    asyncio.get_running_loop().call_later(0.1, http_sink.hold.set)
+    await stop(worker)
+    assert [r.status for r in await rows(store)] == ["delivered", "pending"]  # g2 not started
+
+    http_sink.hold = asyncio.Event()
+    outbox.stop_grace = 0.05
+    worker = asyncio.create_task(outbox.run())
+    await http_sink.wait_for(2)
+    await stop(worker)
+    assert [r.status for r in await rows(store)] == ["delivered", "sending"]
+    http_sink.hold.set()
+    http_sink.hold = None
+    await outbox.drain_once()
+    assert [b["title"].split()[-1] for b in http_sink.bodies()] == ["g1", "g2", "g2"]
+    assert [r.status for r in await rows(store)] == ["delivered", "delivered"]

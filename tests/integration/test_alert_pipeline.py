@@ -1,0 +1,163 @@
+"""Alerting end to end inside the service: engine → timeline → routes/groups → outbox → Apprise
+→ a real local HTTP sink. Observations are fed to the real engine (no network needed)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from sinks import HttpSink
+
+from noc.app import create_app
+from noc.appkeys import ENGINE
+from noc.config import DEFAULT_CONFIG, parse_config
+from probes.base import ProbeResult, ResultCode
+
+
+def config_for(sink: HttpSink):
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8") + f"""
+alerting:
+  receivers:
+    - {{name: noc-oncall, urls: ["{sink.json_url('oncall')}"]}}
+    - {{name: noc-lead, urls: ["{sink.json_url('lead')}"]}}
+    - {{name: carrier-liaison, urls: ["{sink.json_url('carrier')}"]}}
+    - {{name: purchaser-contact, urls: ["{sink.json_url('purchaser')}"]}}
+  route:
+    receiver: noc-oncall
+    group_by: [incident]
+    group_wait: 0s
+    group_interval: 1s
+    repeat_interval: 1h
+"""
+    return parse_config(text, "lingshui+alerting.yaml")
+
+
+async def break_circuit(engine, asset: str, at: float) -> None:
+    ref = engine.refs[(asset, "icmp")]
+    await engine.ingest(ref, ProbeResult.success(kind="icmp", started_at=at - 1, values={"sent": 3, "received": 3}))
+    for i in range(3):
+        await engine.ingest(ref, ProbeResult.failure(ResultCode.TIMEOUT, "no reply", kind="icmp", started_at=at + i * 0.2,
+                                                     values={"sent": 3, "received": 0, "loss_ratio": 1.0}))
+
+
+async def heal_circuit(engine, asset: str, at: float) -> None:
+    ref = engine.refs[(asset, "icmp")]
+    for i in range(3):
+        await engine.ingest(ref, ProbeResult.success(kind="icmp", started_at=at + i * 0.2,
+                                                     values={"sent": 3, "received": 3}))
+
+
+async def until(predicate, timeout: float = 10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if value := predicate():
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture
+async def service(aiohttp_client, http_sink, db_url):
+    app = create_app(config_for(http_sink), db_url, probing=False)
+    client = await aiohttp_client(app)
+    return client, app[ENGINE], http_sink
+
+
+async def test_open_ack_recover_are_told_in_order(service):
+    client, engine, sink = service
+    now = time.time()
+    await break_circuit(engine, "mstp-voice", now)
+    await until(lambda: sink.bodies("/oncall"))
+    opened = sink.bodies("/oncall")[0]
+    assert "I级" in opened["title"] and len(opened["title"]) <= 60
+    assert "mstp-voice" in opened["message"] and "预案：MSTP专线中断" in opened["message"]
+    [incident] = (await (await client.get("/api/v1/incidents")).json())["incidents"]
+    for _ in range(100):  # the sink has it; the outbox marks it delivered right after
+        detail = await (await client.get(f"/api/v1/incidents/{incident['id']}")).json()
+        if detail["alarmed_at"]:
+            break
+        await asyncio.sleep(0.05)
+    assert detail["alarmed_at"] is not None
+    assert [e["kind"] for e in detail["timeline"]].count("alarmed") == 1
+
+    assert (await client.post(f"/api/v1/incidents/{incident['id']}/ack", json={"by": "张三"})).status == 200
+    await until(lambda: len(sink.bodies("/oncall")) >= 2)
+    await heal_circuit(engine, "mstp-voice", time.time())
+    await until(lambda: len(sink.bodies("/oncall")) >= 3)
+    bodies = sink.bodies("/oncall")
+    assert "张三" in bodies[1]["message"]
+    assert "自动恢复" in bodies[2]["message"]
+    await asyncio.sleep(1.5)
+    assert len(sink.bodies("/oncall")) == 3          # nothing sent twice
+
+
+async def test_an_unacknowledged_old_incident_escalates_and_records_it(service):
+    client, engine, sink = service
+    await break_circuit(engine, "mstp-ticket", time.time() - 25 * 60)   # opened 25 min ago, level II
+    await until(lambda: sink.bodies("/carrier") and sink.bodies("/lead"), 15)
+    [incident] = (await (await client.get("/api/v1/incidents")).json())["incidents"]
+    detail = await (await client.get(f"/api/v1/incidents/{incident['id']}")).json()
+    escalations = [(e["data"]["reason"], e["data"]["notify"]) for e in detail["timeline"] if e["kind"] == "escalated"]
+    assert ("not_recovered", "carrier-liaison") in escalations   # 15-minute tier of the circuit runbook
+    assert ("not_acknowledged", "noc-lead") in escalations       # past twice … the 10-minute ack deadline
+    assert len(escalations) == len(set(escalations))
+
+
+async def test_maintenance_mutes_then_an_incident_that_outlasts_it_alerts(service):
+    client, engine, sink = service
+    resp = await client.post("/api/v1/maintenance", json={"assets": ["mstp-ticket"], "duration": "1h",
+                                                          "reason": "割接", "by": "张三"})
+    window = await resp.json()
+    await break_circuit(engine, "mstp-ticket", time.time())
+    await asyncio.sleep(2.0)
+    assert sink.bodies("/oncall") == []
+    assert (await client.post(f"/api/v1/maintenance/{window['id']}/end")).status == 200
+    await until(lambda: sink.bodies("/oncall"), 10)
+    assert "mstp-ticket" in sink.bodies("/oncall")[0]["message"]
+
+
+async def test_deliveries_are_counted_in_metrics(service):
+    client, engine, sink = service
+    await break_circuit(engine, "internet", time.time())
+    line = 'noc_alert_delivery_attempts_total{outcome="ok",receiver="noc-oncall"}'
+
+    async def counted():
+        text = await (await client.get("/metrics")).text()
+        return line in text and text
+
+    end = time.monotonic() + 15
+    text = None
+    while time.monotonic() < end and not (text := await counted()):
+        await asyncio.sleep(0.5)
+    assert text, "delivery attempts never showed in /metrics"
+    assert 'noc_alert_queue_depth{receiver="noc-oncall"} 0.0' in text
+
+
+async def test_alert_cli_sends_a_test_message_and_masks_channels(http_sink, tmp_path):
+    import subprocess
+    import sys
+
+    secret = "Tok3nSecretValue"
+    cfg = tmp_path / "noc.yaml"
+    cfg.write_text(DEFAULT_CONFIG.read_text(encoding="utf-8") + f"""
+alerting:
+  receivers:
+    - {{name: noc-oncall, urls: ["json://noc:{secret}@{http_sink.base}/test"]}}
+    - {{name: noc-lead, urls: ["{http_sink.json_url('lead')}"]}}
+    - {{name: carrier-liaison, urls: ["{http_sink.json_url('carrier')}"]}}
+    - {{name: purchaser-contact, urls: ["{http_sink.json_url('purchaser')}"]}}
+  route: {{receiver: noc-oncall}}
+""", encoding="utf-8")
+
+    def noc(*args):
+        return subprocess.run([sys.executable, "-m", "noc", "alert", *args, "--config", str(cfg)],
+                              capture_output=True, text=True, timeout=60)
+
+    listed = await asyncio.to_thread(noc, "receivers")
+    assert listed.returncode == 0 and "noc-oncall" in listed.stdout and secret not in listed.stdout
+    sent = await asyncio.to_thread(noc, "test", "noc-oncall")
+    assert sent.returncode == 0, sent.stderr
+    assert http_sink.bodies("/test") and "测试" in http_sink.bodies("/test")[0]["title"]
+    unknown = await asyncio.to_thread(noc, "test", "nobody")
+    assert unknown.returncode == 2 and "unknown receiver 'nobody'" in unknown.stderr

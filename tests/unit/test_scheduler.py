@@ -1,0 +1,110 @@
+"""Scheduler behaviour with probe functions registered for the test (no network)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from noc.engine.observe import CheckRef
+from noc.scheduler import Scheduler
+from noc.targets import PlannedCheck
+from probes.base import ProbeResult, ResultCode, Target, register
+
+CALLS: dict[str, int] = {}
+
+
+@register("test-fast")
+async def _fast(target: Target, params) -> ProbeResult:
+    CALLS[target.asset] = CALLS.get(target.asset, 0) + 1
+    return ProbeResult.success(kind="test-fast")
+
+
+@register("test-hang")
+async def _hang(target: Target, params) -> ProbeResult:
+    CALLS[target.asset] = CALLS.get(target.asset, 0) + 1
+    await asyncio.sleep(3600)
+    raise AssertionError("never")
+
+
+@register("test-crash")
+async def _crash(target: Target, params) -> ProbeResult:
+    raise RuntimeError("bug in a probe")
+
+
+def plan(asset: str, kind: str, interval: float = 0.05, deadline: float = 0.2) -> PlannedCheck:
+    return PlannedCheck(CheckRef(asset, "c", kind, "router"), kind, Target("127.0.0.1", asset=asset), None,
+                        interval, deadline)
+
+
+async def test_a_hung_probe_delays_nothing_else_and_becomes_a_timeout():
+    CALLS.clear()
+    results: dict[str, list[ProbeResult]] = {}
+
+    async def sink(ref, result):
+        results.setdefault(ref.asset, []).append(result)
+
+    sched = Scheduler([plan("fast", "test-fast"), plan("hung", "test-hang", deadline=0.3)], sink, lambda key: False,
+                      rng=random.Random(1))
+    await sched.start()
+    while len(results.get("hung", [])) < 1:
+        await asyncio.sleep(0.05)
+    await sched.stop()
+    assert len(results["fast"]) >= 3                    # kept running while the other hung
+    assert results["hung"][0].result is ResultCode.TIMEOUT
+    assert "deadline" in results["hung"][0].reason
+
+
+async def test_a_crashing_probe_is_an_error_result_and_the_loop_goes_on():
+    results = []
+
+    async def sink(ref, result):
+        results.append(result)
+
+    sched = Scheduler([plan("x", "test-crash")], sink, lambda key: False, rng=random.Random(2))
+    await sched.start()
+    while len(results) < 2:
+        await asyncio.sleep(0.02)
+    await sched.stop()
+    assert all(r.result is ResultCode.ERROR and "bug in a probe" in r.reason for r in results)
+
+
+async def test_pending_checks_are_reprobed_at_the_confirmation_spacing():
+    CALLS.clear()
+    pending = {"on": False}
+
+    async def sink(ref, result):
+        pass
+
+    # an interval of an hour: only confirmation runs can happen during the test
+    sched = Scheduler([plan("a", "test-fast", interval=3600)], sink, lambda key: pending["on"],
+                      confirm_spacing=0.01, rng=random.Random(3))
+    sched.rng.uniform = lambda a, b: 0.0  # first run at once
+    await sched.start()
+    while CALLS.get("a", 0) < 1:
+        await asyncio.sleep(0.01)
+    pending["on"] = True
+    sched.kick([("a", "c")])
+    while CALLS.get("a", 0) < 5:
+        await asyncio.sleep(0.01)
+    pending["on"] = False
+    await sched.stop()
+    assert CALLS["a"] >= 5
+
+
+async def test_kick_wakes_only_the_named_checks():
+    CALLS.clear()
+
+    async def sink(ref, result):
+        pass
+
+    sched = Scheduler([plan("a", "test-fast", interval=3600), plan("b", "test-fast", interval=3600)], sink,
+                      lambda key: False, rng=random.Random(4))
+    sched.rng.uniform = lambda a, b: 0.0
+    await sched.start()
+    while CALLS.get("a", 0) < 1 or CALLS.get("b", 0) < 1:
+        await asyncio.sleep(0.01)
+    assert sched.kick([("a", "c"), ("zz", "c")]) == 1
+    while CALLS.get("a", 0) < 2:
+        await asyncio.sleep(0.01)
+    await sched.stop()
+    assert CALLS["b"] == 1
