@@ -170,7 +170,9 @@ def alerting_reference_issues(cfg: AlertingConfig, src: LocatedData, asset_names
     with ``check_urls``, also every receiver URL Apprise cannot parse (no network involved)."""
     issues: list[SourceIssue] = []
     assets, services = set(asset_names), set(service_names)
-    for i, name in enumerate(cfg.ack_escalation_chain):
+    # the default chain names runbook receivers, which are checked below; only a chain the operator
+    # wrote is checked here, so one missing receiver is not reported twice
+    for i, name in enumerate(cfg.ack_escalation_chain if "ack_escalation_chain" in cfg.model_fields_set else []):
         if name not in cfg.receiver_names():
             issues.append(src.issue((*base, "ack_escalation_chain", i), _unknown("receiver", name, cfg.receiver_names())))
     first: dict[str, int] = {}

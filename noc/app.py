@@ -113,7 +113,9 @@ async def alerting_ctx(app: web.Application) -> AsyncIterator[None]:
     from alerting.pipeline import AlertPipeline
 
     config = app[CONFIG]
-    outbox = Outbox(app[STORE], Notifier(config.alerting.receiver_urls()))
+    # a stop lets a message being sent finish for at most 2 s (SIGTERM must end the service within 5 s);
+    # one cut short is retried at the next start (at-least-once)
+    outbox = Outbox(app[STORE], Notifier(config.alerting.receiver_urls()), stop_grace=2.0)
     pipeline = AlertPipeline(config, app[STORE], app[RUNBOOKS], outbox)
     await pipeline.start()
     app[OUTBOX], app[PIPELINE] = outbox, pipeline

@@ -75,7 +75,7 @@ def run(config_path: str | None, db: str | None, listen: str | None, log_format:
 
     app.on_startup.append(announce)
     web.run_app(app, host=host.strip("[]"), port=int(port), print=None, access_log=None,
-                handle_signals=True, shutdown_timeout=3)
+                handle_signals=True, shutdown_timeout=1)
     log.info("service_stopped")
 
 
