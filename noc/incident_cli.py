@@ -6,40 +6,24 @@ the service running; the running engine notices operator actions on its next dec
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
 
+from noc.cli_store import run_with_store, store_options
 from noc.config import NocConfig
-from noc.store import Store, resolve_db_url
 from noc.store.incidents import IncidentError, IncidentRepo
 
 T = TypeVar("T")
 
 
 def _run(config_path: str | None, db_url: str | None, action: Callable[[IncidentRepo, NocConfig], Awaitable[T]]) -> T:
-    from noc.cli import _load_or_exit
-
-    config = _load_or_exit(config_path)
-    url = resolve_db_url(db_url, config.server.db)
-
-    async def go() -> T:
-        store = await Store.open(url)
-        try:
-            return await action(IncidentRepo(store, config.site.name), config)
-        finally:
-            await store.close()
-
-    try:
-        return asyncio.run(go())
-    except IncidentError as exc:
-        click.echo(f"拒绝 refused: {exc}", err=True)
-        sys.exit(1)
+    return run_with_store(config_path, db_url,
+                          lambda store, config: action(IncidentRepo(store, config.site.name), config),
+                          {IncidentError: 1})
 
 
 def _runbook(fault_type: str):
@@ -49,11 +33,6 @@ def _runbook(fault_type: str):
         return load_runbooks().for_fault(fault_type)
     except KeyError:
         return None
-
-
-def store_options(func):
-    func = click.option("--db", "db_url", metavar="URL", help="database URL (default: config, $NOC_DB, sqlite:///noc.db)")(func)
-    return click.option("--config", "config_path", metavar="FILE", help="inventory YAML")(func)
 
 
 @click.group()

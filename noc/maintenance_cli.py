@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
-import sys
 from zoneinfo import ZoneInfo
 
 import click
 
+from noc.cli_store import run_with_store, store_options
 from noc.maintenance import MaintenanceRequestError, check_assets, window_json, window_span
-from noc.store import Store, resolve_db_url
 
 
 def _run(config_path, db_url, action):
-    from noc.cli import _load_or_exit
-
-    config = _load_or_exit(config_path)
-
-    async def go():
-        store = await Store.open(resolve_db_url(db_url, config.server.db))
-        try:
-            return await action(store, config)
-        finally:
-            await store.close()
-
-    try:
-        return asyncio.run(go())
-    except (MaintenanceRequestError, LookupError, ValueError) as exc:
-        click.echo(f"拒绝 refused: {exc}", err=True)
-        sys.exit(2 if isinstance(exc, MaintenanceRequestError) else 1)
-
-
-def store_options(func):
-    func = click.option("--db", "db_url", metavar="URL", help="database URL")(func)
-    return click.option("--config", "config_path", metavar="FILE", help="inventory YAML")(func)
+    # a bad request is a usage error (2); an unknown or already-ended window is a refusal (1)
+    return run_with_store(config_path, db_url, action, {MaintenanceRequestError: 2, LookupError: 1, ValueError: 1})
 
 
 @click.group()
