@@ -120,12 +120,13 @@ def default_receivers() -> list[Receiver]:
 
 
 def default_route() -> Route:
-    """I/II at once and re-notified every 15 min; III/IV batched per site, re-notified every 2 h."""
+    """I/II at once, each later change (re-grade, acknowledgement, recovery) within a second, and
+    re-notified every 15 min; III/IV batched per site, re-notified every 2 h."""
     return Route(
         receiver="noc-oncall", group_by=["site"], group_wait=30.0, group_interval=300.0, repeat_interval=7200.0,
         routes=[
             Route(matchers=Matchers(severity=["I", "II"]), group_by=["incident"],
-                  group_wait=0.0, group_interval=60.0, repeat_interval=900.0),
+                  group_wait=0.0, group_interval=1.0, repeat_interval=900.0),
             Route(matchers=Matchers(severity=["III", "IV"])),
         ],
     )

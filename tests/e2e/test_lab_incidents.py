@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -27,18 +26,6 @@ from noc.lab.control import Lab
 pytestmark = pytest.mark.root
 
 PHONE_SIP = "sip: {default: 5s, by_kind: {phone: 30s}}"
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory) -> Lab:
-    assert os.geteuid() == 0, "the lab needs root (CI runs as root)"
-    state = tmp_path_factory.mktemp("lab-state")
-    lab = Lab(state)
-    lab.up(inventory_out=state / "inventory.yaml")
-    try:
-        yield lab
-    finally:
-        lab.down()
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +58,11 @@ class Service:
             [sys.executable, "-m", "noc", "run", "--config", str(self.inventory), "--db", f"sqlite:///{self.db}",
              "--listen", f"127.0.0.1:{self.port}", "--log-format", "json"],
             stdout=self.log, stderr=self.log, start_new_session=True)
-        wait_until(lambda: self._healthy(), 30, "service health")
+        try:
+            wait_until(lambda: self._healthy(), 30, "service health")
+        except BaseException:
+            self.proc.kill()
+            raise
         return self
 
     def _healthy(self) -> bool:

@@ -83,7 +83,7 @@ def test_group_key_is_route_plus_group_by_values():
 
 
 @pytest.mark.parametrize(("severity", "timers"), [
-    ("I", Timers(0.0, 60.0, 900.0)), ("P2", Timers(0.0, 60.0, 900.0)),
+    ("I", Timers(0.0, 1.0, 900.0)), ("P2", Timers(0.0, 1.0, 900.0)),
     ("III", Timers(30.0, 300.0, 7200.0)), ("IV", Timers(30.0, 300.0, 7200.0)),
 ])
 def test_default_tree_sends_i_ii_at_once_and_groups_iii_iv(severity, timers):
