@@ -38,6 +38,7 @@ from sqlalchemy.exc import DBAPIError
 
 from alerting.model import Message
 from alerting.notify import DeliveryResult, Notifier
+from noc.aio import cancel_and_wait, wait_event
 from noc.store.repo import Store
 from noc.store.tables import Incident, Notification, NotificationAttempt
 from noc.store.types import utcnow
@@ -149,19 +150,14 @@ class Outbox:
                 wait = self.poll_interval
                 if next_due is not None:
                     wait = min(wait, max(0.0, (next_due - now).total_seconds()))
-                try:
-                    await asyncio.wait_for(self._wake.wait(), wait)
-                except TimeoutError:
-                    pass
+                await wait_event(self._wake, wait)
         finally:
             self._stopping = True
             try:
                 running = list(tasks.values())
                 if running:
                     _, hanging = await asyncio.wait(running, timeout=self.stop_grace)
-                    for task in hanging:
-                        task.cancel()
-                    await asyncio.gather(*hanging, return_exceptions=True)
+                    await cancel_and_wait(list(hanging))
             finally:
                 self._stopping = False  # drain_once / a later run() work again
 

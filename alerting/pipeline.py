@@ -27,6 +27,7 @@ from alerting.mute import AlertMuter, Window, outlasting
 from alerting.routing import compile_tree
 from alerting.templates import to_message
 from incident_runbooks.loader import RunbookSet
+from noc.aio import wait_event
 from noc.config import NocConfig
 from noc.logs import get_logger
 from noc.store.repo import Store
@@ -118,10 +119,7 @@ class AlertPipeline:
             due = self.grouper.next_due() if self.grouper else None
             if due is not None:
                 timeout = max(0.0, min(timeout, due - dt.datetime.now(UTC).timestamp()))
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, timeout)
             self._wake.clear()
 
     async def step(self) -> int:

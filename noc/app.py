@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from incident_runbooks.loader import RunbookSet, load_runbooks
+from noc.aio import cancel_and_wait
 from noc.appkeys import (
     AUTOMATION,
     CONFIG,
@@ -101,8 +102,7 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
             await traps.close()
         await scheduler.stop()
         await automation.close()
-        ticks.cancel()
-        await asyncio.gather(ticks, return_exceptions=True)
+        await cancel_and_wait([ticks])
         await _close_probe_clients()
 
 
@@ -133,9 +133,7 @@ async def alerting_ctx(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(tasks)
 
 
 async def _close_probe_clients() -> None:

@@ -19,6 +19,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
 
+from noc.aio import cancel_and_wait, wait_event
 from noc.engine.observe import CheckRef
 from noc.logs import get_logger
 from noc.targets import PlannedCheck, confirm_params
@@ -51,9 +52,7 @@ class Scheduler:
         log.info("scheduler_started", checks=len(self.plans))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
         log.info("scheduler_stopped", runs=self.runs)
 
@@ -73,7 +72,8 @@ class Scheduler:
         started = time.time()
         async with self._sem:
             try:
-                result = await asyncio.wait_for(get_probe(plan.kind)(plan.target, params), plan.deadline)
+                async with asyncio.timeout(plan.deadline):
+                    result = await get_probe(plan.kind)(plan.target, params)
             except TimeoutError:
                 result = ProbeResult.failure(ResultCode.TIMEOUT, f"probe overran its {plan.deadline:g}s deadline",
                                              kind=plan.kind, target=plan.target.address)
@@ -112,8 +112,5 @@ class Scheduler:
     @staticmethod
     async def _sleep(wake: asyncio.Event, delay: float) -> None:
         if delay > 0:
-            try:
-                await asyncio.wait_for(wake.wait(), delay)
-            except TimeoutError:
-                pass
+            await wait_event(wake, delay)
         wake.clear()
