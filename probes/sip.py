@@ -262,6 +262,11 @@ def _norm_ip(address: str) -> str:
 # --------------------------------------------------------------------------- client
 
 
+def _usable(ep: _UdpEndpoint | None, loop: asyncio.AbstractEventLoop) -> bool:
+    """An open shared endpoint on this event loop."""
+    return ep is not None and ep.loop is loop and ep.transport is not None and not ep.transport.is_closing()
+
+
 class SipClient:
     """Sends OPTIONS probes; owns the shared UDP sockets. Close it with ``await close()``."""
 
@@ -339,23 +344,13 @@ class SipClient:
     async def _endpoint(self, family: int) -> _UdpEndpoint:
         loop = asyncio.get_running_loop()
         ep = self._endpoints.get(family)
-        if (
-            ep is not None
-            and ep.loop is loop
-            and ep.transport is not None
-            and not ep.transport.is_closing()
-        ):
+        if _usable(ep, loop):
             return ep
         if self._lock is None or self._lock_loop is not loop:  # a Lock is bound to one loop
             self._lock, self._lock_loop = asyncio.Lock(), loop
         async with self._lock:
             ep = self._endpoints.get(family)
-            if (
-                ep is not None
-                and ep.loop is loop
-                and ep.transport is not None
-                and not ep.transport.is_closing()
-            ):
+            if _usable(ep, loop):  # another task opened it while we waited for the lock
                 return ep
             if ep is not None:  # left over from a closed event loop (tests), or closed
                 ep.close()
