@@ -1,0 +1,46 @@
+"""The SLA figures the service exports on ``/metrics``: the contract between the SLA engine
+(which fills them from the event log, off the event loop's scrape path) and the metrics
+collector (which only reads the last snapshot; ``collect()`` never queries the store)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+RECOVERY_KINDS = ("automatic", "manual")
+BURN_RATE_LOOKBACKS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+GAUGE_WINDOWS = ("month", "30d")  # the current Asia/Shanghai calendar month so far; the rolling 30 days
+
+
+@dataclass(frozen=True)
+class SlaTargets:
+    """Contract targets, from the config's ``sla`` section."""
+
+    availability_objective_ratio: float
+    mtbf_seconds: float  # 600 h
+    mttr_seconds: dict[str, float]  # {"automatic": 900, "manual": 86400}
+
+
+@dataclass(frozen=True)
+class SlaGauges:
+    """One scope's figures over one window. ``scope`` is ``site:NAME``, ``service:NAME`` or ``asset:NAME``."""
+
+    site: str
+    scope: str
+    window: str  # one of GAUGE_WINDOWS
+    availability_ratio: float
+    failures: int
+    mtbf_seconds: float | None  # None only if the window had no operating time
+    mttr_seconds: dict[str, float]  # by recovery kind; a kind with no recovery in the window is absent
+    breaches: dict[str, int]  # by recovery kind, every kind present
+    error_budget_remaining_ratio: float
+    response_timeliness_ratio: float | None  # None when no incident was due for acknowledgement
+    alarm_delay_seconds: dict[str, float]  # {"0.5": p50, "1": max}; empty when nothing was alarmed
+    burn_rate: dict[str, float] = field(default_factory=dict)  # by lookback in BURN_RATE_LOOKBACKS
+
+
+@dataclass(frozen=True)
+class SlaSnapshot:
+    computed_at: dt.datetime
+    targets: SlaTargets
+    rows: tuple[SlaGauges, ...]
