@@ -22,7 +22,16 @@ import re
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+)
 
 from noc.engine.faults import FAULT_TYPES
 from noc.engine.severity import Level
@@ -132,6 +141,23 @@ def default_route() -> Route:
     )
 
 
+class Delivery(StrictModel):
+    """How the outbox retries a channel that is down: exponential back-off from ``retry_initial``
+    doubling up to ``retry_max``; a message still undelivered after ``give_up_after`` is marked failed.
+    A smaller ``retry_max`` shortens the wait after a channel returns, at the cost of more attempts."""
+
+    retry_initial: Annotated[Duration, Field(gt=0)] = 1.0
+    retry_max: Annotated[Duration, Field(gt=0)] = 300.0
+    give_up_after: Annotated[Duration, Field(gt=0)] = 24 * 3600.0
+
+    @field_validator("retry_max")
+    @classmethod
+    def _not_below_initial(cls, value: float, info: ValidationInfo) -> float:
+        if value < info.data.get("retry_initial", 0.0):
+            raise ValueError("must not be shorter than retry_initial")
+        return value
+
+
 class AlertingConfig(StrictModel):
     """Receivers and the route tree. Escalation tiers live in the runbooks and name receivers here."""
 
@@ -140,6 +166,7 @@ class AlertingConfig(StrictModel):
     # an incident still unacknowledged at its runbook's acknowledge deadline escalates to the first
     # receiver here, at twice the deadline to the second, and so on (each an ``escalated`` event)
     ack_escalation_chain: list[Name] = Field(default_factory=lambda: ["noc-lead", "purchaser-contact"])
+    delivery: Delivery = Field(default_factory=Delivery)
 
     def receiver(self, name: str) -> Receiver:
         for r in self.receivers:

@@ -8,16 +8,18 @@ import time
 
 import pytest
 from sinks import HttpSink
+from sqlalchemy import select
 
 from noc.app import create_app
-from noc.appkeys import ENGINE
+from noc.appkeys import ENGINE, STORE
 from noc.config import DEFAULT_CONFIG, parse_config
+from noc.store.tables import Notification
 from probes.base import ProbeResult, ResultCode
 
 
-def config_for(sink: HttpSink):
+def config_for(sink: HttpSink, delivery: str = ""):
     text = DEFAULT_CONFIG.read_text(encoding="utf-8") + f"""
-alerting:
+alerting:{delivery}
   receivers:
     - {{name: noc-oncall, urls: ["{sink.json_url('oncall')}"]}}
     - {{name: noc-lead, urls: ["{sink.json_url('lead')}"]}}
@@ -161,3 +163,50 @@ alerting:
     assert http_sink.bodies("/test") and "测试" in http_sink.bodies("/test")[0]["title"]
     unknown = await asyncio.to_thread(noc, "test", "nobody")
     assert unknown.returncode == 2 and "unknown receiver 'nobody'" in unknown.stderr
+
+
+OUTAGE_SECONDS = 60.0
+SINK_PATHS = {"noc-oncall": "/oncall", "noc-lead": "/lead", "carrier-liaison": "/carrier", "purchaser-contact": "/purchaser"}
+
+
+async def test_a_channel_down_for_a_minute_gets_every_message_after_in_order_once(http_sink, aiohttp_client, tmp_path):
+    """Issue #5's outage check at service level: the sink refuses (HTTP 503) for 60 s while three
+    incidents open and one recovers; once it answers, every message arrives, in the order it was
+    queued, none twice. SQLite only: the outbox itself is tested on both backends."""
+    delivery = "\n  delivery: {retry_initial: 1s, retry_max: 5s}"
+    app = create_app(config_for(http_sink, delivery), f"sqlite:///{tmp_path / 'noc.db'}", probing=False)
+    await aiohttp_client(app)
+    engine, store = app[ENGINE], app[STORE]
+    http_sink.mode = "refuse"
+    started = time.monotonic()
+    for asset in ("mstp-voice", "mstp-ticket", "internet"):
+        await break_circuit(engine, asset, time.time())
+        await asyncio.sleep(OUTAGE_SECONDS / 4)
+    await heal_circuit(engine, "mstp-voice", time.time())
+    await asyncio.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - started)))
+    assert http_sink.requests == [] and http_sink.refused >= 4     # retried all minute, nothing accepted
+
+    async def queued() -> list[Notification]:
+        async with store.sessions() as session:
+            return list((await session.scalars(select(Notification).order_by(Notification.id))).all())
+
+    expected = len(await queued())
+    assert expected >= 4
+    http_sink.mode = "ok"
+    await until(lambda: len(http_sink.requests) >= expected, 30)
+    for _ in range(200):                       # the outbox marks rows delivered right after the sink answers
+        rows = await queued()
+        if all(r.status == "delivered" for r in rows):
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(3.0)                   # long enough for a wrongful resend (retry_max 5 s, next retry ≤ 5 s)
+    rows = await queued()
+    assert all(r.status == "delivered" for r in rows), [(r.id, r.status) for r in rows]
+    oncall = [r for r in rows if r.receiver == "noc-oncall"]
+    kinds = [r.event_kind for r in oncall]
+    assert kinds.count("opened") == 3 and "recovered" in kinds
+    for receiver in {r.receiver for r in rows}:
+        sent = [r.title for r in rows if r.receiver == receiver]
+        got = [b["title"] for b in http_sink.bodies(SINK_PATHS[receiver])]
+        assert got == sent, receiver           # queue order, each once
+    assert len(http_sink.requests) == len(rows)
