@@ -207,8 +207,9 @@ def _register_plugins() -> None:
     from noc.lab.cli import lab
     from noc.maintenance_cli import maintenance
     from noc.probe_cli import probe
+    from noc.sla_cli import sla
 
-    for group in (incident, maintenance, alert, probe, diag, lab):
+    for group in (incident, maintenance, alert, probe, diag, lab, sla):
         main.add_command(group)
 
 

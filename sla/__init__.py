@@ -1,0 +1,19 @@
+"""The SLA engine: intervals from the event log (:mod:`sla.intervals`), the formulas
+(:mod:`sla.compute`, pure), the store edge and renderings (:mod:`sla.report`), and the gauge
+contract the metrics collector reads (:mod:`sla.gauges`). Definitions: ``docs/sla.md``.
+
+Only the pure parts are imported here, so ``import sla`` never pulls in the store."""
+
+from sla.compute import (
+           IncidentFact,
+           Inputs,
+           MaintenanceFact,
+           Scope,
+           ScopeReport,
+           TransitionFact,
+           compute,
+)
+from sla.intervals import PeriodError, Window, parse_period
+
+__all__ = ["IncidentFact", "Inputs", "MaintenanceFact", "PeriodError", "Scope", "ScopeReport", "TransitionFact",
+           "Window", "compute", "parse_period"]
