@@ -7,12 +7,14 @@ stopped by ``cleanup_ctx`` entries in dependency order, so shutdown runs them in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import datetime as dt
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable
 
 from aiohttp import web
 
 from incident_runbooks.loader import RunbookSet, load_runbooks
-from noc.aio import cancel_and_wait
+from noc.aio import cancel_and_wait, wait_event
 from noc.appkeys import (
     AUTOMATION,
     CONFIG,
@@ -31,12 +33,16 @@ from noc.automation_runner import StepAutomation
 from noc.config import NocConfig
 from noc.logs import get_logger, scrubber
 from noc.metrics import Metrics
+from noc.metrics_snapshot import MetricsSnapshot
 from noc.secrets import secret_values
 from noc.store import Store, mask_url, resolve_db_url
 from noc.traps import TrapIntake
 from noc.web import api, incidents_api, maintenance_api
 
 log = get_logger("noc.app")
+
+SLA_REFRESH_SECONDS = 60.0  # the SLA gauges on /metrics are at most this old
+INCIDENT_REFRESH_SECONDS = 5.0  # operator actions through the API/CLI reach noc_incidents_open within this
 
 
 async def store_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -83,10 +89,33 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         engine.listeners.append(automation.on_changes)
     await engine.start()
     app[ENGINE] = engine
+    snapshot = app[METRICS].snapshot
+    _sync_check_states(snapshot, engine)
+    snapshot.set_open_incidents(_open_by_severity(engine.book.active.values()))
+
+    async def on_changes(changes, active) -> None:  # noqa: ANN001 - the engine's Listener
+        snapshot.set_open_incidents(_open_by_severity(active.values()))
+
+    engine.listeners.append(on_changes)
+
+    async def ingest(ref, result):  # noqa: ANN001, ANN202 - the scheduler's Sink
+        snapshot.observe_result(ref.key, result)
+        try:
+            return await engine.ingest(ref, result)
+        finally:
+            health = engine.health[ref.key]
+            snapshot.set_check_state(ref.key, health.state, health.flapping)
+
+    async def on_trap(trap):  # noqa: ANN001, ANN202 - a trap may move any circuit's SNMP check
+        try:
+            return await engine.on_trap(trap)
+        finally:
+            _sync_check_states(snapshot, engine)
+
     plans = engine.plans
     if not app[PROBING_ALLOWED]:
         plans = [p for p in plans if not addresses_in_test_range([p.target.address])]
-    scheduler = Scheduler(plans, engine.ingest, engine.pending)
+    scheduler = Scheduler(plans, ingest, engine.pending)
     engine.kick = scheduler.kick
     app[SCHEDULER] = scheduler
     ticks = asyncio.create_task(engine.run_ticks(), name="engine ticks")
@@ -94,7 +123,7 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
     if app[PROBING_ENABLED]:
         await scheduler.start()
         if app[CONFIG].traps is not None:
-            traps = await TrapIntake(app[CONFIG].traps, engine.on_trap).start()
+            traps = await TrapIntake(app[CONFIG].traps, on_trap).start()
     try:
         yield
     finally:
@@ -106,6 +135,53 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         await _close_probe_clients()
 
 
+def _sync_check_states(snapshot: MetricsSnapshot, engine) -> None:  # noqa: ANN001 - noc.engine.runner.Engine
+    for key, health in engine.health.items():
+        snapshot.set_check_state(key, health.state, health.flapping)
+
+
+def _open_by_severity(incidents: Iterable) -> dict[str, int]:
+    """Open + acknowledged incidents per severity (the engine's and the store's both have these)."""
+    return dict(Counter(i.severity for i in incidents if i.status in ("open", "acknowledged")))
+
+
+async def metrics_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Refresh the snapshot's store-derived figures: open incidents (operators resolve and close
+    them through the API too) and the SLA gauges. Never inside a scrape."""
+    from noc.store.incidents import IncidentRepo
+
+    snapshot = app[METRICS].snapshot
+    repo = IncidentRepo(app[STORE], app[CONFIG].site.name)
+    stop = asyncio.Event()
+
+    async def refresh_incidents() -> None:
+        while not await wait_event(stop, INCIDENT_REFRESH_SECONDS):
+            try:
+                snapshot.set_open_incidents(_open_by_severity(await repo.load_active()))
+            except Exception:  # the store may be briefly away; keep the last figures
+                log.exception("incident_metrics_failed")
+
+    async def refresh_sla() -> None:
+        while True:
+            try:
+                from sla.report import current_snapshot
+
+                snapshot.set_sla(await current_snapshot(app[STORE], app[CONFIG], app[RUNBOOKS],
+                                                        dt.datetime.now(dt.UTC)))
+            except Exception:  # keep the last figures; noc_sla_last_computed_timestamp_seconds shows their age
+                log.exception("sla_metrics_failed")
+            if await wait_event(stop, SLA_REFRESH_SECONDS):
+                return
+
+    tasks = [asyncio.create_task(refresh_incidents(), name="incident metrics"),
+             asyncio.create_task(refresh_sla(), name="sla metrics")]
+    try:
+        yield
+    finally:
+        stop.set()
+        await cancel_and_wait(tasks)
+
+
 async def alerting_ctx(app: web.Application) -> AsyncIterator[None]:
     """The outbox worker and the alerting pipeline (timeline → groups → outbox)."""
     from alerting.notify import Notifier
@@ -115,7 +191,10 @@ async def alerting_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     # a stop lets a message being sent finish for at most 2 s (SIGTERM must end the service within 5 s);
     # one cut short is retried at the next start (at-least-once)
-    outbox = Outbox(app[STORE], Notifier(config.alerting.receiver_urls()), stop_grace=2.0)
+    delivery = config.alerting.delivery
+    outbox = Outbox(app[STORE], Notifier(config.alerting.receiver_urls()), stop_grace=2.0,
+                    base_backoff=delivery.retry_initial, max_backoff=delivery.retry_max,
+                    max_age=dt.timedelta(seconds=delivery.give_up_after))
     pipeline = AlertPipeline(config, app[STORE], app[RUNBOOKS], outbox)
     await pipeline.start()
     app[OUTBOX], app[PIPELINE] = outbox, pipeline
@@ -159,6 +238,7 @@ def create_app(config: NocConfig, db_url: str | None = None, *, probing: bool = 
     app.cleanup_ctx.append(store_ctx)
     app.cleanup_ctx.append(probe_safety_ctx)
     app.cleanup_ctx.append(engine_ctx)
+    app.cleanup_ctx.append(metrics_ctx)
     app.cleanup_ctx.append(alerting_ctx)
     api.setup_routes(app)
     incidents_api.setup_routes(app)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 import noc
 from noc.appkeys import CONFIG, METRICS, PROBING_ALLOWED, STORE
@@ -84,8 +84,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics_handler(request: web.Request) -> web.Response:
-    registry = request.app[METRICS].registry
-    return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return web.Response(body=request.app[METRICS].exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 async def list_assets(request: web.Request) -> web.Response:
