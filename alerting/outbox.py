@@ -214,7 +214,7 @@ class Outbox:
             values.update(status="pending", next_attempt_at=now + dt.timedelta(seconds=self.backoff(attempts)))
         for retry in range(RECORD_TRIES):
             try:
-                async with self.store.sessions.begin() as session:
+                async with self.store.timeline_writer() as session:
                     # a write first: on SQLite the transaction takes the write lock before it reads
                     await session.execute(update(Notification).where(Notification.id == row.id)
                                           .values(**values))

@@ -224,7 +224,7 @@ class AlertPipeline:
 
     async def _escalate(self, now: float) -> None:
         """Record due escalations as ``escalated`` events (they are then alerted like any event)."""
-        async with self.store.sessions.begin() as session:
+        async with self.store.timeline_writer() as session:
             active = (await session.scalars(select(Incident).where(Incident.status.in_(("open", "acknowledged")))
                                             .with_for_update())).all()
             for incident in active:

@@ -43,7 +43,7 @@ class IncidentRepo:
                     closed: dict[str, ActiveIncident] | None = None) -> list[int]:
         """Persist the engine's changes; fill in ids of newly opened incidents. Returns touched ids."""
         touched: list[int] = []
-        async with self.store.sessions.begin() as session:
+        async with self.store.timeline_writer() as session:
             for change in changes:
                 incident_id = await self._apply_one(session, change, book_active, closed or {})
                 if incident_id is not None:
@@ -142,7 +142,7 @@ class IncidentRepo:
     @asynccontextmanager
     async def _locked(self, incident_id: int, allowed: tuple[str, ...], action: str):
         """The incident row, locked, in a transaction that commits on success."""
-        async with self.store.sessions.begin() as session:
+        async with self.store.timeline_writer() as session:
             row = await session.get(Incident, incident_id, with_for_update=True)
             if row is None:
                 raise IncidentError(f"no incident #{incident_id}")

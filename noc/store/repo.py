@@ -6,7 +6,10 @@ a transition or an incident event (the database refuses it too).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +40,20 @@ class Store:
         self.url = url
         self.engine: AsyncEngine = db.create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._timeline_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def timeline_writer(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction that may append to incident timelines.
+
+        ``seq`` is "last + 1", read inside the transaction; two writers of one process (engine,
+        runbook automation, outbox, escalation, API) appending to the same incident at once would
+        both pick the same seq and one would fail on the unique index. Serialising them here makes
+        that impossible within the service; across processes PostgreSQL's row locks (``FOR
+        UPDATE`` in operator actions) and SQLite's single writer do the rest.
+        """
+        async with self._timeline_lock, self.sessions.begin() as session:
+            yield session
 
     @classmethod
     async def open(cls, url: str, migrate: bool = True) -> Store:

@@ -7,6 +7,7 @@ a reason while what was recorded stays.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -139,3 +140,20 @@ async def test_incident_cli(lingshui_config, sqlite_url):
     assert noc("incident", "close", str(row.id), "--by", "张三", "--note", "光缆中断", *db).returncode == 0
     closed = json.loads(noc("incident", "show", str(row.id), "--json", *db).stdout)
     assert closed["status"] == "closed" and closed["close_note"] == "光缆中断"
+
+
+async def test_concurrent_timeline_writers_never_clash_on_seq(client):
+    """Runbook automation, the API and the outbox append to one timeline at the same moment
+    (seen: automation's step_done failing on the (incident, seq) unique index). Every append
+    must land, with seqs 1..n and no gaps."""
+    [incident] = (await (await client.get("/api/v1/incidents")).json())["incidents"]
+    base = f"/api/v1/incidents/{incident['id']}"
+    ids = [s["id"] for s in (await (await client.get(base)).json())["runbook_progress"]["steps"]]
+    steps = [client.post(f"{base}/steps", json={"by": f"op{i}", "step": ids[i % len(ids)], "output": "ok"})
+             for i in range(12)]
+    responses = await asyncio.gather(*steps)
+    assert [r.status for r in responses] == [200] * 12, [await r.text() for r in responses if r.status != 200]
+    detail = await (await client.get(base)).json()
+    seqs = [e["seq"] for e in detail["timeline"]]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert sum(e["kind"] == "step_done" for e in detail["timeline"]) == 12
