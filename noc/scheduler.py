@@ -69,8 +69,8 @@ class Scheduler:
     async def run_once(self, plan: PlannedCheck, confirming: bool = False) -> ProbeResult:
         """One bounded probe run; a crash or overrun is a result, never an exception."""
         params = confirm_params(plan.kind, plan.params) if confirming else plan.params
-        started = time.time()
         async with self._sem:
+            started = time.time()
             try:
                 async with asyncio.timeout(plan.deadline):
                     result = await get_probe(plan.kind)(plan.target, params)
@@ -85,6 +85,8 @@ class Scheduler:
                                              kind=plan.kind, target=plan.target.address)
         if not result.started_at:
             result.started_at = started
+        if not result.duration_seconds:  # an overrun or crash: the time it held the slot
+            result.duration_seconds = time.time() - started
         self.runs += 1
         return result
 

@@ -52,6 +52,7 @@ async def test_a_hung_probe_delays_nothing_else_and_becomes_a_timeout():
     assert len(results["fast"]) >= 3                    # kept running while the other hung
     assert results["hung"][0].result is ResultCode.TIMEOUT
     assert "deadline" in results["hung"][0].reason
+    assert results["hung"][0].duration_seconds >= 0.3   # it held its slot for the whole deadline (was 0)
 
 
 async def test_a_crashing_probe_is_an_error_result_and_the_loop_goes_on():
