@@ -158,6 +158,12 @@ def arp_scan(cidr: str, iface: str | None = None, timeout: float = 2.0) -> list[
     return [ArpHost(ip, hosts[ip]) for ip in sorted(hosts, key=ipaddress.IPv4Address)]
 
 
+async def _reap(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.kill()
+    await proc.wait()
+
+
 async def _run_child(args: list[str], netns: str | None, deadline: float) -> object:
     argv = [sys.executable, "-m", "probes.diag", *args]
     if netns:
@@ -169,11 +175,14 @@ async def _run_child(args: list[str], netns: str | None, deadline: float) -> obj
         *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env
     )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), deadline)
+        async with asyncio.timeout(deadline):
+            out, err = await proc.communicate()
     except TimeoutError:
-        proc.kill()
-        await proc.wait()
+        await _reap(proc)
         raise DiagError(f"{args[0]} did not finish within {deadline:g}s") from None
+    except asyncio.CancelledError:  # service stopping: never leave the child (or its transport) behind
+        await asyncio.shield(_reap(proc))
+        raise
     if proc.returncode != 0:
         raise DiagError(f"{args[0]} failed: {err.decode(errors='replace').strip()[-500:]}")
     return json.loads(out)
