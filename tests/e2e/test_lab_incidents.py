@@ -15,11 +15,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import wait_until
 
 from noc.lab.control import Lab
 
@@ -88,16 +88,6 @@ class Service:
 
     def incidents(self) -> list[dict[str, Any]]:
         return self.get("/api/v1/incidents?limit=1000")["incidents"]
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.25) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def parse(ts: str) -> float:

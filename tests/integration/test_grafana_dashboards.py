@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import http.server
-import importlib.util
 import json
 import os
 import re
@@ -32,13 +31,15 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from grafana_builder import build
 from sqlalchemy import update
+from waiting import wait_until
 
 from noc.config import load_config
 from noc.engine.incidents import ActiveIncident, Change
@@ -61,14 +62,6 @@ BUSY_PHONE = "phone-03"  # its Kamailio address answers 503
 BUILTINS = {"__rate_interval": "1m", "__interval": "15s", "__range": "5m", "__range_s": "300", "__range_ms": "300000"}
 
 
-def _load_builder():
-    spec = importlib.util.spec_from_file_location("grafana_build", GRAFANA / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build = _load_builder()
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -88,16 +81,6 @@ def free_udp_tcp_port() -> int:
         except OSError:
             continue
     raise AssertionError("no port free for both UDP and TCP")
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.25) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def http_json(url: str) -> Any:

@@ -4,26 +4,18 @@ titles, Asia/Shanghai, unique panel ids, only metric names the service exports).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
 
 import pytest
 import yaml
+from grafana_builder import build
 
 REPO = Path(__file__).resolve().parents[2]
 GRAFANA = REPO / "grafana"
 
 
-def _load_builder():
-    spec = importlib.util.spec_from_file_location("grafana_build", GRAFANA / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build = _load_builder()
 CJK = re.compile(r"[\u4e00-\u9fff]")
 COMMITTED = sorted((GRAFANA / "dashboards").glob("*.json"))
 
