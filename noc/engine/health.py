@@ -220,7 +220,11 @@ class CheckHealth:
                 reason = ("recovered after " if self.state is State.DOWN else "first ") + \
                     f"{self.ok_streak} good result(s)"
                 events.append(self._move(target, start, reason, {}))
-        elif self.state in (State.UP, State.DEGRADED):
+        elif self.state in (State.UP, State.DEGRADED) and self.fail_streak == 0:
+            # Judged on good observations only: a failed probe may be the start of an outage,
+            # and while that is being confirmed (fast re-probes) it must not first raise a
+            # "degraded" fault that the outage then replaces. If the streak ends short of DOWN,
+            # its lost packets are in the window and count at the next good observation.
             events.extend(self._degradation_events(obs))
 
         events.extend(self._flap_events(obs.at))

@@ -91,7 +91,8 @@ def test_loss_degrades_with_separate_enter_and_leave():
 def test_a_lost_probe_counts_all_its_packets():
     health = CheckHealth("internet", "icmp")
     # 1 probe in 10 gets no answer at all (3 packets lost), the rest all answered
-    _, events = run("".join("-" if i % 10 == 9 else "+" for i in range(20)), health=health,
+    # (21 probes: the last lost one is judged at the good probe after it)
+    _, events = run("".join("-" if i % 10 == 9 else "+" for i in range(21)), health=health,
                     values=lambda i: {"sent": 3, "received": 0 if i % 10 == 9 else 3,
                                       "loss_ratio": 1.0 if i % 10 == 9 else 0.0})
     assert health.metric("loss_ratio") == pytest.approx(6 / 60)
@@ -164,3 +165,24 @@ def test_down_clears_the_loss_window():
     health, _ = run("+" * 5 + "-" * 10 + "+++", values=lambda i: {"sent": 1, "received": 1 if i < 5 or i >= 15 else 0,
                                                                  "loss_ratio": 0.0 if i < 5 or i >= 15 else 1.0})
     assert health.state is State.UP
+
+
+def test_an_outage_being_confirmed_is_not_first_reported_as_degraded():
+    """The lab showed it: link down → the first failed probe (3 of 60 packets in the window =
+    5 % loss) raised DEGRADED and a level-II "circuit degraded" incident and alert, replaced a
+    moment later by the outage. A failure streak is judged as a possible outage first."""
+    health = CheckHealth("mstp-voice", "icmp")
+    sent = {"sent": 3, "received": 3, "loss_ratio": 0.0}
+    lost = {"sent": 3, "received": 0, "loss_ratio": 1.0}
+    _, events = run("+" * 20 + "---", health=health, values=lambda i: sent if i < 20 else lost)
+    assert states(events) == [("UP", 1000.0), ("DOWN", 1020.0)]
+
+
+def test_a_failure_streak_short_of_down_still_counts_as_loss():
+    health = CheckHealth("mstp-voice", "icmp")
+    sent = {"sent": 3, "received": 3, "loss_ratio": 0.0}
+    lost = {"sent": 3, "received": 0, "loss_ratio": 1.0}
+    # 20 good, 2 lost (6 of 66 packets over the 20-probe window = 6/60 = 10 %), then good again
+    _, events = run("+" * 20 + "--" + "+", health=health, values=lambda i: lost if i in (20, 21) else sent)
+    assert states(events) == [("UP", 1000.0), ("DEGRADED", 1022.0)]   # judged at the next good one
+    assert health.metric("loss_ratio") == pytest.approx(6 / 60)
