@@ -40,6 +40,7 @@ log = get_logger("alerting.pipeline")
 ALERT_KINDS = {"opened": "opened", "regraded": "regraded", "escalated": "escalated",
                "acknowledged": "acknowledged", "recovered": "recovered", "closed": "closed"}
 RESUME_WINDOW = dt.timedelta(hours=24)
+ESCALATION_CHECK_SECONDS = 1.0
 
 
 def _epoch(value: dt.datetime | None) -> float | None:
@@ -69,6 +70,7 @@ class AlertPipeline:
         self.grouper: AlertGrouper | None = None
         self.muter = AlertMuter()
         self._cursor = 0
+        self._escalated_at = 0.0
         self._wake = asyncio.Event()
         self._last_tick = dt.datetime.now(UTC).timestamp()
         self._latest: dict[int, AlertEvent] = {}  # incident → its latest alert event (for window ends)
@@ -125,7 +127,11 @@ class AlertPipeline:
     async def step(self) -> int:
         """One round: escalate, read new events, feed the grouper, write due messages to the outbox."""
         now = dt.datetime.now(UTC).timestamp()
-        await self._escalate(now)
+        if now - self._escalated_at >= ESCALATION_CHECK_SECONDS:
+            # deadlines are minutes long: once a second is plenty, and it keeps this write
+            # transaction off the path of a fresh incident's first message
+            self._escalated_at = now
+            await self._escalate(now)
         async with self.store.sessions() as session:
             rows = (await session.scalars(select(IncidentEvent).where(IncidentEvent.id > self._cursor)
                                           .order_by(IncidentEvent.id))).all()

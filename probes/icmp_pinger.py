@@ -377,8 +377,7 @@ class IcmpPinger:
         await self._send_all(channel, runs, params)
         socket_kind = "raw" if channel.raw else "dgram"
         for run in runs:
-            outcomes = list(await asyncio.gather(*run.futures))
-            results[run.address] = _target_result(run, outcomes, params, socket_kind)
+            results[run.address] = _target_result(run, await _outcomes(run), params, socket_kind)
         return results
 
     async def _send_all(
@@ -400,6 +399,23 @@ class IcmpPinger:
             run.futures.append(channel.send(run.ip, payload, params.timeout))
             if k + 1 < params.count:
                 heapq.heappush(heap, (loop.time() + params.interval, index, k + 1))
+
+
+async def _outcomes(run: _TargetRun) -> list[PacketOutcome]:
+    """Every packet's outcome, except that once the network has said "unreachable" and nothing
+    has answered, packets still in flight are not waited for (they count as lost).
+
+    Routers rate-limit their ICMP errors (Linux: one per second per source after a small
+    burst), so after a dead link's first errors the rest of a burst simply times out; waiting
+    for those timeouts made a confirmation re-probe of a dead circuit take its full timeout.
+    """
+    pending = set(run.futures)
+    while pending:
+        _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        settled = [f.result() for f in run.futures if f.done()]
+        if pending and any(o.error for o in settled) and not any(o.rtt is not None for o in settled):
+            break
+    return [f.result() if f.done() else PacketOutcome() for f in run.futures]
 
 
 async def _resolve_all(addresses: list[str]) -> dict[str, str | ProbeResult]:

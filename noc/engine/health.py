@@ -173,6 +173,13 @@ class CheckHealth:
         return self.fail_streak > 0
 
     @property
+    def failing_since(self) -> float | None:
+        """When the current failure streak began, while it is short of DOWN (else None)."""
+        if self.state is State.DOWN or self.fail_streak == 0:
+            return None
+        return self._streak_start
+
+    @property
     def degraded_by(self) -> frozenset[str]:
         return frozenset(self._degraded_by)
 

@@ -109,7 +109,8 @@ class Engine:
             ref = self.refs[key]
             metrics = {m: v for m in health.degraded_by if (v := health.metric(m)) is not None}
             out.append(CheckView(ref.asset, ref.check, ref.check_type, health.state, self.since.get(key, 0.0),
-                                 self.reasons.get(key, ""), health.flapping, health.degraded_by, metrics))
+                                 self.reasons.get(key, ""), health.flapping, health.degraded_by, metrics,
+                                 health.failing_since))
         return out
 
     # -- the fold ----------------------------------------------------------------------------
@@ -150,7 +151,8 @@ class Engine:
                 uptime = obs.values.get("sys_uptime_seconds", 0.0)
                 extra.append(Fault("router_reboot", ref.asset, ref.check, "minor", obs.at - uptime,
                                    "sysUpTime went back: the agent (device) restarted", {"uptime_seconds": uptime}))
-            if not events and not extra:
+            streak_began = not obs.ok and self.health[ref.key].fail_streak == 1
+            if not events and not extra and not streak_began:
                 return []
             for event in events:
                 await self._record(event)

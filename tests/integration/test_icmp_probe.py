@@ -195,6 +195,17 @@ async def test_icmp_unreachable_from_a_router_is_unreachable(routed, pingers, pr
     assert host.values["loss_ratio"] == 1.0
 
 
+async def test_a_rate_limited_router_does_not_make_the_probe_wait_for_its_timeout(routed, pingers):
+    """Linux routers send about one ICMP error per second per source after a burst of ~6: of a
+    10-packet burst to a dead network most get no answer at all. The router's first "unreachable"
+    is the verdict; waiting 5 s for the silent rest would slow every confirmation of a dead link."""
+    in_ns(routed["router"], "sysctl", "-qw", "net.ipv4.icmp_ratelimit=1000")
+    result = await pingers(routed["client"]).ping("198.19.81.9", IcmpParams(count=10, interval="10ms", timeout="5s"))
+    assert result.result is ResultCode.UNREACHABLE
+    assert result.values["loss_ratio"] == 1.0
+    assert result.duration_seconds < 2.5            # not the 5 s timeout of the silent packets
+
+
 async def test_no_local_route_is_unreachable(routed, pingers):
     result = await pingers(routed["client"]).ping("198.19.83.7", IcmpParams())
     assert result.result is ResultCode.UNREACHABLE
