@@ -115,7 +115,7 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
     plans = engine.plans
     if not app[PROBING_ALLOWED]:
         plans = [p for p in plans if not addresses_in_test_range([p.target.address])]
-    scheduler = Scheduler(plans, ingest, engine.pending)
+    scheduler = Scheduler(plans, ingest, engine.pending, recent_rtt=engine.recent_rtt)
     engine.kick = scheduler.kick
     app[SCHEDULER] = scheduler
     ticks = asyncio.create_task(engine.run_ticks(), name="engine ticks")

@@ -6,7 +6,7 @@ concurrency limit. Intervals carry ±10 % jitter so checks started together drif
 
 **Fast confirmation**: after each run the scheduler asks the engine whether a decision is
 pending for that check (a failure on a check that was up, or a success on one that was down);
-if so it re-probes after ``confirm_spacing`` (200 ms) with the check's confirmation parameters
+if so it re-probes after ``confirm_spacing`` (100 ms) with the check's confirmation parameters
 (for ICMP a short burst) until the hysteresis decides, so an outage is confirmed in about a
 second while a single lost packet never raises an incident. ``kick(keys)`` runs checks now
 (the engine kicks an asset's own and dependent checks when its state changes).
@@ -32,11 +32,13 @@ Sink = Callable[[CheckRef, ProbeResult], Awaitable[None]]
 
 class Scheduler:
     def __init__(self, plans: Iterable[PlannedCheck], sink: Sink, pending: Callable[[tuple[str, str]], bool],
-                 *, concurrency: int = 64, jitter: float = 0.1, confirm_spacing: float = 0.2,
+                 *, concurrency: int = 64, jitter: float = 0.1, confirm_spacing: float = 0.1,
+                 recent_rtt: Callable[[tuple[str, str]], float | None] | None = None,
                  rng: random.Random | None = None):
         self.plans = list(plans)
         self.sink = sink
         self.pending = pending
+        self.recent_rtt = recent_rtt or (lambda key: None)
         self.jitter = jitter
         self.confirm_spacing = confirm_spacing
         self.rng = rng or random.Random()
@@ -68,7 +70,7 @@ class Scheduler:
 
     async def run_once(self, plan: PlannedCheck, confirming: bool = False) -> ProbeResult:
         """One bounded probe run; a crash or overrun is a result, never an exception."""
-        params = confirm_params(plan.kind, plan.params) if confirming else plan.params
+        params = confirm_params(plan.kind, plan.params, self.recent_rtt(plan.ref.key)) if confirming else plan.params
         async with self._sem:
             started = time.time()
             try:

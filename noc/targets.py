@@ -66,10 +66,21 @@ def plan_all(config: NocConfig) -> list[PlannedCheck]:
     return [plan_check(config, asset, check) for asset, check in config.iter_checks()]
 
 
-def confirm_params(kind: str, params: Any) -> Any:
+CONFIRM_TIMEOUT_FLOOR = 0.1
+CONFIRM_RTT_FACTOR = 4.0
+
+
+def confirm_params(kind: str, params: Any, recent_rtt: float | None = None) -> Any:
     """Parameters for a fast-confirmation re-probe: for ICMP a short burst, so one lost packet
-    on a lossy line does not count as a failed probe while a dead line still fails in < 1 s."""
+    on a lossy line does not count as a failed probe while a dead line still fails fast.
+
+    The burst waits 4× the slowest recent round trip (at least 100 ms, at most the check's own
+    timeout, 500 ms when nothing is known): routers rate-limit their "unreachable" errors, so a
+    dead line's confirmation mostly ends by timeout, and waiting the full timeout twice was most
+    of the time from a link going down to its alarm. A congested line's slow replies raise
+    ``recent_rtt`` and so the wait."""
     if kind == "icmp":
+        wait = 0.5 if recent_rtt is None else max(CONFIRM_TIMEOUT_FLOOR, CONFIRM_RTT_FACTOR * recent_rtt)
         return params.model_copy(update={"count": max(params.count, 5), "interval": 0.02,
-                                         "timeout": min(params.timeout, 0.5)})
+                                         "timeout": min(params.timeout, wait)})
     return params

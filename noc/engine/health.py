@@ -172,6 +172,11 @@ class CheckHealth:
             return self.ok_streak > 0
         return self.fail_streak > 0
 
+    def recent_max(self, name: str) -> float | None:
+        """The largest value of ``name`` in the current window (e.g. the slowest recent RTT)."""
+        window = self._windows.get(name)
+        return max(window.values) if window is not None and window.values else None
+
     @property
     def failing_since(self) -> float | None:
         """When the current failure streak began, while it is short of DOWN (else None)."""

@@ -98,6 +98,11 @@ class Engine:
         health = self.health.get(key)
         return health is not None and health.pending
 
+    def recent_rtt(self, key: tuple[str, str]) -> float | None:
+        """The slowest recent round trip of a check: how long a confirmation re-probe need wait."""
+        health = self.health.get(key)
+        return health.recent_max("rtt_avg_seconds") if health is not None else None
+
     def state(self, key: tuple[str, str]) -> State:
         return self.health[key].state
 

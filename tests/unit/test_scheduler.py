@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
+
 from noc.engine.observe import CheckRef
 from noc.scheduler import Scheduler
-from noc.targets import PlannedCheck
+from noc.targets import PlannedCheck, confirm_params
 from probes.base import ProbeResult, ResultCode, Target, register
+from probes.icmp import IcmpParams
 
 CALLS: dict[str, int] = {}
 
@@ -109,3 +112,12 @@ async def test_kick_wakes_only_the_named_checks():
         await asyncio.sleep(0.01)
     await sched.stop()
     assert CALLS["b"] == 1
+
+
+def test_confirmation_waits_in_proportion_to_the_line_round_trip():
+    params = IcmpParams(count=3, interval="50ms", timeout="500ms")
+    assert confirm_params("icmp", params).timeout == 0.5                    # nothing known yet
+    assert confirm_params("icmp", params, 0.002).timeout == 0.1             # 2 ms line: the floor
+    assert confirm_params("icmp", params, 0.060).timeout == pytest.approx(0.24)   # congested: 4 × 60 ms
+    assert confirm_params("icmp", params, 0.300).timeout == 0.5             # never beyond the check's own
+    assert confirm_params("icmp", params, 0.002).count == 5
