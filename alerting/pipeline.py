@@ -25,7 +25,7 @@ from alerting.grouping import AlertGrouper
 from alerting.model import AlertEvent
 from alerting.mute import AlertMuter, Window, outlasting
 from alerting.routing import compile_tree
-from alerting.templates import to_message
+from alerting.templates import to_message, warm_up
 from incident_runbooks.loader import RunbookSet
 from noc.aio import wait_event
 from noc.config import NocConfig
@@ -79,6 +79,7 @@ class AlertPipeline:
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
+        warm_up()
         async with self.store.sessions() as session:
             keys = (await session.scalars(select(Notification.dedup_key))).all()
             self._cursor = await session.scalar(select(func.max(IncidentEvent.id))) or 0

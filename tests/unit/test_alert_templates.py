@@ -157,3 +157,13 @@ def test_format_span():
     assert format_span(750, "zh-CN") == "12分30秒"
     assert format_span(90061, "en") == "1d 1h 1m"
     assert format_span(0, "en") == "0s"
+
+
+def test_warm_up_compiles_every_template_before_the_first_alert():
+    from alerting.templates import environment, warm_up
+
+    env = environment()
+    env.cache.clear()
+    warm_up()
+    cached = {key[1] for key in env.cache}           # (loader ref, name) keys
+    assert {"title.zh-CN.j2", "body.zh-CN.j2", "title.en.j2", "body.en.j2"} <= cached
