@@ -34,10 +34,6 @@ FAULT_TYPES = (
 """Every fault type the engine can raise (``phones_unreachable`` is the grouped phone incident)."""
 
 _UTILISATION = "max_utilisation_ratio"
-CORROBORATION_SECONDS = 5.0
-"""An interface reported down (linkDown trap, ifOperStatus) and pings starting to fail within this
-many seconds of each other are two independent witnesses of one moment: the outage is certain
-without waiting for ICMP's own confirmation."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +49,6 @@ class CheckView:
     flapping: bool = False
     degraded_by: frozenset[str] = frozenset()
     metrics: Mapping[str, float] = field(default_factory=dict)
-    failing_since: float | None = None  # a failure streak short of DOWN began then (being confirmed)
 
 
 @dataclass(frozen=True)
@@ -104,10 +99,9 @@ def classify(kind: str, asset: str, checks: Mapping[str, CheckView]) -> list[Fau
         congested_type = "circuit_congested" if kind == "mstp_circuit" else "internet_degraded"
         # ICMP through the circuit is the direct evidence; the CE's ifOperStatus confirms it, and
         # decides alone only when ICMP has no say (net-snmp caches ifTable for seconds, so an
-        # "oper down" can outlive a repaired line that already answers pings) or when pings began
-        # failing at the same moment (a linkDown trap plus the first lost probe: no need to wait
-        # for ICMP's confirmation re-probes)
-        icmp_up = icmp is not None and icmp.state in (State.UP, State.DEGRADED) and not _corroborates(icmp, snmp)
+        # "oper down" can outlive a repaired line that already answers pings). When pings begin failing at the
+        # moment the interface goes down, the engine takes ICMP DOWN at once (Engine._corroborate)
+        icmp_up = icmp is not None and icmp.state in (State.UP, State.DEGRADED)
         down_views = [v for v in (icmp, snmp) if _down(v) and not (v is snmp and icmp_up)]
         if down_views:
             fault(down_type, min(down_views, key=lambda v: v.since), "outage")
@@ -149,12 +143,6 @@ def classify(kind: str, asset: str, checks: Mapping[str, CheckView]) -> list[Fau
             fault("snmp_agent_lost", snmp, "minor")
         return faults
     return faults
-
-
-def _corroborates(icmp: CheckView, snmp: CheckView | None) -> bool:
-    """Pings began failing around when the interface went down (a stale "down" from before does not)."""
-    return (_down(snmp) and icmp.failing_since is not None
-            and abs(icmp.failing_since - snmp.since) <= CORROBORATION_SECONDS)
 
 
 def _merge_same_type(faults: list[Fault]) -> list[Fault]:

@@ -154,6 +154,7 @@ class CheckHealth:
         self.policy = policy or HealthPolicy()
         self.state = state
         self.flapping = False
+        self.changed_at: float | None = None
         self.fail_streak = 0
         self.ok_streak = 0
         self._streak_start: float | None = None
@@ -246,7 +247,18 @@ class CheckHealth:
 
     def _move(self, to: State, at: float, reason: str, details: dict[str, Any]) -> Transition:
         t = Transition(self.asset, self.check, self.state, to, at, reason, details)
-        self.state = to
+        self.state, self.changed_at = to, at
+        return t
+
+    def corroborated_down(self, reason: str) -> Transition:
+        """DOWN now, without waiting for the rest of the confirmation streak: another witness
+        (the interface reported down) agrees with the failures seen so far. Dated, like any
+        DOWN, by the first failure; the loss window is cleared, as for any DOWN."""
+        assert self.failing_since is not None, "only a check in a failure streak can be corroborated"
+        t = self._move(State.DOWN, self.failing_since, f"{reason}; {self.fail_streak} failed probe(s): "
+                       f"{self._streak_reason}", {"corroborated": True})
+        self._windows.clear()
+        self._degraded_by.clear()
         return t
 
     def _record_metrics(self, obs: Observation) -> None:

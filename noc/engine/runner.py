@@ -31,6 +31,7 @@ from probes.base import ProbeResult
 from probes.snmp_traps import TrapObservation
 
 log = get_logger("noc.engine")
+CORROBORATION_SECONDS = 5.0
 
 Listener = Callable[[list[Change], dict], Awaitable[None]]  # (changes, the book's active incidents)
 UTC = dt.UTC
@@ -50,6 +51,9 @@ class Engine:
         self.since: dict[tuple[str, str], float] = {}
         self.reasons: dict[tuple[str, str], str] = {}
         self.kinds = {a.name: a.kind for a in config.assets}
+        self._checks_by_type: dict[str, dict[str, tuple[str, str]]] = {}
+        for plan in self.plans:  # first check of each type per asset (a circuit's icmp and snmp)
+            self._checks_by_type.setdefault(plan.ref.asset, {}).setdefault(plan.ref.check_type, plan.ref.key)
         services = {s.name: ServiceSpec(s.impact, tuple(s.partial)) for s in config.services}
         self.topology = Topology.from_config(config)
         self.book = IncidentBook(self.topology, services, config.severity, self.site, self.kinds, runbook_for)
@@ -114,8 +118,7 @@ class Engine:
             ref = self.refs[key]
             metrics = {m: v for m in health.degraded_by if (v := health.metric(m)) is not None}
             out.append(CheckView(ref.asset, ref.check, ref.check_type, health.state, self.since.get(key, 0.0),
-                                 self.reasons.get(key, ""), health.flapping, health.degraded_by, metrics,
-                                 health.failing_since))
+                                 self.reasons.get(key, ""), health.flapping, health.degraded_by, metrics))
         return out
 
     # -- the fold ----------------------------------------------------------------------------
@@ -156,8 +159,8 @@ class Engine:
                 uptime = obs.values.get("sys_uptime_seconds", 0.0)
                 extra.append(Fault("router_reboot", ref.asset, ref.check, "minor", obs.at - uptime,
                                    "sysUpTime went back: the agent (device) restarted", {"uptime_seconds": uptime}))
-            streak_began = not obs.ok and self.health[ref.key].fail_streak == 1
-            if not events and not extra and not streak_began:
+            events += self._corroborate(ref.asset)
+            if not events and not extra:
                 return []
             for event in events:
                 await self._record(event)
@@ -166,6 +169,22 @@ class Engine:
             if extra:  # an instantaneous fault: opened and recovered at once
                 changes += await self._reconcile(obs.at, [])
             return changes
+
+    def _corroborate(self, asset: str) -> list[Transition]:
+        """A circuit whose interface the CE reports down (linkDown trap, ifOperStatus) while its
+        pings began failing within CORROBORATION_SECONDS of that: ICMP is DOWN now. Two witnesses
+        of one moment need no further confirmation; a stale "oper down" (net-snmp caches ifTable)
+        next to an unrelated lost ping minutes later is not one moment."""
+        if self.kinds.get(asset) not in ("mstp_circuit", "internet_line"):
+            return []
+        by_type = self._checks_by_type.get(asset, {})
+        icmp, snmp = self.health.get(by_type.get("icmp")), self.health.get(by_type.get("snmp"))
+        if icmp is None or snmp is None or snmp.state is not State.DOWN or snmp.changed_at is None:
+            return []
+        started = icmp.failing_since
+        if started is None or abs(started - snmp.changed_at) > CORROBORATION_SECONDS:
+            return []
+        return [icmp.corroborated_down("interface reported down over SNMP")]
 
     async def _record(self, event: Transition | FlapChange) -> None:
         key = (event.asset, event.check)

@@ -154,3 +154,30 @@ async def test_a_link_down_trap_is_an_immediate_observation_and_a_kick(lingshui_
     await engine.on_trap(TrapObservation(received_at=T0 + 6, source="192.0.2.9", source_port=161, version="2c",
                                          security_name="c0", kind="link_down", trap_oid="x", if_name="mstp-voice"))
     assert health.fail_streak == 1
+
+
+async def test_interface_down_and_failing_pings_together_are_an_outage_at_once(lingshui_config, store):
+    """Seen in the lab: linkDown came first, one lost ping followed; waiting for ICMP's own
+    3-failure confirmation cost seconds, and when the link came back before it, the outage's lost
+    probes then raised a false 'degraded'. Two witnesses of one moment are enough."""
+    engine = await new_engine(lingshui_config, store)
+    await feed(engine, "mstp-voice", "icmp", "+++", T0)
+    snmp = engine.refs[("mstp-voice", "snmp")]
+    up = ProbeResult.success(kind="snmp", started_at=T0, values={"if.mstp-voice.oper_up": 1.0})
+    await engine.ingest(snmp, up)
+    for i in range(3):   # the agent answers: the interface is oper down
+        await engine.ingest(snmp, ProbeResult.success(kind="snmp", started_at=T0 + 10 + i * 0.1,
+                                                      values={"if.mstp-voice.oper_up": 0.0}))
+    assert engine.state(("mstp-voice", "snmp")) is State.DOWN
+    assert engine.state(("mstp-voice", "icmp")) is State.UP        # an oper-down alone decides nothing
+    assert [i.fault_type for i in await IncidentRepo(store, "lingshui").list()] == []
+    await feed(engine, "mstp-voice", "icmp", "-", T0 + 10.4)        # one lost probe: the second witness
+    assert engine.state(("mstp-voice", "icmp")) is State.DOWN
+    [incident] = await IncidentRepo(store, "lingshui").list()
+    assert (incident.fault_type, incident.severity) == ("circuit_down", "I")
+    await feed(engine, "mstp-voice", "icmp", "+++", T0 + 12)         # back before ICMP alone would have decided
+    incidents = await IncidentRepo(store, "lingshui").list()
+    assert [(i.fault_type, i.status) for i in incidents] == [("circuit_down", "recovered")]   # no false "degraded"
+    # a stale oper-down next to a lost ping a minute later is not one moment
+    await feed(engine, "mstp-voice", "icmp", "-", T0 + 70)
+    assert engine.state(("mstp-voice", "icmp")) is State.UP

@@ -41,19 +41,3 @@ def test_classify(kind, asset, states, expected):
     assert [(f.type, f.fault_class) for f in faults] == expected
     assert all(f.key == f"{f.type}:{asset}" for f in faults)
 
-
-def circuit(icmp_failing_since, snmp_state=DOWN, snmp_since=100.0):
-    return {"icmp": CheckView("c", "icmp", "icmp", UP, 50.0, "r", failing_since=icmp_failing_since),
-            "snmp": CheckView("c", "snmp", "snmp", snmp_state, snmp_since, "linkDown trap")}
-
-
-@pytest.mark.parametrize(("icmp_failing_since", "snmp_state", "expected"), [
-    (100.3, DOWN, [("circuit_down", "outage", 100.0)]),   # trap + first lost ping: outage now, dated by the trap
-    (96.0, DOWN, [("circuit_down", "outage", 100.0)]),    # pings failed first, the trap came within 5 s
-    (160.0, DOWN, []),                                     # a lost ping a minute after a stale "down": no
-    (None, DOWN, []),                                      # pings answering: the stale-cache rule holds
-    (100.3, UP, []),                                       # one lost ping alone waits for confirmation
-])
-def test_interface_down_and_failing_pings_corroborate(icmp_failing_since, snmp_state, expected):
-    faults = classify("mstp_circuit", "c", circuit(icmp_failing_since, snmp_state))
-    assert [(f.type, f.fault_class, f.started_at) for f in faults] == expected

@@ -186,3 +186,15 @@ def test_a_failure_streak_short_of_down_still_counts_as_loss():
     _, events = run("+" * 20 + "--" + "+", health=health, values=lambda i: lost if i in (20, 21) else sent)
     assert states(events) == [("UP", 1000.0), ("DEGRADED", 1022.0)]   # judged at the next good one
     assert health.metric("loss_ratio") == pytest.approx(6 / 60)
+
+
+def test_a_corroborated_failure_streak_goes_down_at_once_dated_by_its_first_failure():
+    health = CheckHealth("mstp-voice", "icmp")
+    run("+" * 5, health=health)
+    run("-", start=1010.0, health=health)
+    assert health.failing_since == 1010.0 and health.state is State.UP
+    down = health.corroborated_down("interface reported down over SNMP")
+    assert (down.to_state, down.at, down.details) == (State.DOWN, 1010.0, {"corroborated": True})
+    assert health.metric("loss_ratio") is None          # the outage's lost probes are not "loss"
+    _, events = run("+++", start=1012.0, health=health)
+    assert states(events) == [("UP", 1012.0)]            # recovery as for any DOWN: 3 good ones
