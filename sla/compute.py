@@ -183,6 +183,9 @@ class ScopeReport:
     def gauges(self, site: str, window_name: str) -> SlaGauges:
         """The row the metrics collector exports (``window_name`` is ``month`` or ``30d``)."""
         breaches = {kind: sum(1 for b in self.breaches if b.kind == kind) for kind in RECOVERY_KINDS}
+        still_open = sum(1 for b in self.breaches if b.kind == "open")
+        if still_open:  # past the longest target and not recovered: a breach the table lists too
+            breaches["open"] = still_open
         alarm = ({"0.5": self.alarm_delay_p50_seconds, "1": self.alarm_delay_max_seconds}
                  if self.alarm_delay_max_seconds is not None else {})
         return SlaGauges(
@@ -296,7 +299,9 @@ def compute(inputs: Inputs, scope: Scope, window: Window, targets: SlaTargets, n
     full_operating = window.seconds - total_seconds(clip(planned, window.start, window.end))
     budget_s = allowed * full_operating
     remaining = 1.0 - downtime_s / budget_s if budget_s > 0 else (1.0 if downtime_s == 0 else 0.0)
-    burn = burn_rates(bad, planned, until, allowed)
+    # a period not yet begun has nothing observed: lookbacks ending at its start would count the
+    # unobserved time between now and then as good time
+    burn = burn_rates(bad, planned, until, allowed) if now > window.start else {}
 
     return ScopeReport(
         scope=scope.label, window=window, evaluated_until=until, period_seconds=period.total_seconds(),

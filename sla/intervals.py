@@ -109,7 +109,7 @@ def parse_period(text: str, tz: ZoneInfo) -> Window:
         if m := _WEEK.match(value):
             monday = dt.date.fromisocalendar(int(m[1]), int(m[2]), 1)
             return Window(value.upper(), _local_midnight(monday, tz), _local_midnight(monday + dt.timedelta(days=7), tz))
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # 0001-01 or 9999-12-31 overflow in UTC
         raise PeriodError(f"no such period {text!r}: {exc}") from None
     raise PeriodError(f"cannot read period {text!r}; use {PERIOD_FORMS}, or a from/to span")
 
@@ -118,11 +118,11 @@ def parse_instant(text: str, tz: ZoneInfo) -> dt.datetime:
     """ISO 8601 date or date-time; without an offset it is site time. A bare date is its midnight."""
     try:
         value = dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1))
-    except ValueError:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=tz)
+        return value.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01 site time is before year 1 in UTC
         raise PeriodError(f"cannot read time {text!r}; use e.g. 2026-11-01 or 2026-11-01T08:00 (site time)") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=tz)
-    return value.astimezone(UTC)
 
 
 def custom_window(start: str, end: str, tz: ZoneInfo) -> Window:

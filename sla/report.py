@@ -16,6 +16,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -288,7 +289,7 @@ def _flat(report: ScopeReport) -> dict[str, Any]:
         "downtime_seconds": round(report.downtime_seconds, 3),
         "failures": report.failures, "level_iv": report.level_iv,
         "mtbf_hours": None if report.mtbf_seconds is None else
-        ("≥" if report.mtbf_lower_bound else "") + f"{report.mtbf_seconds / 3600:.3f}",
+        ("≥" if report.mtbf_lower_bound else "") + _down(report.mtbf_seconds / 3600),
         "mttr_automatic_seconds": _num(report.mttr_seconds.get("automatic"), 3),
         "mttr_manual_seconds": _num(report.mttr_seconds.get("manual"), 3),
         "breaches": len(report.breaches),
@@ -297,6 +298,19 @@ def _flat(report: ScopeReport) -> dict[str, Any]:
         "response_timeliness_percent": pct(report.response_timeliness_ratio),
         "error_budget_remaining_percent": pct(report.error_budget_remaining_ratio),
     }
+
+
+def _down(hours: float) -> str:
+    """Three decimals, truncated: 599.9997 h must not read as 600.000 next to a missed 600 h target
+    (and a lower bound stays a lower bound)."""
+    return f"{Decimal(repr(hours)).quantize(Decimal('0.001'), rounding=ROUND_FLOOR):f}"
+
+
+def _up(seconds: float) -> str:
+    """A breach's seconds rounded up to the millisecond, without an exponent: 900.000001 s over a
+    900 s target reads ``900.001``, never ``900``; 1,209,600 s reads ``1209600``, not ``1.2096e+06``."""
+    text = f"{Decimal(repr(seconds)).quantize(Decimal('0.001'), rounding=ROUND_CEILING):f}"
+    return text.rstrip("0").rstrip(".")
 
 
 def _cell(value: Any) -> str:
@@ -325,7 +339,7 @@ def _breach_lines(reports: Sequence[ScopeReport], lang: str) -> list[str]:
     for r in reports:
         for b in r.breaches:
             kind = b.kind if en else kinds.get(b.kind, b.kind)
-            lines.append(f"{r.scope}  #{b.incident_id}  {kind}  {b.duration_seconds:g}s > {b.target_seconds:g}s")
+            lines.append(f"{r.scope}  #{b.incident_id}  {kind}  {_up(b.duration_seconds)}s > {_up(b.target_seconds)}s")
     return lines
 
 
