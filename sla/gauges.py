@@ -37,6 +37,7 @@ class SlaGauges:
     response_timeliness_ratio: float | None  # None when no incident was due for acknowledgement
     alarm_delay_seconds: dict[str, float]  # {"0.5": p50, "1": max}; empty when nothing was alarmed
     burn_rate: dict[str, float] = field(default_factory=dict)  # by lookback in BURN_RATE_LOOKBACKS
+    mtbf_lower_bound: bool = False  # no failure in the window: MTBF is at least mtbf_seconds
 
 
 @dataclass(frozen=True)

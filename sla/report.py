@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 
-from noc.config import NocConfig
+from noc.config import AnyOf, NocConfig
 from noc.store.repo import Store
 from noc.store.tables import CheckTransition, Incident, IncidentEvent, MaintenanceWindow
 from sla.compute import (
@@ -30,6 +31,7 @@ from sla.compute import (
     IncidentFact,
     Inputs,
     MaintenanceFact,
+    Need,
     Scope,
     ScopeReport,
     TransitionFact,
@@ -65,24 +67,41 @@ def _upstream(config: NocConfig, names: Iterable[str]) -> frozenset[str]:
     return frozenset(seen)
 
 
+def upstream_map(config: NocConfig) -> dict[str, frozenset[str]]:
+    """Every asset → itself and what it depends on: maintenance there covers its failures."""
+    return {name: _upstream(config, [name]) for name in config.assets_by_name}
+
+
+def _service_needs(config: NocConfig, service: Any) -> tuple[Need, ...]:
+    """A hard need is one alternative; an ``any_of`` group is down by plan only when every member is."""
+    return tuple(tuple(_upstream(config, [m]) for m in (need.any_of if isinstance(need, AnyOf) else [need]))
+                 for need in service.needs)
+
+
 def site_scope(config: NocConfig) -> Scope:
+    """The site is down by plan while maintenance takes at least one of its services down by plan
+    (without services: while any asset is under maintenance)."""
     if not config.services:
-        return Scope("site", config.site.name, frozenset(config.assets_by_name), None)
+        return Scope("site", config.site.name, frozenset(config.assets_by_name), None,
+                     tuple((_upstream(config, [a]),) for a in sorted(config.assets_by_name)))
     needed = _upstream(config, (a for s in config.services for a in s.asset_names()))
-    return Scope("site", config.site.name, needed, frozenset(s.name for s in config.services))
+    needs = tuple(need for s in config.services for need in _service_needs(config, s))
+    return Scope("site", config.site.name, needed, frozenset(s.name for s in config.services), needs)
 
 
 def service_scope(config: NocConfig, name: str) -> Scope:
     service = next((s for s in config.services if s.name == name), None)
     if service is None:
         raise UnknownScope(f"unknown service {name!r}; known: {', '.join(s.name for s in config.services) or 'none'}")
-    return Scope("service", name, _upstream(config, service.asset_names()), frozenset({name}))
+    return Scope("service", name, _upstream(config, service.asset_names()), frozenset({name}),
+                 _service_needs(config, service))
 
 
 def asset_scope(config: NocConfig, name: str) -> Scope:
+    """Down by plan under maintenance of the asset or of anything upstream of it."""
     if name not in config.assets_by_name:
         raise UnknownScope(f"unknown asset {name!r}")
-    return Scope("asset", name, frozenset({name}))
+    return Scope("asset", name, frozenset({name}), frozenset(), ((_upstream(config, [name]),),))
 
 
 def parse_scope(config: NocConfig, text: str | None) -> list[Scope]:
@@ -124,14 +143,30 @@ def _names(services: Any) -> set[str]:
     return out
 
 
-def _ack_deadline(row: Incident, runbooks: Any) -> float | None:
+def _runbook(row: Incident, runbooks: Any) -> Any:
     if runbooks is None:
         return None
     try:
-        runbook = runbooks.get(row.runbook) if row.runbook else runbooks.for_fault(row.fault_type)
-        return runbook.deadline(row.peak_severity).acknowledge
+        return runbooks.get(row.runbook) if row.runbook else runbooks.for_fault(row.fault_type)
     except KeyError:
         return None
+
+
+def _ack_deadline(runbook: Any, level: str | None) -> float | None:
+    try:
+        return runbook.deadline(level).acknowledge if runbook is not None and level else None
+    except KeyError:
+        return None
+
+
+def _ack_deadlines(runbook: Any, gradings: list[tuple[dt.datetime, str]]) -> tuple[tuple[dt.datetime, float], ...]:
+    """(since, acknowledge seconds) for the severity at detection and after each regrade."""
+    out = []
+    for at, level in sorted(gradings, key=lambda g: g[0]):
+        seconds = _ack_deadline(runbook, level)
+        if seconds is not None:
+            out.append((at, seconds))
+    return tuple(out)
 
 
 async def load_inputs(store: Store, start: dt.datetime, end: dt.datetime, runbooks: Any = None,
@@ -147,8 +182,10 @@ async def load_inputs(store: Store, start: dt.datetime, end: dt.datetime, runboo
     async with store.sessions() as session:
         rows = (await session.scalars(select(Incident).where(touching).order_by(Incident.id))).all()
         events = (await session.execute(
-            select(IncidentEvent.incident_id, IncidentEvent.kind, IncidentEvent.data)
-            .where(IncidentEvent.incident_id.in_(ids), IncidentEvent.kind.in_(("opened", "regraded", "merged"))))).all()
+            select(IncidentEvent.incident_id, IncidentEvent.kind, IncidentEvent.at, IncidentEvent.data)
+            .where(IncidentEvent.incident_id.in_(ids),
+                   IncidentEvent.kind.in_(("opened", "graded", "regraded", "merged")))
+            .order_by(IncidentEvent.incident_id, IncidentEvent.seq))).all()
         transitions = (await session.scalars(
             select(CheckTransition).where(CheckTransition.at < end, or_(
                 CheckTransition.at >= start, CheckTransition.id.in_(last_before)))
@@ -157,27 +194,35 @@ async def load_inputs(store: Store, start: dt.datetime, end: dt.datetime, runboo
             MaintenanceWindow.starts_at < max(end, planned_until or end), MaintenanceWindow.ends_at > start))).all()
 
     services: dict[int, set[str]] = defaultdict(set)
+    gradings: dict[int, list[tuple[dt.datetime, str]]] = defaultdict(list)
     merged: set[int] = set()
-    for incident_id, kind, data in events:
+    for incident_id, kind, at, data in events:
+        data = data or {}
         if kind == "merged":
             merged.add(incident_id)
-        services[incident_id] |= _names((data or {}).get("services"))
+        elif kind == "graded" and data.get("severity"):
+            gradings[incident_id].append((at, str(data["severity"])))
+        elif kind == "regraded" and data.get("to"):
+            gradings[incident_id].append((at, str(data["to"])))
+        services[incident_id] |= _names(data.get("services"))
     incidents = []
     for row in rows:
         impact = row.impact or {}
+        runbook = _runbook(row, runbooks)
         incidents.append(IncidentFact(
             id=row.id, fault_started_at=row.fault_started_at, detected_at=row.detected_at,
             peak_severity=row.peak_severity, root_asset=row.root_asset, recovered_at=row.recovered_at,
             recovery_kind=row.recovery_kind, members=frozenset(impact.get("members") or ()),
             services=frozenset(services[row.id] | _names(impact.get("services"))), parent_id=row.parent_id,
             merged=row.id in merged or (row.close_note or "").startswith("merged into"),
-            alarmed_at=row.alarmed_at, acknowledged_at=row.acknowledged_at,
-            ack_deadline_seconds=_ack_deadline(row, runbooks)))
+            alarmed_at=row.alarmed_at, acknowledged_at=row.acknowledged_at, closed_at=row.closed_at,
+            ack_deadline_seconds=_ack_deadline(runbook, row.peak_severity),  # without a grading event
+            ack_deadlines=_ack_deadlines(runbook, gradings[row.id])))
     return Inputs(
         incidents=tuple(incidents),
         transitions=tuple(TransitionFact(t.asset, t.check, t.from_state, t.to_state, t.at) for t in transitions),
-        maintenance=tuple(MaintenanceFact(w.id, frozenset(w.assets or ()), w.starts_at, w.ends_at, w.ended_at)
-                          for w in windows))
+        maintenance=tuple(MaintenanceFact(w.id, frozenset(w.assets or ()), w.starts_at, w.ends_at, w.ended_at,
+                                          w.created_at) for w in windows))
 
 
 async def build(store: Store, config: NocConfig, runbooks: Any, windows: Sequence[Window],
@@ -187,6 +232,7 @@ async def build(store: Store, config: NocConfig, runbooks: Any, windows: Sequenc
     start = min(min(w.start, min(w.end, now) - longest) for w in windows)
     end = max(min(w.end, now) for w in windows)
     inputs = await load_inputs(store, start, max(end, start), runbooks, max(w.end for w in windows))
+    inputs = dataclasses.replace(inputs, upstream=upstream_map(config))
     targets = config.sla.targets()
     # pure but CPU-bound (about 1 s for 1,000 asset scopes): off the event loop
     return await asyncio.to_thread(
@@ -350,8 +396,8 @@ def _title(reports: Sequence[ScopeReport], config: NocConfig, lang: str) -> str:
     objective = config.sla.availability_objective * 100
     mtbf = config.sla.mtbf_target / 3600
     if lang.startswith("en"):
-        return f"SLA report {config.site.name} {span}  (objective {objective:g} %, MTBF target ≥ {mtbf:g} h)"
-    return f"SLA 报表 {config.site.name} {span}（可用率目标 {objective:g}%，MTBF 目标 ≥ {mtbf:g} h）"
+        return f"SLA report {config.site.name} {span}  (objective {objective:g} %, MTBF target > {mtbf:g} h)"
+    return f"SLA 报表 {config.site.name} {span}（可用率目标 {objective:g}%，MTBF 目标 > {mtbf:g} h）"
 
 
 def render_table(reports: Sequence[ScopeReport], config: NocConfig, lang: str = "zh-CN") -> str:

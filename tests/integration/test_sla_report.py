@@ -3,7 +3,8 @@ read back by ``noc sla report`` (json, csv, md, table) and by ``GET /api/v1/sla`
 
 September 2026 (30 days, Asia/Shanghai) holds the contract scenario of docs/sla.md: two level-I
 failures of voice-intake (10 min automatic, 3 h manual), a planned 2 h on mstp-voice, a level-IV
-phones incident, and 20 min of a DOWN check on voice-gw. Every expected figure is arithmetic.
+phones incident, 20 min of a DOWN check on voice-gw (evidence, not downtime), and a window
+entered after the fact over A that must not erase it. Every expected figure is arithmetic.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from noc.config import DEFAULT_CONFIG
 from noc.engine.incidents import ActiveIncident, Change
 from noc.store import Store
 from noc.store.incidents import IncidentRepo
-from noc.store.tables import Incident
+from noc.store.tables import Incident, MaintenanceWindow
 
 SH = ZoneInfo("Asia/Shanghai")
 HOUR = 3600
@@ -75,8 +76,16 @@ async def write_scenario(db_url: str) -> dict[str, int]:
         book = await opened("c", c, 60)
         await repo.apply([Change("recovered", c.key, at(25, 15).timestamp(), {"recovery_kind": "automatic", "id": c.id})],
                          book)
-        await store.add_maintenance(site="lingshui", assets=["mstp-voice"], starts_at=at(10, 2), ends_at=at(10, 4),
-                                    reason="运营商割接", created_by="张三")
+        # planned on 09-09 for 09-10 02:00 → 04:00 (the store stamps created_at with the wall clock: set it)
+        planned = await store.add_maintenance(site="lingshui", assets=["mstp-voice"], starts_at=at(10, 2),
+                                              ends_at=at(10, 4), reason="运营商割接", created_by="张三")
+        # entered after the fact (at 10:30) for 09:00 → 10:20 on 09-05: it must not erase A (10:00 → 10:10)
+        late = await store.add_maintenance(site="lingshui", assets=["mstp-voice"], starts_at=at(5, 9),
+                                           ends_at=at(5, 10, 20), reason="补录", created_by="李四")
+        async with store.sessions.begin() as session:
+            for row_id, created in ((planned.id, at(9, 15)), (late.id, at(5, 10, 30))):
+                await session.execute(update(MaintenanceWindow).where(MaintenanceWindow.id == row_id)
+                                      .values(created_at=created))
         for to, frm, when in (("DOWN", "UP", at(12, 10)), ("UP", "DOWN", at(12, 10, 20))):
             await store.append_transition(site="lingshui", asset="voice-gw", check="icmp", from_state=frm,
                                           to_state=to, at=when)
@@ -117,8 +126,13 @@ def test_cli_report_in_every_format(db_url):
     check_voice(rows["service:voice-intake"], ids)
     site = rows["site:lingshui"]
     assert (site["failures"], site["level_iv"], site["downtime_seconds"]) == (2, 1, DOWNTIME)
-    gw = rows["asset:voice-gw"]  # not under the mstp-voice window; its icmp check was DOWN 20 min
-    assert (gw["operating_seconds"], gw["downtime_seconds"], gw["failures"]) == (30 * 86400, 20 * 60, 0)
+    # voice-gw: not under the mstp-voice window (nothing it depends on); its icmp check was DOWN 20 min
+    # but no incident of level I–III covers it: check transitions are evidence, not downtime
+    gw = rows["asset:voice-gw"]
+    assert (gw["operating_seconds"], gw["downtime_seconds"], gw["failures"]) == (30 * 86400, 0, 0)
+    # phone-01: its level-IV incident (1 h) is counted apart and costs no availability
+    phone = rows["asset:phone-01"]
+    assert (phone["downtime_seconds"], phone["failures"], phone["level_iv"]) == (0, 0, 1)
     assert rows["service:ticket-exchange"]["availability_ratio"] == 1.0
     assert rows["service:ticket-exchange"]["mtbf_lower_bound"] is True
 
