@@ -134,6 +134,8 @@ class MetricsSnapshot:
         self.sla_availability = F("noc_sla_availability_ratio", "Availability over the window (0..1).", w)
         self.sla_failures = F("noc_sla_failures", "Failures (incidents of level I-III) in the window.", w)
         self.sla_mtbf = F("noc_sla_mtbf_seconds", "Mean time between failures over the window.", w)
+        self.sla_mtbf_lower = F("noc_sla_mtbf_lower_bound",
+                                "1 if the window had no failure: MTBF is at least noc_sla_mtbf_seconds.", w)
         self.sla_mttr = F("noc_sla_mttr_seconds", "Mean time to recover over the window, by recovery kind.",
                           (*w, "recovery"))
         self.sla_breaches = F("noc_sla_breaches", "Recoveries over their target in the window, by recovery kind.",
@@ -254,6 +256,7 @@ class MetricsSnapshot:
             rows[self.sla_failures].append((w, r.failures))
             if r.mtbf_seconds is not None:
                 rows[self.sla_mtbf].append((w, r.mtbf_seconds))
+                rows[self.sla_mtbf_lower].append((w, 1.0 if r.mtbf_lower_bound else 0.0))
             rows[self.sla_mttr] += [((*w, kind), v) for kind, v in r.mttr_seconds.items()]
             rows[self.sla_breaches] += [((*w, kind), r.breaches.get(kind, 0)) for kind in
                                         dict.fromkeys((*RECOVERY_KINDS, *r.breaches))]

@@ -89,7 +89,7 @@ def test_every_expr_uses_only_exported_metric_names():
     # the boards cover the figures
     for needed in ("noc_asset_up", "noc_incidents_open", "noc_alert_queue_depth", "noc_interface_utilisation_ratio",
                    "noc_interface_contract_bits_per_second", "noc_probe_jitter_seconds", "noc_sip_status_code",
-                   "noc_sla_mtbf_seconds", "noc_sla_mttr_seconds", "noc_sla_breaches", "noc_sla_burn_rate",
+                   "noc_sla_mtbf_seconds", "noc_sla_mtbf_lower_bound", "noc_sla_mttr_seconds", "noc_sla_breaches", "noc_sla_burn_rate",
                    "noc_sla_error_budget_remaining_ratio"):
         assert needed in used, f"no panel shows {needed}"
 

@@ -204,7 +204,9 @@ def test_open_incidents_always_show_all_four_levels():
 def sla_snapshot(scopes: list[str], at: dt.datetime) -> SlaSnapshot:
     rows = []
     for scope in scopes:
-        rows.append(SlaGauges(SITE, scope, "month", availability_ratio=0.9995, failures=2, mtbf_seconds=1_296_000.0,
+        quiet = scope.startswith("site:")  # no failure this month: MTBF is a lower bound
+        rows.append(SlaGauges(SITE, scope, "month", availability_ratio=0.9995, failures=0 if quiet else 2,
+                              mtbf_seconds=1_296_000.0, mtbf_lower_bound=quiet,
                               mttr_seconds={"automatic": 600.0}, breaches={"automatic": 0, "manual": 1},
                               error_budget_remaining_ratio=0.5, response_timeliness_ratio=None,
                               alarm_delay_seconds={"0.5": 12.0, "1": 40.0}))
@@ -227,6 +229,8 @@ def test_sla_gauges_from_a_hand_built_snapshot():
     assert value(data, "noc_sla_failures", **m) == 2
     assert value(data, "noc_sla_mtbf_seconds", **m) == 1_296_000.0
     assert series(data, "noc_sla_mtbf_seconds", **d) == {}  # no operating time: no figure, not 0
+    assert (value(data, "noc_sla_mtbf_lower_bound", **m), value(data, "noc_sla_mtbf_lower_bound", **{
+        **m, "scope": "site:lab"}), series(data, "noc_sla_mtbf_lower_bound", **d)) == (0, 1, {})
     assert value(data, "noc_sla_mttr_seconds", **m, recovery="automatic") == 600.0
     assert series(data, "noc_sla_mttr_seconds", **m, recovery="manual") == {}
     assert value(data, "noc_sla_breaches", **m, recovery="manual") == 1
