@@ -32,7 +32,7 @@ class SlaGauges:
     failures: int
     mtbf_seconds: float | None  # None only if the window had no operating time
     mttr_seconds: dict[str, float]  # by recovery kind; a kind with no recovery in the window is absent
-    breaches: dict[str, int]  # by recovery kind, every kind present; plus "open" while one is open past 24 h
+    breaches: dict[str, int]  # by recovery kind, every kind present; plus "open" while one is open at or past 24 h
     error_budget_remaining_ratio: float
     response_timeliness_ratio: float | None  # None when no incident was due for acknowledgement
     alarm_delay_seconds: dict[str, float]  # {"0.5": p50, "1": max}; empty when nothing was alarmed
