@@ -27,6 +27,9 @@ def parse_instant(text: str, tz: ZoneInfo) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+ENTERED_LATE_GRACE = dt.timedelta(minutes=1)
+"""A window whose start is this much before it was entered is "after the fact"."""
+
 def window_span(config: NocConfig, start: str | None, end: str | None, duration: str | None,
                 now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     tz = ZoneInfo(config.site.timezone)
@@ -65,4 +68,8 @@ def window_json(row: MaintenanceWindow, tz: ZoneInfo, now: dt.datetime | None = 
         "ends_at_local": effective_end.astimezone(tz).isoformat(timespec="minutes"),
         "ended_at": row.ended_at.isoformat() if row.ended_at else None,
         "active": row.starts_at <= now < effective_end,
+        # planned work is planned before it starts: the SLA deducts a window only from when it was
+        # entered (docs/sla.md), so a window entered late says so
+        "sla_counts_from": max(row.starts_at, row.created_at).isoformat(),
+        "entered_late": row.created_at > row.starts_at + ENTERED_LATE_GRACE,
     }

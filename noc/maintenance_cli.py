@@ -42,6 +42,9 @@ def add_cmd(assets, start, end, duration, reason, by, config_path, db_url) -> No
 
     w = _run(config_path, db_url, action)
     click.echo(f"维护窗口 #{w['id']}: {', '.join(w['assets'])}  {w['starts_at_local']} → {w['ends_at_local']}")
+    if w["entered_late"]:
+        click.echo("注意：开始时间早于登记时间，SLA 只从登记时起扣除此窗口 / note: this window started before it was "
+                   "entered; the SLA deducts it only from now on (planned work must be entered in advance)", err=True)
 
 
 @maintenance.command("list")

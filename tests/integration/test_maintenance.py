@@ -26,7 +26,8 @@ async def test_plan_list_and_end_a_window(client):
     assert window["assets"] == ["mstp-voice"]
     assert window["starts_at"] == "2029-12-31T18:00:00+00:00"       # 02:00 Asia/Shanghai
     assert window["starts_at_local"] == "2030-01-01T02:00+08:00" and window["ends_at_local"] == "2030-01-01T04:00+08:00"
-    assert not window["active"]
+    assert not window["active"] and not window["entered_late"]
+    assert window["sla_counts_from"] == window["starts_at"]
     now = await client.post("/api/v1/maintenance", json={"assets": ["phone-01"], "duration": "30m",
                                                          "reason": "更换话机", "by": "李四"})
     current = await now.json()
@@ -38,6 +39,14 @@ async def test_plan_list_and_end_a_window(client):
     again = await client.post(f"/api/v1/maintenance/{current['id']}/end")
     assert again.status == 409
     assert (await (await client.get("/api/v1/maintenance")).json())["count"] == 2
+
+
+async def test_a_window_entered_after_it_started_says_the_sla_counts_it_only_from_then(client):
+    resp = await client.post("/api/v1/maintenance", json={"assets": ["mstp-ticket"], "starts_at": "2026-01-05 09:00",
+                                                          "duration": "2h", "reason": "补录", "by": "张三"})
+    window = await resp.json()
+    assert resp.status == 201 and window["entered_late"]
+    assert window["sla_counts_from"] > window["starts_at"]         # from when it was entered, not 09:00
 
 
 @pytest.mark.parametrize(("body", "reason"), [
@@ -66,6 +75,10 @@ def test_cli(sqlite_url):
     assert "ce-router, internet" in added.stdout
     bad = noc("add", "--assets", "ghost", "--duration", "1h", "--reason", "x", "--by", "y")
     assert bad.returncode == 2 and "unknown asset(s): ghost" in bad.stderr
+    late = noc("add", "--assets", "internet", "--start", "2026-01-05 09:00", "--duration", "1h", "--reason", "补录",
+               "--by", "张三")
+    assert late.returncode == 0 and "SLA 只从登记时起扣除" in late.stderr
+    assert "SLA" not in added.stderr
     listed = json.loads(noc("list", "--active", "--json").stdout)
     assert len(listed) == 1 and listed[0]["active"]
     assert noc("end", str(listed[0]["id"])).returncode == 0
