@@ -19,8 +19,12 @@ ACTOR = "noc-auto"
 
 
 class StepAutomation:
-    def __init__(self, config: NocConfig, runbooks: RunbookSet, repo: IncidentRepo, max_parallel: int = 4):
+    def __init__(self, config: NocConfig, runbooks: RunbookSet, repo: IncidentRepo, max_parallel: int = 4,
+                 start_delay: float = 1.0):
         self.config = config
+        # diagnostics start a moment after the incident opens: the opening alert goes first,
+        # without their probes and timeline writes competing for the loop and the store
+        self.start_delay = start_delay
         self.runbooks = runbooks
         self.repo = repo
         self._sem = asyncio.Semaphore(max_parallel)
@@ -40,13 +44,15 @@ class StepAutomation:
                 continue
             members = tuple(sorted(m for m in incident.members if m != incident.root_asset))
             for step in runbook.automated_steps():
-                task = asyncio.create_task(self.run(incident.id, step, incident.root_asset, members),
+                task = asyncio.create_task(self.run(incident.id, step, incident.root_asset, members, self.start_delay),
                                            name=f"auto step {incident.id}/{step.id}")
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
-    async def run(self, incident_id: int, step, root_asset: str, members: tuple[str, ...] = ()):
+    async def run(self, incident_id: int, step, root_asset: str, members: tuple[str, ...] = (), delay: float = 0.0):
         root = root_asset if root_asset in self.config.assets_by_name else (members[0] if members else root_asset)
+        if delay > 0:
+            await asyncio.sleep(delay)
         async with self._sem:
             output = await run_automated_step(step, StepContext(self.config, root, members))
         try:

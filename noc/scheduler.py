@@ -6,7 +6,7 @@ concurrency limit. Intervals carry ±10 % jitter so checks started together drif
 
 **Fast confirmation**: after each run the scheduler asks the engine whether a decision is
 pending for that check (a failure on a check that was up, or a success on one that was down);
-if so it re-probes after ``confirm_spacing`` (100 ms) with the check's confirmation parameters
+if so it re-probes after ``confirm_spacing`` (50 ms) with the check's confirmation parameters
 (for ICMP a short burst) until the hysteresis decides, so an outage is confirmed in about a
 second while a single lost packet never raises an incident. ``kick(keys)`` runs checks now
 (the engine kicks an asset's own and dependent checks when its state changes).
@@ -32,7 +32,7 @@ Sink = Callable[[CheckRef, ProbeResult], Awaitable[None]]
 
 class Scheduler:
     def __init__(self, plans: Iterable[PlannedCheck], sink: Sink, pending: Callable[[tuple[str, str]], bool],
-                 *, concurrency: int = 64, jitter: float = 0.1, confirm_spacing: float = 0.1,
+                 *, concurrency: int = 64, jitter: float = 0.1, confirm_spacing: float = 0.05,
                  recent_rtt: Callable[[tuple[str, str]], float | None] | None = None,
                  rng: random.Random | None = None):
         self.plans = list(plans)
