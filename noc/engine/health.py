@@ -64,6 +64,10 @@ class Threshold(BaseModel):
     enter: float
     leave: float
     hold: Duration = 0.0
+    # back below ``leave`` must last this long before DEGRADED ends: a lossy line's window now and
+    # then samples no loss by chance (10 % loss, 60 packets: 0.9^60 ≈ 0.2 % of windows), which
+    # must not close the incident only to reopen it seconds later
+    leave_hold: Duration = 30.0
     aggregate: str = Field("mean", pattern="^(mean|last|loss)$")
     min_samples: int = Field(1, ge=1)
 
@@ -142,6 +146,7 @@ class _MetricWindow:
     values: deque[float]
     weights: deque[float]
     above_since: float | None = None
+    below_since: float | None = None
 
 
 class CheckHealth:
@@ -162,6 +167,7 @@ class CheckHealth:
         self._history: deque[bool] = deque(maxlen=self.policy.flap.window)
         self._windows: dict[str, _MetricWindow] = {}
         self._degraded_by: set[str] = set()
+        self._left_at: float | None = None
         self.last: Observation | None = None
 
     # -- queries ------------------------------------------------------------------------
@@ -290,8 +296,13 @@ class CheckHealth:
             value = _aggregate(window, threshold.aggregate)
             if threshold.metric in self._degraded_by:
                 if value < threshold.leave:
-                    self._degraded_by.discard(threshold.metric)
-                    window.above_since = None
+                    window.below_since = window.below_since if window.below_since is not None else now
+                    if now - window.below_since >= threshold.leave_hold:
+                        self._degraded_by.discard(threshold.metric)
+                        self._left_at = max(self._left_at or 0.0, window.below_since)
+                        window.above_since = window.below_since = None
+                else:
+                    window.below_since = None
                 continue
             if value >= threshold.enter:
                 window.above_since = window.above_since if window.above_since is not None else now
@@ -310,7 +321,9 @@ class CheckHealth:
             return [self._move(State.DEGRADED, since, f"{metric} {value:.4g} ≥ {level:g}",
                                {"metrics": {m: self.metric(m) for m in sorted(self._degraded_by)}})]
         if self.state is State.DEGRADED and not self._degraded_by:
-            return [self._move(State.UP, obs.at, "all degraded metrics back below their leave thresholds", {})]
+            # dated, like entering, by when the condition ended (the hold only confirms it)
+            left, self._left_at = self._left_at or obs.at, None
+            return [self._move(State.UP, left, "all degraded metrics back below their leave thresholds", {})]
         return []
 
     def _flap_events(self, now: float) -> list[FlapChange]:
