@@ -159,7 +159,7 @@ class CheckHealth:
         self.policy = policy or HealthPolicy()
         self.state = state
         self.flapping = False
-        self.changed_at: float | None = None
+        self.changed_at: float | None = None  # when the current state began (its transition's date)
         self.fail_streak = 0
         self.ok_streak = 0
         self._streak_start: float | None = None

@@ -48,7 +48,6 @@ class Engine:
         self._snmp_agent = {p.ref.key: (c.agent or a.name) for p in self.plans for a, c in config.iter_checks()
                             if p.kind == "snmp" and (a.name, c.check_name) == p.ref.key}
         self.health = {p.ref.key: CheckHealth(p.ref.asset, p.ref.check, config.health_policy(p.kind)) for p in self.plans}
-        self.since: dict[tuple[str, str], float] = {}
         self.reasons: dict[tuple[str, str], str] = {}
         self.kinds = {a.name: a.kind for a in config.assets}
         self._checks_by_type: dict[str, dict[str, tuple[str, str]]] = {}
@@ -75,7 +74,7 @@ class Engine:
             key = (row.asset, row.check)
             if key in self.health and row.to_state in (State.DOWN, State.DEGRADED):
                 self.health[key].state = State(row.to_state)
-                self.since[key] = row.at.timestamp()
+                self.health[key].changed_at = row.at.timestamp()
                 self.reasons[key] = row.reason
                 restored += 1
         for incident in await self.repo.load_active():
@@ -117,7 +116,7 @@ class Engine:
                 continue
             ref = self.refs[key]
             metrics = {m: v for m in health.degraded_by if (v := health.metric(m)) is not None}
-            out.append(CheckView(ref.asset, ref.check, ref.check_type, health.state, self.since.get(key, 0.0),
+            out.append(CheckView(ref.asset, ref.check, ref.check_type, health.state, health.changed_at or 0.0,
                                  self.reasons.get(key, ""), health.flapping, health.degraded_by, metrics))
         return out
 
@@ -192,7 +191,6 @@ class Engine:
             await self.store.append_transition(site=self.site, asset=event.asset, check=event.check,
                                                from_state=str(event.from_state), to_state=str(event.to_state),
                                                at=_ts(event.at), reason=event.reason, details=event.details)
-            self.since[key] = event.at
             self.reasons[key] = event.reason
             if self.kick is not None:
                 # one check changed its mind: the asset's other checks and those running over it
