@@ -37,7 +37,7 @@ from noc.metrics_snapshot import MetricsSnapshot
 from noc.secrets import secret_values
 from noc.store import Store, mask_url, resolve_db_url
 from noc.traps import TrapIntake
-from noc.web import api, incidents_api, maintenance_api
+from noc.web import api, incidents_api, maintenance_api, sla_api
 
 log = get_logger("noc.app")
 
@@ -149,6 +149,7 @@ async def metrics_ctx(app: web.Application) -> AsyncIterator[None]:
     """Refresh the snapshot's store-derived figures: open incidents (operators resolve and close
     them through the API too) and the SLA gauges. Never inside a scrape."""
     from noc.store.incidents import IncidentRepo
+    from sla.report import current_snapshot
 
     snapshot = app[METRICS].snapshot
     repo = IncidentRepo(app[STORE], app[CONFIG].site.name)
@@ -164,8 +165,6 @@ async def metrics_ctx(app: web.Application) -> AsyncIterator[None]:
     async def refresh_sla() -> None:
         while True:
             try:
-                from sla.report import current_snapshot
-
                 snapshot.set_sla(await current_snapshot(app[STORE], app[CONFIG], app[RUNBOOKS],
                                                         dt.datetime.now(dt.UTC)))
             except Exception:  # keep the last figures; noc_sla_last_computed_timestamp_seconds shows their age
@@ -243,4 +242,5 @@ def create_app(config: NocConfig, db_url: str | None = None, *, probing: bool = 
     api.setup_routes(app)
     incidents_api.setup_routes(app)
     maintenance_api.setup_routes(app)
+    sla_api.setup_routes(app)
     return app

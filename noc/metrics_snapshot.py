@@ -58,11 +58,14 @@ class GaugeFamily:
         prefix = self._prefix[labels] = f"{self.name}{{{text}}} "
         return prefix
 
-    def set(self, labels: tuple[str, ...], value: float) -> None:
+    def _line(self, labels: tuple[str, ...], value: float) -> str:
         prefix = self._prefix.get(labels) or self._render_prefix(labels)
+        return prefix + floatToGoString(value) + "\n"
+
+    def set(self, labels: tuple[str, ...], value: float) -> None:
         value = float(value)
         self._values[labels] = value
-        self._lines[labels] = prefix + floatToGoString(value) + "\n"
+        self._lines[labels] = self._line(labels, value)
 
     def remove(self, labels: tuple[str, ...]) -> None:
         self._values.pop(labels, None)
@@ -73,13 +76,11 @@ class GaugeFamily:
         """Set exactly these series; the others are dropped (their label text kept if they return)."""
         values: dict[tuple[str, ...], float] = {}
         lines: dict[tuple[str, ...], str] = {}
-        prefixes = self._prefix
         for labels, value in items:
-            prefix = prefixes.get(labels) or self._render_prefix(labels)
             values[labels] = value = float(value)
-            lines[labels] = prefix + floatToGoString(value) + "\n"
-        for stale in prefixes.keys() - values.keys():
-            del prefixes[stale]
+            lines[labels] = self._line(labels, value)
+        for stale in self._prefix.keys() - values.keys():
+            del self._prefix[stale]
         self._values, self._lines = values, lines
 
     def get(self, labels: tuple[str, ...]) -> float | None:

@@ -125,6 +125,3 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/api/v1/assets", list_assets)
     app.router.add_get("/api/v1/assets/{name}", get_asset)
-    from noc.web import sla_api  # here, not in noc/app.py: the SLA report is part of the read API
-
-    sla_api.setup_routes(app)
