@@ -9,9 +9,11 @@ import signal
 from pathlib import Path
 
 import pytest
+from noc_process import NocProcess
 from sinks import HttpSink
+from waiting import wait_until
 
-from .test_lab_incidents import PHONE_SIP, Service, wait_until
+from .test_lab_incidents import PHONE_SIP
 
 pytestmark = pytest.mark.root
 
@@ -30,13 +32,8 @@ alerting:
 
 
 @pytest.fixture
-async def sink():
-    sink = HttpSink()
-    await sink.start()
-    try:
-        yield sink
-    finally:
-        await sink.stop()
+def sink(http_sink: HttpSink) -> HttpSink:  # the shared fixture, under the name these tests read best with
+    return http_sink
 
 
 def inventory_with(lab, sink: HttpSink, tmp_path: Path, every_event_at_once: bool = False) -> Path:
@@ -49,7 +46,7 @@ def inventory_with(lab, sink: HttpSink, tmp_path: Path, every_event_at_once: boo
 
 async def test_voice_circuit_down_reaches_the_channel_and_so_does_its_recovery(lab, sink, tmp_path):
     lab.heal()
-    svc = await asyncio.to_thread(lambda: Service(inventory_with(lab, sink, tmp_path), tmp_path / "noc.db",
+    svc = await asyncio.to_thread(lambda: NocProcess(inventory_with(lab, sink, tmp_path), tmp_path / "noc.db",
                                                   tmp_path / "service.log").start())  # stops itself if it fails
     try:
         await asyncio.sleep(4)
@@ -74,7 +71,7 @@ async def test_messages_queued_when_the_service_is_killed_arrive_once_after_rest
     lab.heal()
     inventory = inventory_with(lab, sink, tmp_path, every_event_at_once=True)
     db = tmp_path / "noc.db"
-    services: list[Service] = []
+    services: list[NocProcess] = []
 
     def queued() -> int:
         import sqlite3
@@ -82,7 +79,7 @@ async def test_messages_queued_when_the_service_is_killed_arrive_once_after_rest
             return conn.execute("SELECT count(*) FROM notifications WHERE status != 'delivered'").fetchone()[0]
 
     try:
-        svc = await asyncio.to_thread(lambda: Service(inventory, db, tmp_path / "service.log").start())
+        svc = await asyncio.to_thread(lambda: NocProcess(inventory, db, tmp_path / "service.log").start())
         services.append(svc)
         await asyncio.sleep(4)
         await sink.close_port()                  # the channel is down: everything waits in the outbox
@@ -96,7 +93,7 @@ async def test_messages_queued_when_the_service_is_killed_arrive_once_after_rest
         await asyncio.to_thread(svc.stop, signal.SIGKILL)
         waiting = queued()
         await sink.listen()
-        again = await asyncio.to_thread(lambda: Service(inventory, db, tmp_path / "service2.log").start())
+        again = await asyncio.to_thread(lambda: NocProcess(inventory, db, tmp_path / "service2.log").start())
         services.append(again)
         await sink.wait_for(waiting, timeout=40)
         await asyncio.sleep(2)

@@ -8,17 +8,13 @@ Times are compared with the fault injection and healing instants (wall clock, UT
 from __future__ import annotations
 
 import datetime as dt
-import json
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
+from noc_process import NocProcess
 from waiting import wait_until
 
 from noc.lab.control import Lab
@@ -38,58 +34,6 @@ def inventory(lab: Lab, tmp_path_factory) -> Path:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Service:
-    """``noc run`` as a child process, driven through its HTTP API."""
-
-    def __init__(self, inventory: Path, db: Path, log: Path):
-        self.inventory, self.db, self.log_path = inventory, db, log
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> Service:
-        self.log = open(self.log_path, "a", encoding="utf-8")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "noc", "run", "--config", str(self.inventory), "--db", f"sqlite:///{self.db}",
-             "--listen", f"127.0.0.1:{self.port}", "--log-format", "json"],
-            stdout=self.log, stderr=self.log, start_new_session=True)
-        try:
-            wait_until(lambda: self._healthy(), 30, "service health")
-        except BaseException:
-            self.proc.kill()
-            raise
-        return self
-
-    def _healthy(self) -> bool:
-        assert self.proc.poll() is None, f"service died: {self.log_path.read_text()[-3000:]}"
-        try:
-            return self.get("/healthz")["status"] == "ok"
-        except OSError:
-            return False
-
-    def get(self, path: str) -> Any:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as resp:
-            return json.loads(resp.read())
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        self.proc.send_signal(sig)
-        code = self.proc.wait(timeout=10)
-        self.log.close()
-        return code
-
-    def log_events(self) -> list[dict[str, Any]]:
-        lines = self.log_path.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.startswith("{")]
-
-    def incidents(self) -> list[dict[str, Any]]:
-        return self.get("/api/v1/incidents?limit=1000")["incidents"]
-
-
 def parse(ts: str) -> float:
     return dt.datetime.fromisoformat(ts).timestamp()
 
@@ -97,7 +41,7 @@ def parse(ts: str) -> float:
 @pytest.fixture
 def service(inventory: Path, tmp_path: Path, lab: Lab):
     lab.heal()
-    svc = Service(inventory, tmp_path / "noc.db", tmp_path / "service.log").start()
+    svc = NocProcess(inventory, tmp_path / "noc.db", tmp_path / "service.log").start()
     # let every check settle UP before injecting anything
     wait_until(lambda: svc.get("/healthz")["status"] == "ok", 5, "health")
     time.sleep(4)
@@ -109,11 +53,11 @@ def service(inventory: Path, tmp_path: Path, lab: Lab):
         lab.heal()
 
 
-def active(svc: Service) -> list[dict[str, Any]]:
+def active(svc: NocProcess) -> list[dict[str, Any]]:
     return [i for i in svc.incidents() if i["status"] in ("open", "acknowledged")]
 
 
-def test_voice_circuit_down_is_one_level_one_incident_with_its_symptom(lab: Lab, service: Service):
+def test_voice_circuit_down_is_one_level_one_incident_with_its_symptom(lab: Lab, service: NocProcess):
     assert active(service) == []
     injected = time.time()
     lab.fault("link-down", ["mstp-voice"])
@@ -150,7 +94,7 @@ def test_voice_circuit_down_is_one_level_one_incident_with_its_symptom(lab: Lab,
     assert kinds.count("recovered") == 1
 
 
-def test_three_phones_down_is_one_level_three_incident(lab: Lab, service: Service):
+def test_three_phones_down_is_one_level_three_incident(lab: Lab, service: NocProcess):
     for n in (101, 102, 103):
         lab.fault("sip-silence", [f"198.18.10.{n}"])
     incident = wait_until(lambda: next((i for i in active(service) if i["type"] == "phones_unreachable"
@@ -160,7 +104,7 @@ def test_three_phones_down_is_one_level_three_incident(lab: Lab, service: Servic
     assert len(service.incidents()) == 1
 
 
-def test_ten_percent_loss_on_internet_raises_no_down_incident_and_no_churn(lab: Lab, service: Service):
+def test_ten_percent_loss_on_internet_raises_no_down_incident_and_no_churn(lab: Lab, service: NocProcess):
     lab.fault("loss", ["internet", "10"])
     time.sleep(40)
     incidents = service.incidents()
@@ -171,14 +115,14 @@ def test_ten_percent_loss_on_internet_raises_no_down_incident_and_no_churn(lab: 
     assert all(i["status"] == "open" for i in degraded)
 
 
-def test_sigkill_with_an_open_incident_resumes_the_same_incident(lab: Lab, service: Service, inventory: Path,
+def test_sigkill_with_an_open_incident_resumes_the_same_incident(lab: Lab, service: NocProcess, inventory: Path,
                                                                   tmp_path: Path):
     lab.fault("link-down", ["mstp-ticket"])
     incident = wait_until(lambda: next((i for i in active(service) if i["type"] == "circuit_down"), None), 15,
                           "circuit_down on the ticket circuit")
     assert incident["severity"] == "II"
     assert service.stop(signal.SIGKILL) == -signal.SIGKILL
-    again = Service(inventory, service.db, tmp_path / "service2.log").start()
+    again = NocProcess(inventory, service.db, tmp_path / "service2.log").start()
     try:
         time.sleep(5)
         assert [i["id"] for i in active(again)] == [incident["id"]]

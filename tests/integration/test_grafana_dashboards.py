@@ -25,7 +25,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -38,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from grafana_builder import build
+from noc_process import REPO, NocProcess, free_port
 from sqlalchemy import update
 from waiting import wait_until
 
@@ -51,7 +51,6 @@ from noc.store.tables import Incident
 
 pytestmark = pytest.mark.root
 
-REPO = Path(__file__).resolve().parents[2]
 GRAFANA = REPO / "grafana"
 SITE = "lingshui"
 COMMUNITY = "grafana-test-ro"
@@ -62,12 +61,6 @@ BUSY_PHONE = "phone-03"  # its Kamailio address answers 503
 BUILTINS = {"__rate_interval": "1m", "__interval": "15s", "__range": "5m", "__range_s": "300", "__range_ms": "300000"}
 
 
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def free_udp_tcp_port() -> int:
@@ -246,45 +239,6 @@ async def _seed(db_url: str, config_path: Path) -> None:
         await store.close()
 
 
-class Service:
-    """``noc run`` as a child process."""
-
-    def __init__(self, config: Path, db_url: str, log: Path, env: dict[str, str]):
-        self.port = free_port()
-        self.log_path = log
-        self.log = open(log, "a", encoding="utf-8")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "noc", "run", "--config", str(config), "--db", db_url,
-             "--listen", f"127.0.0.1:{self.port}", "--log-format", "json"],
-            stdout=self.log, stderr=self.log, start_new_session=True, cwd=REPO, env={**os.environ, **env})
-        try:
-            wait_until(self._healthy, 30, "service health")
-        except BaseException:
-            self.stop()
-            raise
-
-    def _healthy(self) -> bool:
-        assert self.proc.poll() is None, f"service died: {self.log_path.read_text()[-3000:]}"
-        try:
-            return http_json(f"http://127.0.0.1:{self.port}/healthz")["status"] == "ok"
-        except OSError:
-            return False
-
-    def metrics_text(self) -> str:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=10) as resp:
-            return resp.read().decode("utf-8")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
-
-
 class Prometheus:
     """The Debian ``prometheus`` with a scrape config of its own, in a temp directory."""
 
@@ -338,13 +292,13 @@ class Prometheus:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory, snmpd, kamailio, alert_sink) -> Iterator[tuple[Service, Prometheus]]:
+def stack(tmp_path_factory, snmpd, kamailio, alert_sink) -> Iterator[tuple[NocProcess, Prometheus]]:
     work = tmp_path_factory.mktemp("grafana-check")
     config = work / "inventory.yaml"
     config.write_text(inventory(snmpd.port, kamailio.port, alert_sink, free_port()), encoding="utf-8")
     db_url = f"sqlite:///{work / 'noc.db'}"
     asyncio.run(_seed(db_url, config))
-    service = Service(config, db_url, work / "service.log", env={})
+    service = NocProcess(config, db_url, work / "service.log").start()
     prom = None
     try:
         prom = Prometheus(work, service.port)
@@ -450,7 +404,7 @@ def exported_names(text: str) -> set[str]:
 
 def test_every_dashboard_metric_is_exported_by_the_service(stack):
     service, _ = stack
-    exported = exported_names(service.metrics_text())
+    exported = exported_names(service.text("/metrics"))
     used: dict[str, set[str]] = {}
     for name, dashboard in _committed().items():
         for panel in dashboard["panels"]:
