@@ -24,6 +24,18 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return s.getsockname()[1]
 
 
+def stop_child(proc: subprocess.Popen, sig: int = signal.SIGTERM, grace: float = 10.0) -> int:
+    """Signal a child started with ``start_new_session`` and wait; SIGKILL its group after ``grace``."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return proc.returncode
+
+
 class NocProcess:
     """``noc run --config CONFIG --db DB`` on a free local port, its log (JSON lines) in ``log``.
     ``db`` is a database URL, or a path for an SQLite file."""
@@ -64,15 +76,9 @@ class NocProcess:
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         """Signal it and wait (SIGKILL to its group after 10 s); returns its exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        code = stop_child(self.proc, sig)
         self.log.close()
-        return self.proc.returncode
+        return code
 
     def log_events(self) -> list[dict[str, Any]]:
         lines = self.log_path.read_text(encoding="utf-8").splitlines()

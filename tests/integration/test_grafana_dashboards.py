@@ -19,10 +19,8 @@ import asyncio
 import datetime as dt
 import http.server
 import json
-import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -37,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from grafana_builder import build
-from noc_process import REPO, NocProcess, free_port
+from noc_process import REPO, NocProcess, free_port, stop_child
 from sqlalchemy import update
 from waiting import wait_until
 
@@ -281,13 +279,7 @@ class Prometheus:
         return self.api("query", query=expr)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_child(self.proc)
         self.log.close()
 
 
