@@ -33,11 +33,11 @@ from pydantic import (
     field_validator,
 )
 
+from noc.core.units import Duration
+from noc.core.yamlsource import LocatedData, SourceIssue
+from noc.core.yamlsource import Path as DataPath
 from noc.engine.faults import FAULT_TYPES
 from noc.engine.severity import Level
-from noc.units import Duration
-from noc.yamlsource import LocatedData, SourceIssue
-from noc.yamlsource import Path as DataPath
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -54,7 +54,9 @@ DEFAULT_ALERT_URL = "json://127.0.0.1:9099/noc"
 
 def _check_name(value: str) -> str:
     if not _NAME_RE.match(value):
-        raise ValueError("must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
+        raise ValueError(
+            "must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit"
+        )
     return value
 
 
@@ -68,7 +70,9 @@ def _listify(value: object) -> object:
 
 def _check_url(value: SecretStr) -> SecretStr:
     if not _URL_RE.match(value.get_secret_value()):
-        raise ValueError("must be an Apprise URL such as wecombot://KEY or mailtos://user:pass@host")
+        raise ValueError(
+            "must be an Apprise URL such as wecombot://KEY or mailtos://user:pass@host"
+        )
     return value
 
 
@@ -89,7 +93,9 @@ class Matchers(StrictModel):
 
     severity: Annotated[list[Level], BeforeValidator(_listify)] = Field(default_factory=list)
     site: Annotated[list[Name], BeforeValidator(_listify)] = Field(default_factory=list)
-    asset_kind: Annotated[list[Literal[ASSET_KINDS]], BeforeValidator(_listify)] = Field(default_factory=list)  # type: ignore[valid-type]
+    asset_kind: Annotated[list[Literal[ASSET_KINDS]], BeforeValidator(_listify)] = Field(
+        default_factory=list
+    )  # type: ignore[valid-type]
     service: Annotated[list[Name], BeforeValidator(_listify)] = Field(default_factory=list)
     fault_type: Annotated[list[str], BeforeValidator(_listify)] = Field(default_factory=list)
     asset: Annotated[list[Name], BeforeValidator(_listify)] = Field(default_factory=list)
@@ -122,9 +128,17 @@ def default_receivers() -> list[Receiver]:
     oncall = os.environ.get("NOC_ALERT_URL") or DEFAULT_ALERT_URL
     return [
         Receiver(name="noc-oncall", urls=[SecretStr(oncall)]),
-        Receiver(name="noc-lead", urls=[_env_url("NOC_ALERT_URL_LEAD", "json://127.0.0.1:9099/noc-lead")]),
-        Receiver(name="carrier-liaison", urls=[_env_url("NOC_ALERT_URL_CARRIER", "json://127.0.0.1:9099/carrier-liaison")]),
-        Receiver(name="purchaser-contact", urls=[_env_url("NOC_ALERT_URL_PURCHASER", "json://127.0.0.1:9099/purchaser-contact")]),
+        Receiver(
+            name="noc-lead", urls=[_env_url("NOC_ALERT_URL_LEAD", "json://127.0.0.1:9099/noc-lead")]
+        ),
+        Receiver(
+            name="carrier-liaison",
+            urls=[_env_url("NOC_ALERT_URL_CARRIER", "json://127.0.0.1:9099/carrier-liaison")],
+        ),
+        Receiver(
+            name="purchaser-contact",
+            urls=[_env_url("NOC_ALERT_URL_PURCHASER", "json://127.0.0.1:9099/purchaser-contact")],
+        ),
     ]
 
 
@@ -132,10 +146,19 @@ def default_route() -> Route:
     """I/II at once, each later change (re-grade, acknowledgement, recovery) within a second, and
     re-notified every 15 min; III/IV batched per site, re-notified every 2 h."""
     return Route(
-        receiver="noc-oncall", group_by=["site"], group_wait=30.0, group_interval=300.0, repeat_interval=7200.0,
+        receiver="noc-oncall",
+        group_by=["site"],
+        group_wait=30.0,
+        group_interval=300.0,
+        repeat_interval=7200.0,
         routes=[
-            Route(matchers=Matchers(severity=["I", "II"]), group_by=["incident"],
-                  group_wait=0.0, group_interval=1.0, repeat_interval=900.0),
+            Route(
+                matchers=Matchers(severity=["I", "II"]),
+                group_by=["incident"],
+                group_wait=0.0,
+                group_interval=1.0,
+                repeat_interval=900.0,
+            ),
             Route(matchers=Matchers(severity=["III", "IV"])),
         ],
     )
@@ -165,7 +188,9 @@ class AlertingConfig(StrictModel):
     route: Route = Field(default_factory=default_route)
     # an incident still unacknowledged at its runbook's acknowledge deadline escalates to the first
     # receiver here, at twice the deadline to the second, and so on (each an ``escalated`` event)
-    ack_escalation_chain: list[Name] = Field(default_factory=lambda: ["noc-lead", "purchaser-contact"])
+    ack_escalation_chain: list[Name] = Field(
+        default_factory=lambda: ["noc-lead", "purchaser-contact"]
+    )
     delivery: Delivery = Field(default_factory=Delivery)
 
     def receiver(self, name: str) -> Receiver:
@@ -191,64 +216,110 @@ def _unknown(kind: str, name: str, known: Iterable[str]) -> str:
     return f"unknown {kind} {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
 
 
-def alerting_reference_issues(cfg: AlertingConfig, src: LocatedData, asset_names: Iterable[str],
-                              service_names: Iterable[str], runbook_receivers: Iterable[str] = (),
-                              base: DataPath = ("alerting",), check_urls: bool = True) -> list[SourceIssue]:
+def alerting_reference_issues(
+    cfg: AlertingConfig,
+    src: LocatedData,
+    asset_names: Iterable[str],
+    service_names: Iterable[str],
+    runbook_receivers: Iterable[str] = (),
+    base: DataPath = ("alerting",),
+    check_urls: bool = True,
+) -> list[SourceIssue]:
     """Every dangling name in the alerting section, located (``base`` is where it sits in the file);
     with ``check_urls``, also every receiver URL Apprise cannot parse (no network involved)."""
     issues: list[SourceIssue] = []
     assets, services = set(asset_names), set(service_names)
     # the default chain names runbook receivers, which are checked below; only a chain the operator
     # wrote is checked here, so one missing receiver is not reported twice
-    for i, name in enumerate(cfg.ack_escalation_chain if "ack_escalation_chain" in cfg.model_fields_set else []):
+    for i, name in enumerate(
+        cfg.ack_escalation_chain if "ack_escalation_chain" in cfg.model_fields_set else []
+    ):
         if name not in cfg.receiver_names():
-            issues.append(src.issue((*base, "ack_escalation_chain", i), _unknown("receiver", name, cfg.receiver_names())))
+            issues.append(
+                src.issue(
+                    (*base, "ack_escalation_chain", i),
+                    _unknown("receiver", name, cfg.receiver_names()),
+                )
+            )
     first: dict[str, int] = {}
     for i, receiver in enumerate(cfg.receivers):
         if receiver.name in first:
             line = src.line_of((*base, "receivers", first[receiver.name], "name"))
-            issues.append(src.issue((*base, "receivers", i, "name"),
-                                    f"duplicate receiver name {receiver.name!r} (first at line {line})"))
+            issues.append(
+                src.issue(
+                    (*base, "receivers", i, "name"),
+                    f"duplicate receiver name {receiver.name!r} (first at line {line})",
+                )
+            )
         first.setdefault(receiver.name, i)
         for j, url in enumerate(receiver.urls):
             if check_urls and not apprise_understands(url.get_secret_value()):
                 scheme = url.get_secret_value().split("://", 1)[0]
-                issues.append(src.issue((*base, "receivers", i, "urls", j),
-                                        f"Apprise does not understand this {scheme}:// URL (see docs/alerting.md "
-                                        "for WeCom, DingTalk, Feishu, e-mail and webhook forms)"))
+                issues.append(
+                    src.issue(
+                        (*base, "receivers", i, "urls", j),
+                        f"Apprise does not understand this {scheme}:// URL (see docs/alerting.md "
+                        "for WeCom, DingTalk, Feishu, e-mail and webhook forms)",
+                    )
+                )
     receivers = set(first)
 
     root = cfg.route
     root_path: DataPath = (*base, "route")
     if root.receiver is None:
-        issues.append(src.issue(root_path, "the root route needs a receiver (the default for every alert)"))
+        issues.append(
+            src.issue(root_path, "the root route needs a receiver (the default for every alert)")
+        )
     if not root.matchers.is_empty():
-        issues.append(src.issue((*root_path, "matchers"),
-                                "the root route matches every alert; put matchers on its child routes"))
+        issues.append(
+            src.issue(
+                (*root_path, "matchers"),
+                "the root route matches every alert; put matchers on its child routes",
+            )
+        )
 
     def walk(route: Route, path: DataPath) -> None:
         if route.receiver is not None and route.receiver not in receivers:
-            issues.append(src.issue((*path, "receiver"), _unknown("receiver", route.receiver, receivers)))
+            issues.append(
+                src.issue((*path, "receiver"), _unknown("receiver", route.receiver, receivers))
+            )
         m = route.matchers
-        for field, values, known, kind in (("asset", m.asset, assets, "asset"),
-                                           ("service", m.service, services, "service"),
-                                           ("fault_type", m.fault_type, FAULT_TYPES, "fault type")):
+        for field, values, known, kind in (
+            ("asset", m.asset, assets, "asset"),
+            ("service", m.service, services, "service"),
+            ("fault_type", m.fault_type, FAULT_TYPES, "fault type"),
+        ):
             for j, value in enumerate(values):
                 if value not in known:
-                    issues.append(src.issue((*path, "matchers", field, j) if _is_list(src, (*path, "matchers", field))
-                                            else (*path, "matchers", field), _unknown(kind, value, known)))
+                    issues.append(
+                        src.issue(
+                            (*path, "matchers", field, j)
+                            if _is_list(src, (*path, "matchers", field))
+                            else (*path, "matchers", field),
+                            _unknown(kind, value, known),
+                        )
+                    )
         for j, label in enumerate(route.group_by or []):
             if label not in GROUP_LABELS:
-                issues.append(src.issue((*path, "group_by", j),
-                                        _unknown("label", label, GROUP_LABELS) + f"; labels: {', '.join(GROUP_LABELS)}"))
+                issues.append(
+                    src.issue(
+                        (*path, "group_by", j),
+                        _unknown("label", label, GROUP_LABELS)
+                        + f"; labels: {', '.join(GROUP_LABELS)}",
+                    )
+                )
         for k, child in enumerate(route.routes):
             walk(child, (*path, "routes", k))
 
     walk(root, root_path)
 
     for name in sorted(set(runbook_receivers) - receivers):
-        issues.append(src.issue((*base, "receivers"),
-                                f"runbook escalation notifies receiver {name!r}, which is not defined here"))
+        issues.append(
+            src.issue(
+                (*base, "receivers"),
+                f"runbook escalation notifies receiver {name!r}, which is not defined here",
+            )
+        )
     return issues
 
 
@@ -272,6 +343,15 @@ def _is_list(src: LocatedData, path: DataPath) -> bool:
 
 
 __all__ = [
-    "ASSET_KINDS", "DEFAULT_ALERT_URL", "ESCALATION_RECEIVERS", "GROUP_LABELS", "AlertingConfig",
-    "Matchers", "Receiver", "Route", "alerting_reference_issues", "default_receivers", "default_route",
+    "ASSET_KINDS",
+    "DEFAULT_ALERT_URL",
+    "ESCALATION_RECEIVERS",
+    "GROUP_LABELS",
+    "AlertingConfig",
+    "Matchers",
+    "Receiver",
+    "Route",
+    "alerting_reference_issues",
+    "default_receivers",
+    "default_route",
 ]

@@ -64,7 +64,11 @@ class Batch:
         """Stable for the same events to the same receiver (the outbox's unique key)."""
         keys = ",".join(sorted(event_key(e) for e in self.events))
         text = f"{self.receiver}/{keys}"
-        return text if len(text) <= 200 else f"{self.receiver}/h{hashlib.sha256(keys.encode()).hexdigest()[:32]}"
+        return (
+            text
+            if len(text) <= 200
+            else f"{self.receiver}/h{hashlib.sha256(keys.encode()).hexdigest()[:32]}"
+        )
 
 
 @dataclass
@@ -101,8 +105,14 @@ class AlertGrouper:
         if target:
             self._escalated.setdefault(event.incident_id, set()).add(str(target))
         for receiver in sorted(self._escalated.get(event.incident_id, ())):
-            found.append(RouteMatch(receiver, f"escalation{{incident=\"{event.incident_id}\"}}",
-                                    ESCALATION_TIMERS, "escalation"))
+            found.append(
+                RouteMatch(
+                    receiver,
+                    f'escalation{{incident="{event.incident_id}"}}',
+                    ESCALATION_TIMERS,
+                    "escalation",
+                )
+            )
         seen: set[str] = set()
         unique = []
         for m in found:
@@ -150,8 +160,9 @@ class AlertGrouper:
             group.open.pop(event.incident_id, None)
         elif event.kind in OPENING_KINDS:
             previous = group.open.get(event.incident_id)
-            group.open[event.incident_id] = _Tracked(event, previous.notified_at if previous else None,
-                                                     previous.count if previous else 0)
+            group.open[event.incident_id] = _Tracked(
+                event, previous.notified_at if previous else None, previous.count if previous else 0
+            )
 
     # -- output -------------------------------------------------------------------------------
 
@@ -160,18 +171,30 @@ class AlertGrouper:
         times = [g.next_flush for g in self.groups.values() if g.next_flush is not None]
         for g in self.groups.values():
             if g.match.timers.repeat_interval > 0:
-                times.extend(t.notified_at + g.match.timers.repeat_interval
-                             for t in g.open.values() if t.notified_at is not None)
+                times.extend(
+                    t.notified_at + g.match.timers.repeat_interval
+                    for t in g.open.values()
+                    if t.notified_at is not None
+                )
         return min(times, default=None)
 
-    def due(self, now: float, muted: Callable[[AlertEvent, float], str | None] | None = None) -> list[Batch]:
+    def due(
+        self, now: float, muted: Callable[[AlertEvent, float], str | None] | None = None
+    ) -> list[Batch]:
         """Batches to send at ``now``; ``muted`` (a muter) may hold back re-notifications."""
         batches = []
         for gkey, group in list(self.groups.items()):
             self._renotify(group, now, muted)
             if group.pending and group.next_flush is not None and group.next_flush <= now:
-                batches.append(Batch(group.match.receiver, group.match.route_id, group.match.group_key,
-                                     tuple(group.pending), now))
+                batches.append(
+                    Batch(
+                        group.match.receiver,
+                        group.match.route_id,
+                        group.match.group_key,
+                        tuple(group.pending),
+                        now,
+                    )
+                )
                 for e in group.pending:
                     tracked = group.open.get(e.incident_id)
                     if tracked is not None:
@@ -182,7 +205,9 @@ class AlertGrouper:
                 del self.groups[gkey]
         return batches
 
-    def _renotify(self, group: _Group, now: float, muted: Callable[[AlertEvent, float], str | None] | None) -> None:
+    def _renotify(
+        self, group: _Group, now: float, muted: Callable[[AlertEvent, float], str | None] | None
+    ) -> None:
         repeat = group.match.timers.repeat_interval
         if repeat <= 0:
             return
@@ -191,8 +216,12 @@ class AlertGrouper:
                 continue
             if any(e.incident_id == incident_id for e in group.pending):
                 continue  # news about it goes out anyway
-            event = replace(tracked.event, kind="renotify", at=now,
-                            context={**tracked.event.context, "renotify_count": tracked.count + 1})
+            event = replace(
+                tracked.event,
+                kind="renotify",
+                at=now,
+                context={**tracked.event.context, "renotify_count": tracked.count + 1},
+            )
             if muted is not None and muted(event, now):
                 tracked.notified_at = now  # under maintenance: try again one interval later
                 continue

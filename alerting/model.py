@@ -22,10 +22,14 @@ class AlertEvent:
     kind: str  # one of EVENT_KINDS
     at: float  # epoch seconds, UTC
     severity: str  # I … IV (current)
-    labels: Mapping[str, str]  # site, asset, asset_kind, fault_type, severity, services (comma-joined)
+    labels: Mapping[
+        str, str
+    ]  # site, asset, asset_kind, fault_type, severity, services (comma-joined)
     context: Mapping[str, Any] = field(default_factory=dict)  # for templates
     seq: int = 0  # the incident event's sequence number (dedup: one message per event per receiver)
-    assets: tuple[str, ...] = ()  # every asset involved (root, members, symptom assets): muting, asset matcher
+    assets: tuple[
+        str, ...
+    ] = ()  # every asset involved (root, members, symptom assets): muting, asset matcher
 
 
 @dataclass(frozen=True)

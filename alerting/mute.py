@@ -56,9 +56,14 @@ class Window:
                 return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).timestamp()
             return float(value)
 
-        return cls(id=row.id, assets=frozenset(row.assets or ()), starts_at=epoch(row.starts_at) or 0.0,
-                   ends_at=epoch(row.ends_at) or 0.0, ended_at=epoch(row.ended_at),
-                   reason=getattr(row, "reason", "") or "")
+        return cls(
+            id=row.id,
+            assets=frozenset(row.assets or ()),
+            starts_at=epoch(row.starts_at) or 0.0,
+            ends_at=epoch(row.ends_at) or 0.0,
+            ended_at=epoch(row.ended_at),
+            reason=getattr(row, "reason", "") or "",
+        )
 
 
 def event_assets(event: AlertEvent) -> set[str]:
@@ -131,8 +136,11 @@ class AlertMuter:
         return self.muted(event, now)
 
 
-def outlasting(window: Window, open_events: Iterable[AlertEvent], muter: Muter | None = None,
-               ) -> list[AlertEvent]:
+def outlasting(
+    window: Window,
+    open_events: Iterable[AlertEvent],
+    muter: Muter | None = None,
+) -> list[AlertEvent]:
     """Open incidents (their latest event) touching ``window`` that are no longer muted at its
     end: the shell sends them again as ``opened`` so the NOC hears of them."""
     out = []
@@ -145,5 +153,13 @@ def outlasting(window: Window, open_events: Iterable[AlertEvent], muter: Muter |
     return out
 
 
-__all__ = ["AlertMuter", "Inhibitor", "MaintenanceMuter", "Muter", "Window", "event_assets", "is_parent",
-           "outlasting"]
+__all__ = [
+    "AlertMuter",
+    "Inhibitor",
+    "MaintenanceMuter",
+    "Muter",
+    "Window",
+    "event_assets",
+    "is_parent",
+    "outlasting",
+]

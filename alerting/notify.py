@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 import apprise
 
-from noc.secrets import MASK, SecretScrubber
+from noc.core.secrets import MASK, SecretScrubber
 
 APP_ID = "hotline-noc"
 _TOKEN_SPLIT = re.compile(r"[/:@?&=#+,;.]+")
@@ -102,10 +102,10 @@ class Notifier:
         self._log_filter = _ScrubFilter(self.scrubber)
         logging.getLogger("apprise").addFilter(self._log_filter)
         try:  # the service's structlog scrubber masks the same fragments in our own log lines
-            from noc.logs import scrubber as service_scrubber
+            from noc.core.logs import scrubber as service_scrubber
 
             service_scrubber.add(self.scrubber.secrets)
-        except ImportError:  # pragma: no cover - noc.logs is part of the service
+        except ImportError:  # pragma: no cover - noc.core.logs is part of the service
             pass
 
     def _add(self, receiver: str, url: str) -> None:
@@ -113,7 +113,8 @@ class Notifier:
         if plugin is None:
             raise NotifierConfigError(
                 f"receiver {receiver!r}: Apprise cannot use channel URL {_unparsable_mask(url)}"
-                " (unknown scheme or missing token)")
+                " (unknown scheme or missing token)"
+            )
         _fix_dingtalk_signature(plugin)
         masked = plugin.url(privacy=True)
         self.scrubber.add(_secret_fragments(url, masked))
@@ -135,19 +136,24 @@ class Notifier:
     async def send(self, receiver: str, title: str, body: str) -> DeliveryResult:
         started = time.perf_counter()
         try:
-            result = await self._apprise.async_notify(body=body, title=title, tag=receiver,
-                                                      timeout=self.timeout)
+            result = await self._apprise.async_notify(
+                body=body, title=title, tag=receiver, timeout=self.timeout
+            )
         except Exception as exc:  # a plugin bug or a network error is an outcome, not a crash
-            return DeliveryResult(False, self.scrubber.scrub(f"{type(exc).__name__}: {exc}"),
-                                  time.perf_counter() - started)
+            return DeliveryResult(
+                False,
+                self.scrubber.scrub(f"{type(exc).__name__}: {exc}"),
+                time.perf_counter() - started,
+            )
         return self._outcome(receiver, result, time.perf_counter() - started)
 
     def _outcome(self, receiver: str, result: Any, duration: float) -> DeliveryResult:
         status = getattr(result, "status", None)
         name = getattr(status, "name", None)
         if result is None or name == "NOMATCH":
-            return DeliveryResult(False, f"no service matched receiver {receiver}", duration,
-                                  config_error=True)
+            return DeliveryResult(
+                False, f"no service matched receiver {receiver}", duration, config_error=True
+            )
         if status is None:  # an older Apprise returns a plain bool
             return DeliveryResult(bool(result), None if result else "delivery failed", duration)
         if name == "SUCCESS":
@@ -167,18 +173,28 @@ class Notifier:
             for entry in service.logs():
                 if entry.level in ("WARNING", "ERROR", "CRITICAL"):
                     last = entry.message
-            parts.append(f"{service.name} {service.url} {service.status.name}"
-                         + (f" ({last})" if last else ""))
+            parts.append(
+                f"{service.name} {service.url} {service.status.name}"
+                + (f" ({last})" if last else "")
+            )
         return "; ".join(parts) or "delivery failed"
 
 
 TEST_MESSAGES = {
-    "zh-CN": ("【测试】热线网络监控告警通道测试", "这是一条测试消息：告警通道 {receiver} 工作正常，无需处理。"),
-    "en": ("[TEST] Hotline NOC alert channel test", "This is a test message: alert channel {receiver} works; no action needed."),
+    "zh-CN": (
+        "【测试】热线网络监控告警通道测试",
+        "这是一条测试消息：告警通道 {receiver} 工作正常，无需处理。",
+    ),
+    "en": (
+        "[TEST] Hotline NOC alert channel test",
+        "This is a test message: alert channel {receiver} works; no action needed.",
+    ),
 }
 
 
 async def send_test(notifier: Notifier, receiver: str, locale: str = "zh-CN") -> DeliveryResult:
     """``noc alert test RECEIVER``: a harmless message through every channel of a receiver."""
-    title, body = TEST_MESSAGES.get(locale) or TEST_MESSAGES["en" if locale.startswith("en") else "zh-CN"]
+    title, body = (
+        TEST_MESSAGES.get(locale) or TEST_MESSAGES["en" if locale.startswith("en") else "zh-CN"]
+    )
     return await notifier.send(receiver, title, body.format(receiver=receiver))

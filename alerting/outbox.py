@@ -38,7 +38,7 @@ from sqlalchemy.exc import DBAPIError
 
 from alerting.model import Message
 from alerting.notify import DeliveryResult, Notifier
-from noc.aio import cancel_and_wait, wait_event
+from noc.core.aio import cancel_and_wait, wait_event
 from noc.store.repo import Store
 from noc.store.tables import Incident, Notification, NotificationAttempt
 from noc.store.types import utcnow
@@ -60,11 +60,20 @@ class OutboxStats:
 
 
 class Outbox:
-    def __init__(self, store: Store, notifier: Notifier, *,
-                 base_backoff: float = 1.0, max_backoff: float = 300.0,
-                 max_attempts: int | None = None, max_age: dt.timedelta = dt.timedelta(hours=24),
-                 poll_interval: float = 30.0, stop_grace: float = 5.0,
-                 clock: Callable[[], dt.datetime] = utcnow, rng: random.Random | None = None):
+    def __init__(
+        self,
+        store: Store,
+        notifier: Notifier,
+        *,
+        base_backoff: float = 1.0,
+        max_backoff: float = 300.0,
+        max_attempts: int | None = None,
+        max_age: dt.timedelta = dt.timedelta(hours=24),
+        poll_interval: float = 30.0,
+        stop_grace: float = 5.0,
+        clock: Callable[[], dt.datetime] = utcnow,
+        rng: random.Random | None = None,
+    ):
         self.store = store
         self.notifier = notifier
         self.base_backoff = base_backoff
@@ -93,11 +102,25 @@ class Outbox:
         added = 0
         async with self.store.sessions.begin() as session:
             for m in messages:
-                stmt = dialect.insert(Notification).values(
-                    dedup_key=m.dedup_key, incident_id=m.incident_id, receiver=m.receiver,
-                    event_kind=m.event_kind, severity=m.severity, locale=m.locale, title=m.title[:200],
-                    body=m.body, status="pending", attempts=0, created_at=now, next_attempt_at=now,
-                ).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(Notification.id)
+                stmt = (
+                    dialect.insert(Notification)
+                    .values(
+                        dedup_key=m.dedup_key,
+                        incident_id=m.incident_id,
+                        receiver=m.receiver,
+                        event_kind=m.event_kind,
+                        severity=m.severity,
+                        locale=m.locale,
+                        title=m.title[:200],
+                        body=m.body,
+                        status="pending",
+                        attempts=0,
+                        created_at=now,
+                        next_attempt_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=["dedup_key"])
+                    .returning(Notification.id)
+                )
                 added += len((await session.execute(stmt)).all())
         self.notify_new()
         return added
@@ -179,24 +202,33 @@ class Outbox:
         return attempts
 
     async def _heads(self) -> list[Notification]:
-        first = (select(func.min(Notification.id)).where(Notification.status.in_(UNDELIVERED))
-                 .group_by(Notification.receiver))
+        first = (
+            select(func.min(Notification.id))
+            .where(Notification.status.in_(UNDELIVERED))
+            .group_by(Notification.receiver)
+        )
         async with self.store.sessions() as session:
             rows = await session.scalars(select(Notification).where(Notification.id.in_(first)))
             return list(rows.all())
 
     async def _head(self, receiver: str) -> Notification | None:
-        query = (select(Notification).where(Notification.receiver == receiver,
-                                            Notification.status.in_(UNDELIVERED))
-                 .order_by(Notification.id).limit(1))
+        query = (
+            select(Notification)
+            .where(Notification.receiver == receiver, Notification.status.in_(UNDELIVERED))
+            .order_by(Notification.id)
+            .limit(1)
+        )
         async with self.store.sessions() as session:
             return await session.scalar(query)
 
     async def _attempt(self, row: Notification) -> None:
         # Claim before calling the channel: a crash from here on leaves the row "sending".
         async with self.store.sessions.begin() as session:
-            await session.execute(update(Notification).where(Notification.id == row.id)
-                                  .values(status="sending", attempts=Notification.attempts + 1))
+            await session.execute(
+                update(Notification)
+                .where(Notification.id == row.id)
+                .values(status="sending", attempts=Notification.attempts + 1)
+            )
         attempts = row.attempts + 1
         result = await self.notifier.send(row.receiver, row.title, row.body)
         self._attempts[(row.receiver, "ok" if result.ok else "error")] += 1
@@ -211,16 +243,25 @@ class Outbox:
         elif result.config_error or self._given_up(row, attempts, now):
             values.update(status="failed")
         else:
-            values.update(status="pending", next_attempt_at=now + dt.timedelta(seconds=self.backoff(attempts)))
+            values.update(
+                status="pending", next_attempt_at=now + dt.timedelta(seconds=self.backoff(attempts))
+            )
         for retry in range(RECORD_TRIES):
             try:
                 async with self.store.timeline_writer() as session:
                     # a write first: on SQLite the transaction takes the write lock before it reads
-                    await session.execute(update(Notification).where(Notification.id == row.id)
-                                          .values(**values))
-                    session.add(NotificationAttempt(notification_id=row.id, at=now, ok=result.ok,
-                                                    duration_seconds=result.duration_seconds,
-                                                    error=result.error))
+                    await session.execute(
+                        update(Notification).where(Notification.id == row.id).values(**values)
+                    )
+                    session.add(
+                        NotificationAttempt(
+                            notification_id=row.id,
+                            at=now,
+                            ok=result.ok,
+                            duration_seconds=result.duration_seconds,
+                            error=result.error,
+                        )
+                    )
                     if result.ok and row.incident_id is not None:
                         await self._mark_alarmed(session, row, now)
                 break
@@ -232,21 +273,36 @@ class Outbox:
                 log.warning("outbox: recording notification %s failed, retrying: %r", row.id, exc)
                 await asyncio.sleep(0.05 * (retry + 1))
         if values["status"] == "failed":
-            log.warning("notification %s to %s failed for good: %s", row.id, row.receiver, result.error)
+            log.warning(
+                "notification %s to %s failed for good: %s", row.id, row.receiver, result.error
+            )
 
     async def _mark_alarmed(self, session, row: Notification, now: dt.datetime) -> None:
         """The first delivered message of an incident is the moment the NOC was alarmed."""
-        done = await session.execute(update(Incident).where(Incident.id == row.incident_id,
-                                                            Incident.alarmed_at.is_(None))
-                                     .values(alarmed_at=now))
+        done = await session.execute(
+            update(Incident)
+            .where(Incident.id == row.incident_id, Incident.alarmed_at.is_(None))
+            .values(alarmed_at=now)
+        )
         if done.rowcount != 1:
             return
-        started = await session.scalar(select(Incident.fault_started_at).where(Incident.id == row.incident_id))
+        started = await session.scalar(
+            select(Incident.fault_started_at).where(Incident.id == row.incident_id)
+        )
         delay = (now - started).total_seconds() if started is not None else None
         await self.store.append_incident_event(
-            session, row.incident_id, "alarmed", now, ALARM_ACTOR,
-            {"receiver": row.receiver, "notification_id": row.id, "event_kind": row.event_kind,
-             "delay_seconds": delay})
+            session,
+            row.incident_id,
+            "alarmed",
+            now,
+            ALARM_ACTOR,
+            {
+                "receiver": row.receiver,
+                "notification_id": row.id,
+                "event_kind": row.event_kind,
+                "delay_seconds": delay,
+            },
+        )
 
     def _given_up(self, row: Notification, attempts: int, now: dt.datetime) -> bool:
         if self.max_attempts is not None and attempts >= self.max_attempts:
@@ -262,8 +318,11 @@ class Outbox:
 
     async def stats(self) -> OutboxStats:
         now = self.clock()
-        query = (select(Notification.receiver, func.count(), func.min(Notification.created_at))
-                 .where(Notification.status.in_(UNDELIVERED)).group_by(Notification.receiver))
+        query = (
+            select(Notification.receiver, func.count(), func.min(Notification.created_at))
+            .where(Notification.status.in_(UNDELIVERED))
+            .group_by(Notification.receiver)
+        )
         async with self.store.sessions() as session:
             rows = (await session.execute(query)).all()
         depth = {r: 0 for r in self.notifier.receivers}

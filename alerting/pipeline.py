@@ -27,9 +27,9 @@ from alerting.mute import AlertMuter, Window, outlasting
 from alerting.routing import compile_tree
 from alerting.templates import to_message, warm_up
 from incident_runbooks.loader import RunbookSet
-from noc.aio import wait_event
 from noc.config import NocConfig
-from noc.logs import get_logger
+from noc.core.aio import wait_event
+from noc.core.logs import get_logger
 from noc.store.repo import Store
 from noc.store.tables import Incident, IncidentEvent, Notification
 from noc.store.types import UTC
@@ -37,8 +37,14 @@ from noc.store.types import UTC
 log = get_logger("alerting.pipeline")
 
 # timeline kinds that are told to people, and as what
-ALERT_KINDS = {"opened": "opened", "regraded": "regraded", "escalated": "escalated",
-               "acknowledged": "acknowledged", "recovered": "recovered", "closed": "closed"}
+ALERT_KINDS = {
+    "opened": "opened",
+    "regraded": "regraded",
+    "escalated": "escalated",
+    "acknowledged": "acknowledged",
+    "recovered": "recovered",
+    "closed": "closed",
+}
 RESUME_WINDOW = dt.timedelta(hours=24)
 ESCALATION_CHECK_SECONDS = 1.0
 
@@ -59,8 +65,15 @@ def sent_from_dedup_key(key: str) -> list[tuple[int, int, str]]:
 
 
 class AlertPipeline:
-    def __init__(self, config: NocConfig, store: Store, runbooks: RunbookSet, outbox: Any, *,
-                 poll_interval: float = 1.0):
+    def __init__(
+        self,
+        config: NocConfig,
+        store: Store,
+        runbooks: RunbookSet,
+        outbox: Any,
+        *,
+        poll_interval: float = 1.0,
+    ):
         self.config = config
         self.store = store
         self.runbooks = runbooks
@@ -73,7 +86,9 @@ class AlertPipeline:
         self._escalated_at = 0.0
         self._wake = asyncio.Event()
         self._last_tick = dt.datetime.now(UTC).timestamp()
-        self._latest: dict[int, AlertEvent] = {}  # incident → its latest alert event (for window ends)
+        self._latest: dict[
+            int, AlertEvent
+        ] = {}  # incident → its latest alert event (for window ends)
         self.kinds = {a.name: a.kind for a in config.assets}
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -84,11 +99,22 @@ class AlertPipeline:
             keys = (await session.scalars(select(Notification.dedup_key))).all()
             self._cursor = await session.scalar(select(func.max(IncidentEvent.id))) or 0
             since = dt.datetime.now(UTC) - RESUME_WINDOW
-            recent = select(Incident.id).where(or_(Incident.status.in_(("open", "acknowledged", "recovered")),
-                                                   Incident.closed_at >= since))
-            backlog = (await session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id.in_(recent))
-                                              .order_by(IncidentEvent.id))).all()
-        self.grouper = AlertGrouper(self.tree, sent=[t for k in keys for t in sent_from_dedup_key(k)])
+            recent = select(Incident.id).where(
+                or_(
+                    Incident.status.in_(("open", "acknowledged", "recovered")),
+                    Incident.closed_at >= since,
+                )
+            )
+            backlog = (
+                await session.scalars(
+                    select(IncidentEvent)
+                    .where(IncidentEvent.incident_id.in_(recent))
+                    .order_by(IncidentEvent.id)
+                )
+            ).all()
+        self.grouper = AlertGrouper(
+            self.tree, sent=[t for k in keys for t in sent_from_dedup_key(k)]
+        )
         await self._refresh_windows()
         self._add(await self._to_alerts(backlog), dt.datetime.now(UTC).timestamp())
         log.info("alerting_started", resumed_events=len(backlog), outbox_rows=len(keys))
@@ -134,8 +160,13 @@ class AlertPipeline:
             self._escalated_at = now
             await self._escalate(now)
         async with self.store.sessions() as session:
-            rows = (await session.scalars(select(IncidentEvent).where(IncidentEvent.id > self._cursor)
-                                          .order_by(IncidentEvent.id))).all()
+            rows = (
+                await session.scalars(
+                    select(IncidentEvent)
+                    .where(IncidentEvent.id > self._cursor)
+                    .order_by(IncidentEvent.id)
+                )
+            ).all()
         if rows:
             self._cursor = rows[-1].id
         await self._refresh_windows()
@@ -150,12 +181,22 @@ class AlertPipeline:
         messages = []
         for batch in batches:
             receiver = self.config.alerting.receiver(batch.receiver)
-            messages.append(to_message(batch, receiver.locale, public_url=self.config.server.public_url,
-                                       tz=self.config.site.timezone))
+            messages.append(
+                to_message(
+                    batch,
+                    receiver.locale,
+                    public_url=self.config.server.public_url,
+                    tz=self.config.site.timezone,
+                )
+            )
         written = await self.outbox.enqueue(messages)
         self.outbox.notify_new()
-        log.info("alerts_queued", messages=len(messages), new=written,
-                 kinds=sorted({m.event_kind for m in messages}))
+        log.info(
+            "alerts_queued",
+            messages=len(messages),
+            new=written,
+            kinds=sorted({m.event_kind for m in messages}),
+        )
         return written
 
     # -- building alert events ---------------------------------------------------------------
@@ -166,11 +207,18 @@ class AlertPipeline:
             return []
         ids = {r.incident_id for r in rows}
         async with self.store.sessions() as session:
-            incidents = {i.id: i for i in (await session.scalars(select(Incident).where(Incident.id.in_(ids)))).all()}
+            incidents = {
+                i.id: i
+                for i in (await session.scalars(select(Incident).where(Incident.id.in_(ids)))).all()
+            }
         out = []
         for row in rows:
             incident = incidents.get(row.incident_id)
-            if incident is None or incident.close_note and incident.close_note.startswith("merged into"):
+            if (
+                incident is None
+                or incident.close_note
+                and incident.close_note.startswith("merged into")
+            ):
                 continue  # a merged incident is told as part of its parent
             event = self._alert(incident, row)
             out.append(event)
@@ -185,23 +233,37 @@ class AlertPipeline:
         asset = self.config.assets_by_name.get(root)
         members = list(impact.get("members", []))
         symptoms = impact.get("symptoms", [])
-        assets = tuple(dict.fromkeys(([root] if asset else []) + members + [s["asset"] for s in symptoms]))
+        assets = tuple(
+            dict.fromkeys(([root] if asset else []) + members + [s["asset"] for s in symptoms])
+        )
         services = impact.get("services", [])
         titles = {s.name: s.title for s in self.config.services}
         severity = row.data.get("to") if row.kind == "regraded" else incident.severity
         labels = {
-            "site": incident.site, "asset": root, "asset_kind": asset.kind if asset else "phone",
-            "fault_type": incident.fault_type, "severity": severity,
+            "site": incident.site,
+            "asset": root,
+            "asset_kind": asset.kind if asset else "phone",
+            "fault_type": incident.fault_type,
+            "severity": severity,
             "services": ",".join(sorted(s["service"] for s in services)),
         }
         context: dict[str, Any] = {
-            "fault_type": incident.fault_type, "asset": root,
+            "fault_type": incident.fault_type,
+            "asset": root,
             "asset_title": asset.title.model_dump() if asset and asset.title else root,
-            "services": [{"service": s["service"], "title": titles[s["service"]].model_dump()
-                          if s["service"] in titles else s["service"]} for s in services],
+            "services": [
+                {
+                    "service": s["service"],
+                    "title": titles[s["service"]].model_dump()
+                    if s["service"] in titles
+                    else s["service"],
+                }
+                for s in services
+            ],
             "symptoms": [{"asset": s["asset"], "type": s["type"]} for s in symptoms],
             "members": members,
-            "detected_at": _epoch(incident.detected_at), "fault_started_at": _epoch(incident.fault_started_at),
+            "detected_at": _epoch(incident.detected_at),
+            "fault_started_at": _epoch(incident.fault_started_at),
         }
         if incident.fault_type in self.runbooks.fault_types():
             rb = self.runbooks.for_fault(incident.fault_type)
@@ -219,33 +281,68 @@ class AlertPipeline:
             if data.get("note"):
                 context["note"] = data["note"]
         elif row.kind == "recovered":
-            context["recovery_kind"] = data.get("recovery_kind") or incident.recovery_kind or "automatic"
-            context["duration_seconds"] = data.get("duration_seconds") or (
-                row.at - incident.fault_started_at).total_seconds()
+            context["recovery_kind"] = (
+                data.get("recovery_kind") or incident.recovery_kind or "automatic"
+            )
+            context["duration_seconds"] = (
+                data.get("duration_seconds") or (row.at - incident.fault_started_at).total_seconds()
+            )
         elif row.kind == "closed" and data.get("note"):
             context["note"] = data["note"]
-        return AlertEvent(incident_id=incident.id, kind=ALERT_KINDS[row.kind], at=row.at.timestamp(),
-                          severity=severity, labels=labels, context=context, seq=row.seq, assets=assets)
+        return AlertEvent(
+            incident_id=incident.id,
+            kind=ALERT_KINDS[row.kind],
+            at=row.at.timestamp(),
+            severity=severity,
+            labels=labels,
+            context=context,
+            seq=row.seq,
+            assets=assets,
+        )
 
     # -- escalation ------------------------------------------------------------------------------
 
     async def _escalate(self, now: float) -> None:
         """Record due escalations as ``escalated`` events (they are then alerted like any event)."""
         async with self.store.timeline_writer() as session:
-            active = (await session.scalars(select(Incident).where(Incident.status.in_(("open", "acknowledged")))
-                                            .with_for_update())).all()
+            active = (
+                await session.scalars(
+                    select(Incident)
+                    .where(Incident.status.in_(("open", "acknowledged")))
+                    .with_for_update()
+                )
+            ).all()
             for incident in active:
                 if incident.fault_type not in self.runbooks.fault_types():
                     continue
-                done = {(e.data.get("reason"), e.data.get("notify"), e.data.get("after"))
-                        for e in (await session.scalars(select(IncidentEvent).where(
-                            IncidentEvent.incident_id == incident.id, IncidentEvent.kind == "escalated"))).all()}
+                done = {
+                    (e.data.get("reason"), e.data.get("notify"), e.data.get("after"))
+                    for e in (
+                        await session.scalars(
+                            select(IncidentEvent).where(
+                                IncidentEvent.incident_id == incident.id,
+                                IncidentEvent.kind == "escalated",
+                            )
+                        )
+                    ).all()
+                }
                 for due in self._due(incident, now):
                     if (due["reason"], due["notify"], due["after"]) in done:
                         continue
-                    await self.store.append_incident_event(session, incident.id, "escalated",
-                                                           dt.datetime.fromtimestamp(now, UTC), "noc", due)
-                    log.info("incident_escalated", incident=incident.id, notify=due["notify"], reason=due["reason"])
+                    await self.store.append_incident_event(
+                        session,
+                        incident.id,
+                        "escalated",
+                        dt.datetime.fromtimestamp(now, UTC),
+                        "noc",
+                        due,
+                    )
+                    log.info(
+                        "incident_escalated",
+                        incident=incident.id,
+                        notify=due["notify"],
+                        reason=due["reason"],
+                    )
 
     def _due(self, incident: Incident, now: float) -> list[dict[str, Any]]:
         runbook = self.runbooks.for_fault(incident.fault_type)
@@ -253,15 +350,29 @@ class AlertPipeline:
         elapsed = now - incident.detected_at.timestamp()
         due = []
         for tier in runbook.due_escalations(level, elapsed):  # not recovered after …
-            due.append({"reason": "not_recovered", "notify": tier.notify, "after": tier.after,
-                        "title": tier.title.model_dump()})
+            due.append(
+                {
+                    "reason": "not_recovered",
+                    "notify": tier.notify,
+                    "after": tier.after,
+                    "title": tier.title.model_dump(),
+                }
+            )
         if incident.status == "open":  # nobody has acknowledged it yet
             deadline = runbook.deadline(level).acknowledge
             for n, receiver in enumerate(self.config.alerting.ack_escalation_chain, start=1):
                 if elapsed >= n * deadline:
-                    due.append({"reason": "not_acknowledged", "notify": receiver, "after": n * deadline,
-                                "title": {"zh": f"{int(n * deadline // 60)}分钟未确认",
-                                          "en": f"not acknowledged after {int(n * deadline // 60)} min"}})
+                    due.append(
+                        {
+                            "reason": "not_acknowledged",
+                            "notify": receiver,
+                            "after": n * deadline,
+                            "title": {
+                                "zh": f"{int(n * deadline // 60)}分钟未确认",
+                                "en": f"not acknowledged after {int(n * deadline // 60)} min",
+                            },
+                        }
+                    )
         return due
 
     async def _refresh_windows(self) -> None:

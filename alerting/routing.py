@@ -16,8 +16,12 @@ from alerting.config import Matchers, Route
 from alerting.model import AlertEvent
 from noc.engine.severity import normalize_level
 
-ROOT_DEFAULTS = {"group_by": ("incident",), "group_wait": 30.0, "group_interval": 300.0,
-                 "repeat_interval": 4 * 3600.0}
+ROOT_DEFAULTS = {
+    "group_by": ("incident",),
+    "group_wait": 30.0,
+    "group_interval": 300.0,
+    "repeat_interval": 4 * 3600.0,
+}
 """Alertmanager's root defaults, except grouping: one group per incident unless told otherwise."""
 
 
@@ -53,21 +57,34 @@ def compile_tree(route: Route, parent: RouteNode | None = None, node_id: str = "
     """Resolve inheritance once, so matching is a plain walk."""
     if parent is None:
         inherited_receiver = route.receiver or ""
-        inherited = Timers(ROOT_DEFAULTS["group_wait"], ROOT_DEFAULTS["group_interval"],  # type: ignore[arg-type]
-                           ROOT_DEFAULTS["repeat_interval"])  # type: ignore[arg-type]
+        inherited = Timers(
+            ROOT_DEFAULTS["group_wait"],
+            ROOT_DEFAULTS["group_interval"],  # type: ignore[arg-type]
+            ROOT_DEFAULTS["repeat_interval"],
+        )  # type: ignore[arg-type]
         inherited_group_by: tuple[str, ...] = ROOT_DEFAULTS["group_by"]  # type: ignore[assignment]
     else:
-        inherited_receiver, inherited, inherited_group_by = parent.receiver, parent.timers, parent.group_by
+        inherited_receiver, inherited, inherited_group_by = (
+            parent.receiver,
+            parent.timers,
+            parent.group_by,
+        )
     timers = Timers(
         route.group_wait if route.group_wait is not None else inherited.group_wait,
         route.group_interval if route.group_interval is not None else inherited.group_interval,
         route.repeat_interval if route.repeat_interval is not None else inherited.repeat_interval,
     )
-    node = RouteNode(id=node_id, receiver=route.receiver or inherited_receiver, matchers=route.matchers,
-                     continue_=route.continue_,
-                     group_by=tuple(route.group_by) if route.group_by is not None else inherited_group_by,
-                     timers=timers)
-    children = tuple(compile_tree(child, node, f"{node_id}.{i}") for i, child in enumerate(route.routes))
+    node = RouteNode(
+        id=node_id,
+        receiver=route.receiver or inherited_receiver,
+        matchers=route.matchers,
+        continue_=route.continue_,
+        group_by=tuple(route.group_by) if route.group_by is not None else inherited_group_by,
+        timers=timers,
+    )
+    children = tuple(
+        compile_tree(child, node, f"{node_id}.{i}") for i, child in enumerate(route.routes)
+    )
     return RouteNode(**{**node.__dict__, "children": children})
 
 
@@ -116,7 +133,10 @@ def _walk(node: RouteNode, labels: Mapping[str, str], is_root: bool) -> list[Rou
 def route(labels: Mapping[str, str], tree: RouteNode | Route) -> list[RouteMatch]:
     """The matching routes for an alert with these labels, in tree order."""
     root = tree if isinstance(tree, RouteNode) else compile_tree(tree)
-    return [RouteMatch(n.receiver, group_key(n, labels), n.timers, n.id) for n in _walk(root, labels, True)]
+    return [
+        RouteMatch(n.receiver, group_key(n, labels), n.timers, n.id)
+        for n in _walk(root, labels, True)
+    ]
 
 
 def event_labels(event: AlertEvent) -> dict[str, str]:
@@ -129,5 +149,14 @@ def event_labels(event: AlertEvent) -> dict[str, str]:
     return labels
 
 
-__all__ = ["ROOT_DEFAULTS", "RouteMatch", "RouteNode", "Timers", "compile_tree", "event_labels",
-           "group_key", "matches", "route"]
+__all__ = [
+    "ROOT_DEFAULTS",
+    "RouteMatch",
+    "RouteNode",
+    "Timers",
+    "compile_tree",
+    "event_labels",
+    "group_key",
+    "matches",
+    "route",
+]

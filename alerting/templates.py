@@ -103,7 +103,9 @@ def format_span(seconds: float | None, locale: str) -> str:
     h, rest = divmod(rest, 3600)
     m, s = divmod(rest, 60)
     units = (("天", "d"), ("小时", "h"), ("分", "m"), ("秒", "s"))
-    parts = [(d, units[0]), (h, units[1]), (m, units[2])] + ([(s, units[3])] if total < 3600 else [])
+    parts = [(d, units[0]), (h, units[1]), (m, units[2])] + (
+        [(s, units[3])] if total < 3600 else []
+    )
     shown = [(n, u) for n, u in parts if n] or [(0, units[3])]
     if is_en(locale):
         return " ".join(f"{n}{u[1]}" for n, u in shown)
@@ -146,8 +148,9 @@ def _service(value: Any, locale: str) -> str:
     return localized(value, locale)
 
 
-def event_view(event: AlertEvent, locale: str, public_url: str = DEFAULT_PUBLIC_URL,
-               tz: str = "Asia/Shanghai") -> dict[str, Any]:
+def event_view(
+    event: AlertEvent, locale: str, public_url: str = DEFAULT_PUBLIC_URL, tz: str = "Asia/Shanghai"
+) -> dict[str, Any]:
     """Everything a template may use for one event; every key is always present."""
     ctx, en = event.context, is_en(locale)
     fault_type = str(ctx.get("fault_type") or event.labels.get("fault_type", ""))
@@ -175,11 +178,15 @@ def event_view(event: AlertEvent, locale: str, public_url: str = DEFAULT_PUBLIC_
         "detected_at": format_time(ctx.get("detected_at", event.at), tz),
         "started_at": format_time(ctx.get("fault_started_at"), tz),
         "at": format_time(event.at, tz),
-        "runbook_title": localized(runbook.get("title") if isinstance(runbook, Mapping) else runbook, locale),
+        "runbook_title": localized(
+            runbook.get("title") if isinstance(runbook, Mapping) else runbook, locale
+        ),
         "runbook_steps": [localized(s, locale) for s in steps[:3]],
         "symptoms": [_symptom(s, locale) for s in ctx.get("symptoms") or []],
         "duration": format_span(ctx.get("duration_seconds"), locale),
-        "recovery_kind": (RECOVERY_KINDS.get(recovery, (recovery, recovery))[1 if en else 0]) if recovery else "",
+        "recovery_kind": (RECOVERY_KINDS.get(recovery, (recovery, recovery))[1 if en else 0])
+        if recovery
+        else "",
         "escalation_title": localized(ctx.get("escalation_title"), locale),
         "escalate_to": str(ctx.get("escalate_to") or ""),
         "acknowledged_by": str(ctx.get("acknowledged_by") or ""),
@@ -199,8 +206,13 @@ def _subject(view: Mapping[str, Any], locale: str) -> str:
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("alerting", "templates"), autoescape=False,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("alerting", "templates"),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     return env
 
 
@@ -212,8 +224,13 @@ def warm_up() -> None:
         env.get_template(name)
 
 
-def render(events: AlertEvent | Sequence[AlertEvent], locale: str = "zh-CN", receiver: str = "",
-           public_url: str | None = None, tz: str = "Asia/Shanghai") -> tuple[str, str]:
+def render(
+    events: AlertEvent | Sequence[AlertEvent],
+    locale: str = "zh-CN",
+    receiver: str = "",
+    public_url: str | None = None,
+    tz: str = "Asia/Shanghai",
+) -> tuple[str, str]:
     """(title, body) of one message for ``receiver`` about one event or a group of them."""
     batch = [events] if isinstance(events, AlertEvent) else list(events)
     if not batch:
@@ -223,21 +240,34 @@ def render(events: AlertEvent | Sequence[AlertEvent], locale: str = "zh-CN", rec
     for v in views:
         v["subject"] = _subject(v, locale)
     top = most_severe(str(normalize_level(e.severity)) for e in batch)
-    context = {"events": views, "first": views[0], "count": len(views), "receiver": receiver,
-               "level": level_label(top, locale)}
+    context = {
+        "events": views,
+        "first": views[0],
+        "count": len(views),
+        "receiver": receiver,
+        "level": level_label(top, locale),
+    }
     env = environment()
     title = env.get_template(f"title.{locale}.j2").render(context)
     body = env.get_template(f"body.{locale}.j2").render(context)
     return truncate_title(title), body.strip() + "\n"
 
 
-def to_message(batch: Any, locale: str = "zh-CN", public_url: str | None = None,
-               tz: str = "Asia/Shanghai") -> Message:
+def to_message(
+    batch: Any, locale: str = "zh-CN", public_url: str | None = None, tz: str = "Asia/Shanghai"
+) -> Message:
     """An outbox :class:`Message` from a :class:`alerting.grouping.Batch`."""
     title, body = render(batch.events, locale, batch.receiver, public_url, tz)
-    return Message(receiver=batch.receiver, dedup_key=batch.dedup_key, incident_id=batch.incident_id,
-                   event_kind=batch.event_kind, severity=batch.severity, title=title, body=body,
-                   locale="en" if is_en(locale) else "zh-CN")
+    return Message(
+        receiver=batch.receiver,
+        dedup_key=batch.dedup_key,
+        incident_id=batch.incident_id,
+        event_kind=batch.event_kind,
+        severity=batch.severity,
+        title=title,
+        body=body,
+        locale="en" if is_en(locale) else "zh-CN",
+    )
 
 
 def names_complete(fault_types: Iterable[str]) -> list[str]:
@@ -245,6 +275,19 @@ def names_complete(fault_types: Iterable[str]) -> list[str]:
     return [t for t in fault_types if not all(FAULT_NAMES.get(t, ("", "")))]
 
 
-__all__ = ["DEFAULT_PUBLIC_URL", "FAULT_NAMES", "KIND_NAMES", "RECOVERY_KINDS", "TITLE_MAX", "event_view",
-           "fault_name", "format_span", "format_time", "level_label", "localized", "render", "to_message",
-           "truncate_title"]
+__all__ = [
+    "DEFAULT_PUBLIC_URL",
+    "FAULT_NAMES",
+    "KIND_NAMES",
+    "RECOVERY_KINDS",
+    "TITLE_MAX",
+    "event_view",
+    "fault_name",
+    "format_span",
+    "format_time",
+    "level_label",
+    "localized",
+    "render",
+    "to_message",
+    "truncate_title",
+]

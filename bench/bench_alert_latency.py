@@ -74,20 +74,37 @@ BINARIES = {
     "blackbox": "prometheus-blackbox-exporter",
 }
 STACKS = {  # name -> template values (bench/alertstack/*.tmpl)
-    "fast": {"interval": "1s", "scrape_timeout": "1s", "for_": "0s",
-             "group_wait": "0s", "group_interval": "1s"},
-    "default": {"interval": "15s", "scrape_timeout": "10s", "for_": "1m",
-                "group_wait": "30s", "group_interval": "5m"},
+    "fast": {
+        "interval": "1s",
+        "scrape_timeout": "1s",
+        "for_": "0s",
+        "group_wait": "0s",
+        "group_interval": "1s",
+    },
+    "default": {
+        "interval": "15s",
+        "scrape_timeout": "10s",
+        "for_": "1m",
+        "group_wait": "30s",
+        "group_interval": "5m",
+    },
 }
 SYSTEMS = ("ours", "fast", "default")
 LABELS = {
-    "ours": ("ours (`noc run`)", "shipped route (I/II group_wait 0); circuit ICMP every 1 s "
-             "(3 echoes, 50 ms apart, 500 ms timeout; fast re-probes while confirming) + CE "
-             "linkDown/linkUp traps"),
-    "fast": ("Prometheus + blackbox + Alertmanager", "tuned-fast: scrape/eval 1 s, `for: 0s`, "
-             "group_wait 0 s, group_interval 1 s"),
-    "default": ("Prometheus + blackbox + Alertmanager", "default-style: scrape/eval 15 s, "
-                "`for: 1m`, group_wait 30 s, group_interval 5 m"),
+    "ours": (
+        "ours (`noc run`)",
+        "shipped route (I/II group_wait 0); circuit ICMP every 1 s "
+        "(3 echoes, 50 ms apart, 500 ms timeout; fast re-probes while confirming) + CE "
+        "linkDown/linkUp traps",
+    ),
+    "fast": (
+        "Prometheus + blackbox + Alertmanager",
+        "tuned-fast: scrape/eval 1 s, `for: 0s`, group_wait 0 s, group_interval 1 s",
+    ),
+    "default": (
+        "Prometheus + blackbox + Alertmanager",
+        "default-style: scrape/eval 15 s, `for: 1m`, group_wait 30 s, group_interval 5 m",
+    ),
 }
 DEGRADED_SUFFIXES = ("_degraded", "_congested")
 
@@ -184,11 +201,17 @@ def message_tag(h: Hit) -> str:
 
 
 def am(status: str, stack: str) -> Callable[[Hit], bool]:
-    return lambda h: h.path == f"/am-{stack}" and isinstance(h.body, dict) and h.body.get("status") == status
+    return lambda h: (
+        h.path == f"/am-{stack}" and isinstance(h.body, dict) and h.body.get("status") == status
+    )
 
 
 ALERTED = {"ours": ours_opened, "fast": am("firing", "fast"), "default": am("firing", "default")}
-RESOLVED = {"ours": ours_recovered, "fast": am("resolved", "fast"), "default": am("resolved", "default")}
+RESOLVED = {
+    "ours": ours_recovered,
+    "fast": am("resolved", "fast"),
+    "default": am("resolved", "default"),
+}
 
 
 # ------------------------------------------------------------------------------ processes
@@ -203,7 +226,9 @@ class Procs:
 
     def start(self, name: str, cmd: list[str], **kw: Any) -> subprocess.Popen:
         out = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop_all
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kw)
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kw
+        )
         self.procs.append((name, proc, out))
         return proc
 
@@ -246,7 +271,9 @@ def http_get(url: str, timeout: float = 5.0) -> Any:
         return raw.decode(errors="replace")
 
 
-def wait_until(pred: Callable[[], Any], timeout: float, what: str, procs: Procs | None = None) -> Any:
+def wait_until(
+    pred: Callable[[], Any], timeout: float, what: str, procs: Procs | None = None
+) -> Any:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if procs:
@@ -279,28 +306,63 @@ class Stack:
     def start(self, procs: Procs, workdir: Path, sink_port: int) -> None:
         d = workdir / self.name
         d.mkdir()
-        values = {**STACKS[self.name], "name": self.name, "target": TARGET, "am_port": self.am_port,
-                  "bb_port": self.bb_port, "sink_port": sink_port, "path": f"am-{self.name}",
-                  "rules": str(d / "rules.yml")}
+        values = {
+            **STACKS[self.name],
+            "name": self.name,
+            "target": TARGET,
+            "am_port": self.am_port,
+            "bb_port": self.bb_port,
+            "sink_port": sink_port,
+            "path": f"am-{self.name}",
+            "rules": str(d / "rules.yml"),
+        }
         for tmpl in ("prometheus.yml", "rules.yml", "alertmanager.yml"):
             text = string.Template((STACK_DIR / f"{tmpl}.tmpl").read_text()).substitute(values)
             (d / tmpl).write_text(text)
-        procs.start(f"{self.name}-blackbox", [BINARIES["blackbox"], f"--config.file={STACK_DIR / 'blackbox.yml'}",
-                                              f"--web.listen-address=127.0.0.1:{self.bb_port}"])
-        procs.start(f"{self.name}-alertmanager", [
-            BINARIES["alertmanager"], f"--config.file={d / 'alertmanager.yml'}",
-            f"--storage.path={d / 'am-data'}", f"--web.listen-address=127.0.0.1:{self.am_port}",
-            "--cluster.listen-address="])
-        procs.start(f"{self.name}-prometheus", [
-            BINARIES["prometheus"], f"--config.file={d / 'prometheus.yml'}",
-            f"--storage.tsdb.path={d / 'tsdb'}", f"--web.listen-address=127.0.0.1:{self.prom_port}"])
-        for port, path in ((self.bb_port, "/metrics"), (self.am_port, "/-/ready"), (self.prom_port, "/-/ready")):
-            wait_until(lambda p=port, q=path: http_get(f"http://127.0.0.1:{p}{q}") is not None, 60,
-                       f"{self.name} on port {port}", procs)
+        procs.start(
+            f"{self.name}-blackbox",
+            [
+                BINARIES["blackbox"],
+                f"--config.file={STACK_DIR / 'blackbox.yml'}",
+                f"--web.listen-address=127.0.0.1:{self.bb_port}",
+            ],
+        )
+        procs.start(
+            f"{self.name}-alertmanager",
+            [
+                BINARIES["alertmanager"],
+                f"--config.file={d / 'alertmanager.yml'}",
+                f"--storage.path={d / 'am-data'}",
+                f"--web.listen-address=127.0.0.1:{self.am_port}",
+                "--cluster.listen-address=",
+            ],
+        )
+        procs.start(
+            f"{self.name}-prometheus",
+            [
+                BINARIES["prometheus"],
+                f"--config.file={d / 'prometheus.yml'}",
+                f"--storage.tsdb.path={d / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{self.prom_port}",
+            ],
+        )
+        for port, path in (
+            (self.bb_port, "/metrics"),
+            (self.am_port, "/-/ready"),
+            (self.prom_port, "/-/ready"),
+        ):
+            wait_until(
+                lambda p=port, q=path: http_get(f"http://127.0.0.1:{p}{q}") is not None,
+                60,
+                f"{self.name} on port {port}",
+                procs,
+            )
 
     def probe_success(self) -> float | None:
         q = urllib.parse.quote('probe_success{job="blackbox-icmp"}')
-        res = http_get(f"http://127.0.0.1:{self.prom_port}/api/v1/query?query={q}")["data"]["result"]
+        res = http_get(f"http://127.0.0.1:{self.prom_port}/api/v1/query?query={q}")["data"][
+            "result"
+        ]
         return float(res[0]["value"][1]) if res else None
 
 
@@ -311,10 +373,30 @@ class Service:
         self.port = free_port()
         self.inventory = inventory
         self.log_path = procs.workdir / "noc-run.log"
-        procs.start("noc-run", [sys.executable, "-m", "noc", "run", "--config", str(inventory),
-                                "--db", f"sqlite:///{db}", "--listen", f"127.0.0.1:{self.port}",
-                                "--log-format", "json"], cwd=ROOT)
-        wait_until(lambda: http_get(self.url("/healthz")).get("status") == "ok", 60, "noc run health", procs)
+        procs.start(
+            "noc-run",
+            [
+                sys.executable,
+                "-m",
+                "noc",
+                "run",
+                "--config",
+                str(inventory),
+                "--db",
+                f"sqlite:///{db}",
+                "--listen",
+                f"127.0.0.1:{self.port}",
+                "--log-format",
+                "json",
+            ],
+            cwd=ROOT,
+        )
+        wait_until(
+            lambda: http_get(self.url("/healthz")).get("status") == "ok",
+            60,
+            "noc run health",
+            procs,
+        )
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -341,8 +423,10 @@ class Service:
 
 
 def alerting_yaml(sink_port: int) -> str:
-    urls = {r: f"json://127.0.0.1:{sink_port}/ours/{r}"
-            for r in ("noc-oncall", "noc-lead", "carrier-liaison", "purchaser-contact")}
+    urls = {
+        r: f"json://127.0.0.1:{sink_port}/ours/{r}"
+        for r in ("noc-oncall", "noc-lead", "carrier-liaison", "purchaser-contact")
+    }
     rows = "".join(f'    - {{name: {r}, urls: ["{u}"]}}\n' for r, u in urls.items())
     return "\nalerting:\n  receivers:\n" + rows
 
@@ -355,9 +439,13 @@ class Run:
     kind: str  # "quick" | "long"
     alert: dict[str, float] = field(default_factory=dict)  # system -> seconds from link down
     recover: dict[str, float] = field(default_factory=dict)  # system -> seconds from link up
-    engine: dict[str, float] = field(default_factory=dict)  # ours' engine decision (log): alert/recover
+    engine: dict[str, float] = field(
+        default_factory=dict
+    )  # ours' engine decision (log): alert/recover
     messages: list[str] = field(default_factory=list)  # every message ours sent during the run
-    fault_seconds: float = 0.0  # how long the link-down command itself took (inside the measured time)
+    fault_seconds: float = (
+        0.0  # how long the link-down command itself took (inside the measured time)
+    )
     note: str = ""
 
 
@@ -376,9 +464,23 @@ class Results:
 
 
 class Bench:
-    def __init__(self, lab: Lab, svc: Service, stacks: dict[str, Stack], sink: Sink, procs: Procs,
-                 res: Results) -> None:
-        self.lab, self.svc, self.stacks, self.sink, self.procs, self.res = lab, svc, stacks, sink, procs, res
+    def __init__(
+        self,
+        lab: Lab,
+        svc: Service,
+        stacks: dict[str, Stack],
+        sink: Sink,
+        procs: Procs,
+        res: Results,
+    ) -> None:
+        self.lab, self.svc, self.stacks, self.sink, self.procs, self.res = (
+            lab,
+            svc,
+            stacks,
+            sink,
+            procs,
+            res,
+        )
 
     def quiet(self) -> bool:
         """Ours has no active incident, both stacks probe the far end fine and have nothing firing."""
@@ -401,8 +503,9 @@ class Bench:
             log(str(exc))
         time.sleep(settle)
 
-    def first(self, preds: dict[str, Callable[[Hit], bool]], since: float, need: set[str],
-              timeout: float) -> dict[str, float]:
+    def first(
+        self, preds: dict[str, Callable[[Hit], bool]], since: float, need: set[str], timeout: float
+    ) -> dict[str, float]:
         """Seconds from ``since`` to each system's first matching message; waits for all of ``need``."""
         end = time.time() + timeout
         found: dict[str, float] = {}
@@ -433,11 +536,16 @@ class Bench:
         if missing:
             run.note += f"{'; ' if run.note else ''}no recovery from {', '.join(sorted(missing))} within {timeout:g} s"
         key = f"circuit_down:{LINK}"
-        for what, event, since in (("alert", "incident_opened", t_down), ("recover", "incident_recovered", t_up)):
+        for what, event, since in (
+            ("alert", "incident_opened", t_down),
+            ("recover", "incident_recovered", t_up),
+        ):
             at = self.svc.logged(event, key, since)
             if at is not None:
                 run.engine[what] = at - since
-        run.messages = [message_tag(h) for h in self.sink.since(t_down) if h.path.startswith("/ours/")]
+        run.messages = [
+            message_tag(h) for h in self.sink.since(t_down) if h.path.startswith("/ours/")
+        ]
         return run
 
     def phase(self, name: str, body: Callable[[], None]) -> None:
@@ -451,7 +559,9 @@ class Bench:
     def restart_service(self) -> None:
         """A fresh ``noc run`` (new database): the next outage is an isolated one for its engine."""
         self.procs.stop("noc-run")
-        self.svc = Service(self.procs, self.svc.inventory, self.procs.workdir / f"noc-{time.time():.0f}.db")
+        self.svc = Service(
+            self.procs, self.svc.inventory, self.procs.workdir / f"noc-{time.time():.0f}.db"
+        )
         time.sleep(self.res.args.warmup)
 
     def quick(self) -> None:
@@ -461,8 +571,10 @@ class Bench:
             self.wait_quiet(3.0 if self.res.args.fresh_service else self.res.args.spacing)
             run = self.outage("quick", {"ours", "fast"}, QUICK_TIMEOUT)
             self.res.runs.append(run)
-            log(f"quick {i + 1}/{self.res.args.runs}: alert {fmt_map(run.alert)} recover {fmt_map(run.recover)} "
-                f"engine {fmt_map(run.engine)} ours sent {' '.join(run.messages)} {run.note}")
+            log(
+                f"quick {i + 1}/{self.res.args.runs}: alert {fmt_map(run.alert)} recover {fmt_map(run.recover)} "
+                f"engine {fmt_map(run.engine)} ours sent {' '.join(run.messages)} {run.note}"
+            )
             if i % 5 == 4:
                 write_fragment(self.res)
 
@@ -471,8 +583,10 @@ class Bench:
             self.wait_quiet(self.res.args.spacing)
             run = self.outage("long", {"ours", "fast", "default"}, LONG_TIMEOUT)
             self.res.runs.append(run)
-            log(f"long {i + 1}/{self.res.args.long_runs}: alert {fmt_map(run.alert)} recover {fmt_map(run.recover)} "
-                f"engine {fmt_map(run.engine)} ours sent {' '.join(run.messages)} {run.note}")
+            log(
+                f"long {i + 1}/{self.res.args.long_runs}: alert {fmt_map(run.alert)} recover {fmt_map(run.recover)} "
+                f"engine {fmt_map(run.engine)} ours sent {' '.join(run.messages)} {run.note}"
+            )
             write_fragment(self.res)
 
     def soak_phase(self) -> None:
@@ -486,9 +600,11 @@ class Bench:
                 self.procs.check()
                 time.sleep(min(30.0, max(0.0, start + minutes * 60 - time.time())))
                 hits = self.sink.since(start)
-                log(f"soak {(time.time() - start) / 60:.1f}/{minutes:g} min: ours opened "
+                log(
+                    f"soak {(time.time() - start) / 60:.1f}/{minutes:g} min: ours opened "
                     f"{sum(ours_opened(h, None) for h in hits)}, fast firing {sum(ALERTED['fast'](h) for h in hits)}, "
-                    f"default firing {sum(ALERTED['default'](h) for h in hits)}")
+                    f"default firing {sum(ALERTED['default'](h) for h in hits)}"
+                )
         finally:
             end = time.time()
             self.lab.heal(f"loss {LINK}")
@@ -506,8 +622,12 @@ class Bench:
         }
         for name in self.stacks:
             firing = [h for h in hits if ALERTED[name](h)]
-            starts = {a.get("startsAt") for h in firing for a in h.body.get("alerts", [])
-                      if a.get("status") == "firing"}
+            starts = {
+                a.get("startsAt")
+                for h in firing
+                for a in h.body.get("alerts", [])
+                if a.get("status") == "firing"
+            }
             soak[f"{name}_firing"] = len(firing)
             soak[f"{name}_alerts"] = len(starts)
         self.res.soak = soak
@@ -533,8 +653,10 @@ def fmt_map(m: dict[str, float]) -> str:
 def stats(values: list[float], runs: int) -> str:
     if not values:
         return f"none (0/{runs})"
-    return (f"{pct(values, 0.5):.2f} / {pct(values, 0.95):.2f} / {max(values):.2f} s "
-            f"(n={len(values)}/{runs})")
+    return (
+        f"{pct(values, 0.5):.2f} / {pct(values, 0.95):.2f} / {max(values):.2f} s "
+        f"(n={len(values)}/{runs})"
+    )
 
 
 def counter_text(c: Counter) -> str:
@@ -555,10 +677,16 @@ def write_fragment(res: Results) -> None:
         "",
     ]
     if res.interrupted:
-        lines += [f"**Incomplete run**: {res.interrupted}. Phases finished: "
-                  f"{', '.join(res.phases_done) or 'none'}.", ""]
-    soak_label = f"false alerts, {soak['minutes']:.3g} min of {LOSS_PERCENT} % loss" if soak else \
-        f"false alerts, {LOSS_PERCENT} % loss soak"
+        lines += [
+            f"**Incomplete run**: {res.interrupted}. Phases finished: "
+            f"{', '.join(res.phases_done) or 'none'}.",
+            "",
+        ]
+    soak_label = (
+        f"false alerts, {soak['minutes']:.3g} min of {LOSS_PERCENT} % loss"
+        if soak
+        else f"false alerts, {LOSS_PERCENT} % loss soak"
+    )
     lines += [
         f"| system | config | alert latency p50 / p95 / max | recovery latency p50 / p95 / max | {soak_label} |",
         "|---|---|---|---|---|",
@@ -574,10 +702,12 @@ def write_fragment(res: Results) -> None:
             fa = "not measured"
         elif system == "ours":
             n_false = sum(soak["ours_false_incidents"].values())
-            fa = (f"**{n_false}** down/level-I incidents ({counter_text(soak['ours_false_incidents'])}); "
-                  f"{soak['ours_level1_messages']} level-I messages, {soak['ours_opened_messages']} opened "
-                  f"messages of any level; degraded (separate): "
-                  f"{counter_text(soak['ours_degraded_incidents'])}")
+            fa = (
+                f"**{n_false}** down/level-I incidents ({counter_text(soak['ours_false_incidents'])}); "
+                f"{soak['ours_level1_messages']} level-I messages, {soak['ours_opened_messages']} opened "
+                f"messages of any level; degraded (separate): "
+                f"{counter_text(soak['ours_degraded_incidents'])}"
+            )
         else:
             fa = f"**{soak[f'{system}_firing']}** firing notifications ({soak[f'{system}_alerts']} distinct alerts)"
         name, config = LABELS[system]
@@ -586,9 +716,16 @@ def write_fragment(res: Results) -> None:
     eng_a = [r.engine["alert"] for r in quick if "alert" in r.engine and "ours" in r.alert]
     eng_r = [r.engine["recover"] for r in quick if "recover" in r.engine and "ours" in r.recover]
     if eng_a:
-        del_a = [r.alert["ours"] - r.engine["alert"] for r in quick if "alert" in r.engine and "ours" in r.alert]
-        del_r = [r.recover["ours"] - r.engine["recover"] for r in quick
-                 if "recover" in r.engine and "ours" in r.recover]
+        del_a = [
+            r.alert["ours"] - r.engine["alert"]
+            for r in quick
+            if "alert" in r.engine and "ours" in r.alert
+        ]
+        del_r = [
+            r.recover["ours"] - r.engine["recover"]
+            for r in quick
+            if "recover" in r.engine and "ours" in r.recover
+        ]
         lines += [
             "Where ours' time goes (short outages; the service's own JSON log gives the instant the engine "
             "opened/recovered the incident): link down → incident opened "
@@ -604,8 +741,13 @@ def write_fragment(res: Results) -> None:
     q_rc = [r.recover["ours"] for r in quick if "ours" in r.recover]
     if quick and soak is not None:
         n_false = sum(soak["ours_false_incidents"].values()) + soak["ours_level1_messages"]
-        ok = (len(q_al) == len(quick) and len(q_rc) == len(quick) and pct(q_al, 0.95) <= GOAL_SECONDS
-              and pct(q_rc, 0.95) <= GOAL_SECONDS and n_false == 0)
+        ok = (
+            len(q_al) == len(quick)
+            and len(q_rc) == len(quick)
+            and pct(q_al, 0.95) <= GOAL_SECONDS
+            and pct(q_rc, 0.95) <= GOAL_SECONDS
+            and n_false == 0
+        )
         soak_ok = soak["minutes"] >= 29.5
         lines.append(
             f"Goal (ours): p95 ≤ {GOAL_SECONDS:g} s to the level-I message and to the recovery message, "
@@ -613,26 +755,36 @@ def write_fragment(res: Results) -> None:
             f"(alert p95 {pct(q_al, 0.95) if q_al else float('nan'):.2f} s over {len(q_al)} runs, "
             f"recovery p95 {pct(q_rc, 0.95) if q_rc else float('nan'):.2f} s, false down/level-I "
             f"incidents + level-I messages {n_false}"
-            + ("" if soak_ok and len(quick) >= 20 else
-               f"; smoke-sized run: {len(quick)} runs, {soak['minutes']:.1f} min soak — not the goal's size")
-            + ").")
+            + (
+                ""
+                if soak_ok and len(quick) >= 20
+                else f"; smoke-sized run: {len(quick)} runs, {soak['minutes']:.1f} min soak — not the goal's size"
+            )
+            + ")."
+        )
     else:
-        lines.append("Goal (ours): p95 ≤ 2 s both ways and zero false incidents under loss: "
-                     "not decided, the run is incomplete.")
+        lines.append(
+            "Goal (ours): p95 ≤ 2 s both ways and zero false incidents under loss: "
+            "not decided, the run is incomplete."
+        )
     lines.append("")
 
     # per-phase detail
     lines += ["## Phases", ""]
     if quick:
         fired_default = sum("default" in r.alert for r in quick)
-        lines.append(f"1. **{len(quick)} short outages** (requested {a.runs}): link down until ours and "
-                     f"tuned-fast both alerted (or {QUICK_TIMEOUT:g} s), then up until both resolved. "
-                     f"Default-style alerted in {fired_default} of them (expected none: `for: 1m`).")
+        lines.append(
+            f"1. **{len(quick)} short outages** (requested {a.runs}): link down until ours and "
+            f"tuned-fast both alerted (or {QUICK_TIMEOUT:g} s), then up until both resolved. "
+            f"Default-style alerted in {fired_default} of them (expected none: `for: 1m`)."
+        )
     if long_:
-        lines.append(f"2. **{len(long_)} long outages** (requested {a.long_runs}; few because each costs "
-                     f"about 7 min: `for: 1m` + group_wait to alert, group_interval 5 m to resolve): link held "
-                     f"down until default-style alerted (≤ {LONG_TIMEOUT:g} s), then up until it resolved "
-                     f"(≤ {LONG_TIMEOUT:g} s). All three were measured:")
+        lines.append(
+            f"2. **{len(long_)} long outages** (requested {a.long_runs}; few because each costs "
+            f"about 7 min: `for: 1m` + group_wait to alert, group_interval 5 m to resolve): link held "
+            f"down until default-style alerted (≤ {LONG_TIMEOUT:g} s), then up until it resolved "
+            f"(≤ {LONG_TIMEOUT:g} s). All three were measured:"
+        )
         for system in SYSTEMS:
             al = stats([r.alert[system] for r in long_ if system in r.alert], len(long_))
             rc = stats([r.recover[system] for r in long_ if system in r.recover], len(long_))
@@ -640,20 +792,30 @@ def write_fragment(res: Results) -> None:
     elif a.long_runs == 0:
         lines.append("2. No long outages requested (`--long-runs 0`): default-style not measured.")
     if soak is not None:
-        lines.append(f"3. **Soak**: {soak['minutes']:.1f} min of {LOSS_PERCENT} % random loss on {LINK} "
-                     f"(requested {a.soak_minutes:g} min), all three watching; messages counted from the "
-                     f"start of the loss until 10 s after it was healed.")
+        lines.append(
+            f"3. **Soak**: {soak['minutes']:.1f} min of {LOSS_PERCENT} % random loss on {LINK} "
+            f"(requested {a.soak_minutes:g} min), all three watching; messages counted from the "
+            f"start of the loss until 10 s after it was healed."
+        )
     lines.append("")
     if res.runs:
-        lines += ["Per run (seconds, alert / recovery: alert from link down, recovery from link up; `nan` = "
-                  "no message; ours engine = incident opened/recovered in the service log; ours sent = every "
-                  "message ours sent from link down to the end of the run, level and kind):", "", "```text"]
+        lines += [
+            "Per run (seconds, alert / recovery: alert from link down, recovery from link up; `nan` = "
+            "no message; ours engine = incident opened/recovered in the service log; ours sent = every "
+            "message ours sent from link down to the end of the run, level and kind):",
+            "",
+            "```text",
+        ]
         for i, r in enumerate(res.runs, 1):
-            cells = "  ".join(f"{s}: {r.alert.get(s, float('nan')):7.2f} / {r.recover.get(s, float('nan')):7.2f}"
-                              for s in SYSTEMS)
+            cells = "  ".join(
+                f"{s}: {r.alert.get(s, float('nan')):7.2f} / {r.recover.get(s, float('nan')):7.2f}"
+                for s in SYSTEMS
+            )
             eng = " ".join(f"{k} {v:.2f}" for k, v in r.engine.items())
-            lines.append(f"{r.kind:5} {i:2}  {cells}  | ours engine: {eng or '-'} | ours sent: "
-                         f"{' '.join(r.messages) or '-'}" + (f"  ({r.note})" if r.note else ""))
+            lines.append(
+                f"{r.kind:5} {i:2}  {cells}  | ours engine: {eng or '-'} | ours sent: "
+                f"{' '.join(r.messages) or '-'}" + (f"  ({r.note})" if r.note else "")
+            )
         lines += ["```", ""]
 
     lines += [
@@ -678,20 +840,25 @@ def write_fragment(res: Results) -> None:
         "number of distinct alerts = distinct `startsAt`).",
         "- Before each outage the bench waits until ours has no open incident and both stacks probe the far "
         "end successfully with nothing firing. "
-        + (f"Short outages: each on a **freshly started** `noc run` (new database, {a.warmup:g} s warm-up, "
-           "`--no-fresh-service` to change) because ours' flap detector (Nagios-style, last 21 raw results "
-           "of a check) sees the SNMP interface check, polled every 10 s, flap when two outages fall within "
-           "about 3.5 min, and then holds the recovery until the flapping stops, by design. In a smoke run with "
-           "outages about 60 s apart on one running service the second recovery message came 130 s after "
-           "link up. The long outages (about 7 min apart) ran on the service started for the last short "
-           "outage, kept running, as did the soak."
-           if a.fresh_service else
-           f"Short outages on one running service, {a.spacing:g} s apart (`--spacing`)."),
+        + (
+            f"Short outages: each on a **freshly started** `noc run` (new database, {a.warmup:g} s warm-up, "
+            "`--no-fresh-service` to change) because ours' flap detector (Nagios-style, last 21 raw results "
+            "of a check) sees the SNMP interface check, polled every 10 s, flap when two outages fall within "
+            "about 3.5 min, and then holds the recovery until the flapping stops, by design. In a smoke run with "
+            "outages about 60 s apart on one running service the second recovery message came 130 s after "
+            "link up. The long outages (about 7 min apart) ran on the service started for the last short "
+            "outage, kept running, as did the soak."
+            if a.fresh_service
+            else f"Short outages on one running service, {a.spacing:g} s apart (`--spacing`)."
+        ),
         "- Load average (1/5/15 min) per phase, start → end: "
-        + ("; ".join(f"{p}: {s} → {e}" for p, s, e in res.loads) or "(no phase finished)") + ".",
+        + ("; ".join(f"{p}: {s} → {e}" for p, s, e in res.loads) or "(no phase finished)")
+        + ".",
     ]
     if res.startup_incidents:
-        lines.append(f"- Incidents already open when measuring began: {', '.join(res.startup_incidents)}.")
+        lines.append(
+            f"- Incidents already open when measuring began: {', '.join(res.startup_incidents)}."
+        )
     for note in res.notes:
         lines.append(f"- Note: {note}")
     out = res.args.results
@@ -708,47 +875,85 @@ def _terminate(signum: int, _frame: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_ALERT_RUNS", 20)),
-                        help="short outages (default 20, env BENCH_ALERT_RUNS)")
-    parser.add_argument("--long-runs", type=int, default=int(os.environ.get("BENCH_ALERT_LONG_RUNS", 3)),
-                        help="long outages for the default-style stack (default 3, env BENCH_ALERT_LONG_RUNS)")
-    parser.add_argument("--soak-minutes", type=float,
-                        default=float(os.environ.get("BENCH_ALERT_SOAK_MINUTES", 30)),
-                        help="minutes of 10 %% loss (default 30, env BENCH_ALERT_SOAK_MINUTES; 0 skips)")
-    parser.add_argument("--spacing", type=float, default=float(os.environ.get("BENCH_ALERT_SPACING", 30)),
-                        help="quiet seconds between outages (default 30, env BENCH_ALERT_SPACING)")
-    parser.add_argument("--warmup", type=float, default=float(os.environ.get("BENCH_ALERT_WARMUP", 25)),
-                        help="seconds a freshly started service runs before an outage (default 25)")
-    parser.add_argument("--results", type=Path, default=RESULTS,
-                        help="where to write the markdown fragment (default bench/results/alert_latency.md)")
-    parser.add_argument("--no-fresh-service", dest="fresh_service", action="store_false",
-                        help="short outages on one long-running service, --spacing apart, instead of a "
-                        "fresh service (new database) for each")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=int(os.environ.get("BENCH_ALERT_RUNS", 20)),
+        help="short outages (default 20, env BENCH_ALERT_RUNS)",
+    )
+    parser.add_argument(
+        "--long-runs",
+        type=int,
+        default=int(os.environ.get("BENCH_ALERT_LONG_RUNS", 3)),
+        help="long outages for the default-style stack (default 3, env BENCH_ALERT_LONG_RUNS)",
+    )
+    parser.add_argument(
+        "--soak-minutes",
+        type=float,
+        default=float(os.environ.get("BENCH_ALERT_SOAK_MINUTES", 30)),
+        help="minutes of 10 %% loss (default 30, env BENCH_ALERT_SOAK_MINUTES; 0 skips)",
+    )
+    parser.add_argument(
+        "--spacing",
+        type=float,
+        default=float(os.environ.get("BENCH_ALERT_SPACING", 30)),
+        help="quiet seconds between outages (default 30, env BENCH_ALERT_SPACING)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=float(os.environ.get("BENCH_ALERT_WARMUP", 25)),
+        help="seconds a freshly started service runs before an outage (default 25)",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        help="where to write the markdown fragment (default bench/results/alert_latency.md)",
+    )
+    parser.add_argument(
+        "--no-fresh-service",
+        dest="fresh_service",
+        action="store_false",
+        help="short outages on one long-running service, --spacing apart, instead of a "
+        "fresh service (new database) for each",
+    )
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         parser.error("needs root (network namespaces, raw ICMP sockets, nft)")
     for b in BINARIES.values():
         if subprocess.run(["sh", "-c", f"command -v {b}"], capture_output=True).returncode:
-            parser.error(f"{b} not found: apt-get install prometheus prometheus-blackbox-exporter "
-                         "prometheus-alertmanager")
+            parser.error(
+                f"{b} not found: apt-get install prometheus prometheus-blackbox-exporter "
+                "prometheus-alertmanager"
+            )
     LOCK.parent.mkdir(parents=True, exist_ok=True)
     lock = open(LOCK, "a+")  # noqa: SIM115 - held for the whole run
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         lock.seek(0)
-        parser.exit(2, f"another bench_alert_latency run holds {LOCK} ({lock.read().strip()}); "
-                       "it owns the lab: wait for it\n")
+        parser.exit(
+            2,
+            f"another bench_alert_latency run holds {LOCK} ({lock.read().strip()}); "
+            "it owns the lab: wait for it\n",
+        )
     busy = sorted(n for n in list_netns() if n.startswith("noclab-"))
     if busy:
-        parser.exit(2, f"the lab is already up ({', '.join(busy)}): someone is using it; bringing it up "
-                       "again would tear theirs down. `.venv/bin/noc lab down` first if it is a leftover\n")
+        parser.exit(
+            2,
+            f"the lab is already up ({', '.join(busy)}): someone is using it; bringing it up "
+            "again would tear theirs down. `.venv/bin/noc lab down` first if it is a leftover\n",
+        )
     lock.truncate(0)
     lock.write(f"pid {os.getpid()}, started {dt.datetime.now(dt.UTC):%H:%M} UTC")
     lock.flush()
     signal.signal(signal.SIGTERM, _terminate)
-    res = Results(args, started=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
-                  versions={k: version(b) for k, b in BINARIES.items()})
+    res = Results(
+        args,
+        started=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        versions={k: version(b) for k, b in BINARIES.items()},
+    )
     workdir = Path(tempfile.mkdtemp(prefix="bench-alert-"))
     log(f"workdir {workdir}; load {load()}")
     lab = Lab()
@@ -757,18 +962,26 @@ def main(argv: list[str] | None = None) -> int:
     try:
         state = lab.up(inventory_out=workdir / "lab-inventory.yaml")
         inventory = workdir / "inventory.yaml"
-        inventory.write_text(Path(state["inventory"]).read_text(encoding="utf-8") + alerting_yaml(sink.port),
-                             encoding="utf-8")
+        inventory.write_text(
+            Path(state["inventory"]).read_text(encoding="utf-8") + alerting_yaml(sink.port),
+            encoding="utf-8",
+        )
         os.chmod(inventory, 0o600)
         stacks = {name: Stack(name) for name in STACKS}
         for stack in stacks.values():
             stack.start(procs, workdir, sink.port)
         svc = Service(procs, inventory, workdir / "noc.db")
         bench = Bench(lab, svc, stacks, sink, procs, res)
-        wait_until(lambda: all(s.probe_success() == 1.0 for s in stacks.values()), 60,
-                   "both stacks probing the far end", procs)
+        wait_until(
+            lambda: all(s.probe_success() == 1.0 for s in stacks.values()),
+            60,
+            "both stacks probing the far end",
+            procs,
+        )
         time.sleep(args.warmup)  # first SNMP poll, SIP checks, a full ICMP window: every check UP
-        res.startup_incidents = [f"{i['type']} ({i['severity']}) {i['root_asset']}" for i in svc.active()]
+        res.startup_incidents = [
+            f"{i['type']} ({i['severity']}) {i['root_asset']}" for i in svc.active()
+        ]
         if args.runs:
             bench.phase("short outages", bench.quick)
         if args.long_runs:

@@ -79,7 +79,9 @@ def sipsak_parallel(addresses: list[str]) -> tuple[float, int]:
     return time.perf_counter() - t0, 0 if proc.returncode == 0 else -1
 
 
-def row(n: int, ours_times: list[float], ours_fail: int, seq: tuple[float, int], par: tuple[float, int]) -> str:
+def row(
+    n: int, ours_times: list[float], ours_fail: int, seq: tuple[float, int], par: tuple[float, int]
+) -> str:
     warm = statistics.median(ours_times[1:])
     cold = ours_times[0]
     fails = f"{ours_fail}/{n * RUNS}"

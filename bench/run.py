@@ -231,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     if not args.assemble_only:
         for name in ordered(chosen):
-            code, _ = run_one(name, available[name], results, max(args.timeout, LONG.get(name, 0.0)))
+            code, _ = run_one(
+                name, available[name], results, max(args.timeout, LONG.get(name, 0.0))
+            )
             if code != 0:
                 failed.append(f"{name} ({code})")
     assemble(bench_dir, results, output)

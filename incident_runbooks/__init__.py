@@ -12,6 +12,15 @@ from incident_runbooks.loader import (
 from incident_runbooks.model import Deadline, EscalationTier, Runbook, Step, level_label
 
 __all__ = [
-    "RUNBOOK_DIR", "Deadline", "EscalationTier", "Runbook", "RunbookError", "RunbookSet", "Step",
-    "check_runbooks", "level_label", "load_runbook_files", "load_runbooks",
+    "RUNBOOK_DIR",
+    "Deadline",
+    "EscalationTier",
+    "Runbook",
+    "RunbookError",
+    "RunbookSet",
+    "Step",
+    "check_runbooks",
+    "level_label",
+    "load_runbook_files",
+    "load_runbooks",
 ]

@@ -27,16 +27,18 @@ from incident_runbooks.model import (
     Step,
     Traceroute,
 )
+from noc.core.units import format_duration
+from noc.core.validation import error_message, first_model
+from noc.core.yamlsource import LocatedData, SourceError, SourceIssue, load_located
 from noc.engine.faults import FAULT_TYPES
 from noc.engine.severity import LEVEL_NAMES, LEVELS, normalize_level
-from noc.pydantic_errors import error_message, first_model
-from noc.units import format_duration
-from noc.yamlsource import LocatedData, SourceError, SourceIssue, load_located
 
 RUNBOOK_DIR = Path(__file__).resolve().parent
 MAX_RECOVER_SECONDS = 24 * 3600.0  # the contract: manual recovery within 24 h
-_ACTIONS = {m.model_fields["action"].annotation.__args__[0]: m  # type: ignore[union-attr]
-            for m in (Reprobe, SnmpInterfaces, Traceroute, SipOptions, ArpScan)}
+_ACTIONS = {
+    m.model_fields["action"].annotation.__args__[0]: m  # type: ignore[union-attr]
+    for m in (Reprobe, SnmpInterfaces, Traceroute, SipOptions, ArpScan)
+}
 
 
 class RunbookError(SourceError):
@@ -110,7 +112,12 @@ def _fields_at(path: tuple[Any, ...]) -> list[str]:
 def _written(src: LocatedData, path: tuple[Any, ...]) -> tuple[Any, ...]:
     """The path as the file writes it: ``deadlines.I`` may be written ``deadlines.P1``."""
     deadlines = src.data.get("deadlines") if isinstance(src.data, dict) else None
-    if len(path) >= 2 and path[0] == "deadlines" and isinstance(deadlines, dict) and path[1] not in deadlines:
+    if (
+        len(path) >= 2
+        and path[0] == "deadlines"
+        and isinstance(deadlines, dict)
+        and path[1] not in deadlines
+    ):
         for key in deadlines:
             if isinstance(key, str) and normalize_level(key) == path[1]:
                 return ("deadlines", key, *path[2:])
@@ -150,27 +157,41 @@ def _runbook_issues(rb: Runbook, src: LocatedData) -> list[SourceIssue]:
         if fault_type not in FAULT_TYPES:
             issues.append(src.issue(("applies_to", i), _unknown_fault(fault_type)))
         elif fault_type in seen:
-            issues.append(src.issue(("applies_to", i), f"fault type {fault_type!r} is listed twice"))
+            issues.append(
+                src.issue(("applies_to", i), f"fault type {fault_type!r} is listed twice")
+            )
         seen.add(fault_type)
 
     first_step: dict[str, int] = {}
     for i, step in enumerate(rb.steps):
         if step.id in first_step:
             line = src.line_of(("steps", first_step[step.id], "id"))
-            issues.append(src.issue(("steps", i, "id"), f"duplicate step id {step.id!r} (first at line {line})"))
+            issues.append(
+                src.issue(
+                    ("steps", i, "id"), f"duplicate step id {step.id!r} (first at line {line})"
+                )
+            )
         first_step.setdefault(step.id, i)
         if step.automated is not None and step.intervention:
-            issues.append(src.issue(("steps", i, "intervention"),
-                                    "an automated step only observes; it cannot be an intervention"))
+            issues.append(
+                src.issue(
+                    ("steps", i, "intervention"),
+                    "an automated step only observes; it cannot be an intervention",
+                )
+            )
 
     issues.extend(_deadline_issues(rb, src))
 
     for i in range(1, len(rb.escalation)):
         before, tier = rb.escalation[i - 1], rb.escalation[i]
         if tier.after <= before.after:
-            issues.append(src.issue(("escalation", i, "after"),
-                                    f"must be later than the tier before ({format_duration(tier.after)} ≤ "
-                                    f"{format_duration(before.after)})"))
+            issues.append(
+                src.issue(
+                    ("escalation", i, "after"),
+                    f"must be later than the tier before ({format_duration(tier.after)} ≤ "
+                    f"{format_duration(before.after)})",
+                )
+            )
     return issues
 
 
@@ -178,7 +199,9 @@ def _deadline_issues(rb: Runbook, src: LocatedData) -> list[SourceIssue]:
     issues: list[SourceIssue] = []
 
     def issue(path: tuple[Any, ...], message: str) -> None:
-        issues.append(src.issue(_written(src, path), message))  # the level key as written (P1 for I)
+        issues.append(
+            src.issue(_written(src, path), message)
+        )  # the level key as written (P1 for I)
 
     present = [(level, getattr(rb.deadlines, level)) for level in LEVELS]
     for level, deadline in present:
@@ -188,18 +211,25 @@ def _deadline_issues(rb: Runbook, src: LocatedData) -> list[SourceIssue]:
             continue
         ack, rec = deadline.acknowledge, deadline.recover
         if ack > rec:
-            issue(("deadlines", level, "acknowledge"),
-                  f"must not be later than recover ({format_duration(ack)} > {format_duration(rec)})")
+            issue(
+                ("deadlines", level, "acknowledge"),
+                f"must not be later than recover ({format_duration(ack)} > {format_duration(rec)})",
+            )
         if rec > MAX_RECOVER_SECONDS:
-            issue(("deadlines", level, "recover"), "must be at most 24h (the contract's limit for manual recovery)")
+            issue(
+                ("deadlines", level, "recover"),
+                "must be at most 24h (the contract's limit for manual recovery)",
+            )
     given = [(lvl, d) for lvl, d in present if d is not None]
     for (level, d), (next_level, nd) in zip(given, given[1:], strict=False):
         for name in ("acknowledge", "recover"):
             mine, theirs = getattr(d, name), getattr(nd, name)
             if mine > theirs:
-                issue(("deadlines", level, name),
-                      f"must not be longer than level {next_level}'s, a less severe level "
-                      f"({format_duration(mine)} > {format_duration(theirs)})")
+                issue(
+                    ("deadlines", level, name),
+                    f"must not be longer than level {next_level}'s, a less severe level "
+                    f"({format_duration(mine)} > {format_duration(theirs)})",
+                )
     return issues
 
 
@@ -209,7 +239,11 @@ def _parse(text: str, file: str) -> _Parsed:
     except SourceError as exc:
         return _Parsed(LocatedData(file, None), None, list(exc.issues))
     if not isinstance(src.data, dict):
-        return _Parsed(src, None, [SourceIssue(file, 1, "", "a runbook must be a mapping (id:, title:, steps: …)")])
+        return _Parsed(
+            src,
+            None,
+            [SourceIssue(file, 1, "", "a runbook must be a mapping (id:, title:, steps: …)")],
+        )
     try:
         rb = Runbook.model_validate(src.data)
     except ValidationError as exc:
@@ -221,8 +255,11 @@ def _read(path: Path) -> _Parsed:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        return _Parsed(LocatedData(str(path), None), None,
-                       [SourceIssue(str(path), None, "", f"cannot read: {exc.strerror or exc}")])
+        return _Parsed(
+            LocatedData(str(path), None),
+            None,
+            [SourceIssue(str(path), None, "", f"cannot read: {exc.strerror or exc}")],
+        )
     return _parse(text, str(path))
 
 
@@ -248,21 +285,33 @@ def _set_issues(parsed: Sequence[_Parsed], where: str, complete: bool) -> list[S
             continue
         if rb.id in first_id:
             other = first_id[rb.id].src
-            issues.append(p.src.issue(("id",), f"duplicate runbook id {rb.id!r} (first in "
-                                              f"{other.file}:{other.line_of(('id',))})"))
+            issues.append(
+                p.src.issue(
+                    ("id",),
+                    f"duplicate runbook id {rb.id!r} (first in "
+                    f"{other.file}:{other.line_of(('id',))})",
+                )
+            )
         first_id.setdefault(rb.id, p)
         for i, fault_type in enumerate(rb.applies_to):
             if fault_type not in FAULT_TYPES or rb.applies_to.index(fault_type) != i:
                 continue  # reported by the runbook's own checks
             if fault_type in owner and owner[fault_type] != rb.id:
-                issues.append(p.src.issue(("applies_to", i), f"fault type {fault_type!r} is already covered "
-                                                              f"by runbook {owner[fault_type]!r}"))
+                issues.append(
+                    p.src.issue(
+                        ("applies_to", i),
+                        f"fault type {fault_type!r} is already covered "
+                        f"by runbook {owner[fault_type]!r}",
+                    )
+                )
             owner.setdefault(fault_type, rb.id)
     if complete:
         claimed = {t for p in parsed for t in _claimed(p)}
         for fault_type in FAULT_TYPES:
             if fault_type not in claimed:
-                issues.append(SourceIssue(where, None, "", f"no runbook covers fault type {fault_type!r}"))
+                issues.append(
+                    SourceIssue(where, None, "", f"no runbook covers fault type {fault_type!r}")
+                )
     return issues
 
 
@@ -270,7 +319,9 @@ def runbook_files(directory: str | Path | None = None) -> list[Path]:
     return sorted(Path(directory or RUNBOOK_DIR).glob("*.yaml"))
 
 
-def _collect(paths: Sequence[str | Path], where: str, complete: bool) -> tuple[list[_Parsed], list[SourceIssue]]:
+def _collect(
+    paths: Sequence[str | Path], where: str, complete: bool
+) -> tuple[list[_Parsed], list[SourceIssue]]:
     parsed = [_read(Path(p)) for p in paths]
     issues: list[SourceIssue] = []
     for p in parsed:
@@ -281,14 +332,17 @@ def _collect(paths: Sequence[str | Path], where: str, complete: bool) -> tuple[l
     return parsed, issues
 
 
-def load_runbook_files(paths: Sequence[str | Path], *, complete: bool = True,
-                       where: str = "<runbooks>") -> RunbookSet:
+def load_runbook_files(
+    paths: Sequence[str | Path], *, complete: bool = True, where: str = "<runbooks>"
+) -> RunbookSet:
     """Load these files; with ``complete`` every fault type must be covered. Raise RunbookError."""
     parsed, issues = _collect(paths, where, complete)
     if issues:
         raise RunbookError(issues)
-    return RunbookSet([p.runbook for p in parsed if p.runbook],
-                      {p.runbook.id: p.src.file for p in parsed if p.runbook})
+    return RunbookSet(
+        [p.runbook for p in parsed if p.runbook],
+        {p.runbook.id: p.src.file for p in parsed if p.runbook},
+    )
 
 
 def load_runbooks(directory: str | Path | None = None) -> RunbookSet:
@@ -304,6 +358,14 @@ def check_runbooks(directory: str | Path | None = None) -> list[SourceIssue]:
 
 
 __all__ = [
-    "RUNBOOK_DIR", "EscalationTier", "Runbook", "RunbookError", "RunbookSet", "Step",
-    "check_runbooks", "load_runbook_files", "load_runbooks", "runbook_files",
+    "RUNBOOK_DIR",
+    "EscalationTier",
+    "Runbook",
+    "RunbookError",
+    "RunbookSet",
+    "Step",
+    "check_runbooks",
+    "load_runbook_files",
+    "load_runbooks",
+    "runbook_files",
 ]

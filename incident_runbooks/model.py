@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from noc.core.units import Duration
 from noc.engine.severity import LEVEL_NAMES, LEVELS, Level, normalize_level
-from noc.units import Duration
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -30,14 +30,18 @@ ROLES: dict[str, tuple[str, str]] = {
 }
 """Who does a step; the keys are what a runbook writes, the labels what the timeline shows."""
 
-Role = Literal["operator", "noc_lead", "network_engineer", "voice_engineer", "carrier", "vendor", "purchaser"]
+Role = Literal[
+    "operator", "noc_lead", "network_engineer", "voice_engineer", "carrier", "vendor", "purchaser"
+]
 
 AUTOMATED_ACTIONS = ("reprobe", "snmp_interfaces", "traceroute", "sip_options", "arp_scan")
 
 
 def _check_id(value: str) -> str:
     if not _ID_RE.match(value):
-        raise ValueError("must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
+        raise ValueError(
+            "must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit"
+        )
     return value
 
 
@@ -124,7 +128,9 @@ class SnmpInterfaces(_Action):
     """Dump the interface table of the root asset's SNMP agent (a circuit's CE router)."""
 
     action: Literal["snmp_interfaces"]
-    rate_interval: Annotated[Duration, Field(ge=0, le=30)] = 2.0  # second poll for rates/errors; 0 = one poll
+    rate_interval: Annotated[Duration, Field(ge=0, le=30)] = (
+        2.0  # second poll for rates/errors; 0 = one poll
+    )
 
 
 class Traceroute(_Action):
@@ -151,7 +157,9 @@ def _check_cidr(value: str) -> str:
     except ValueError:
         raise ValueError("must be an IPv4 network such as 198.18.10.0/24") from None
     if network.prefixlen < 22:
-        raise ValueError("must be /22 or smaller (an ARP scan of more than 1024 addresses floods the segment)")
+        raise ValueError(
+            "must be /22 or smaller (an ARP scan of more than 1024 addresses floods the segment)"
+        )
     return value
 
 

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Iterable
 from aiohttp import web
 
 from incident_runbooks.loader import RunbookSet, load_runbooks
-from noc.aio import cancel_and_wait, wait_event
 from noc.appkeys import (
     AUTOMATION,
     CONFIG,
@@ -29,20 +28,23 @@ from noc.appkeys import (
     SCHEDULER,
     STORE,
 )
-from noc.automation_runner import StepAutomation
 from noc.config import NocConfig
-from noc.logs import get_logger, scrubber
+from noc.core.aio import cancel_and_wait, wait_event
+from noc.core.logs import get_logger, scrubber
+from noc.core.secrets import secret_values
 from noc.metrics import Metrics
-from noc.metrics_snapshot import MetricsSnapshot
-from noc.secrets import secret_values
+from noc.metrics.snapshot import MetricsSnapshot
+from noc.runtime.automation import StepAutomation
+from noc.runtime.traps import TrapIntake
 from noc.store import Store, mask_url, resolve_db_url
-from noc.traps import TrapIntake
 from noc.web import api, incidents_api, maintenance_api, sla_api
 
 log = get_logger("noc.app")
 
 SLA_REFRESH_SECONDS = 60.0  # the SLA gauges on /metrics are at most this old
-INCIDENT_REFRESH_SECONDS = 5.0  # operator actions through the API/CLI reach noc_incidents_open within this
+INCIDENT_REFRESH_SECONDS = (
+    5.0  # operator actions through the API/CLI reach noc_incidents_open within this
+)
 
 
 async def store_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -50,8 +52,14 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     store = await Store.open(app[DB_URL], migrate=True)
     sync = await store.sync_assets(config)
-    log.info("store_ready", db=mask_url(app[DB_URL]), backend=store.backend, assets_added=len(sync.added),
-             assets_updated=len(sync.updated), assets_retired=len(sync.retired))
+    log.info(
+        "store_ready",
+        db=mask_url(app[DB_URL]),
+        backend=store.backend,
+        assets_added=len(sync.added),
+        assets_updated=len(sync.updated),
+        assets_retired=len(sync.retired),
+    )
     app[STORE] = store
     app[METRICS].store_up.labels(backend=store.backend).set(1)
     try:
@@ -63,7 +71,7 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def probe_safety_ctx(app: web.Application) -> AsyncIterator[None]:
     """Refuse to probe the RFC 2544 test range unless a blackhole keeps it on this machine."""
-    from noc.lab.guard import ProbeSafetyError, check_probe_safety
+    from probes.safety import ProbeSafetyError, check_probe_safety
 
     try:
         in_range = check_probe_safety(app[CONFIG].probe_addresses())
@@ -78,9 +86,9 @@ async def probe_safety_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
     """The engine (resumed from the store) and the scheduler feeding it probe results."""
-    from noc.engine.runner import Engine
-    from noc.lab.guard import addresses_in_test_range
-    from noc.scheduler import Scheduler
+    from noc.runtime.engine import Engine
+    from noc.runtime.scheduler import Scheduler
+    from probes.safety import addresses_in_test_range
 
     engine = Engine(app[CONFIG], app[STORE], runbook_for=app[RUNBOOKS].runbook_id_for)
     automation = StepAutomation(app[CONFIG], app[RUNBOOKS], engine.repo)
@@ -135,7 +143,7 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         await _close_probe_clients()
 
 
-def _sync_check_states(snapshot: MetricsSnapshot, engine) -> None:  # noqa: ANN001 - noc.engine.runner.Engine
+def _sync_check_states(snapshot: MetricsSnapshot, engine) -> None:  # noqa: ANN001 - noc.runtime.engine.Engine
     for key, health in engine.health.items():
         snapshot.set_check_state(key, health.state, health.flapping)
 
@@ -165,15 +173,22 @@ async def metrics_ctx(app: web.Application) -> AsyncIterator[None]:
     async def refresh_sla() -> None:
         while True:
             try:
-                snapshot.set_sla(await current_snapshot(app[STORE], app[CONFIG], app[RUNBOOKS],
-                                                        dt.datetime.now(dt.UTC)))
-            except Exception:  # keep the last figures; noc_sla_last_computed_timestamp_seconds shows their age
+                snapshot.set_sla(
+                    await current_snapshot(
+                        app[STORE], app[CONFIG], app[RUNBOOKS], dt.datetime.now(dt.UTC)
+                    )
+                )
+            except (
+                Exception
+            ):  # keep the last figures; noc_sla_last_computed_timestamp_seconds shows their age
                 log.exception("sla_metrics_failed")
             if await wait_event(stop, SLA_REFRESH_SECONDS):
                 return
 
-    tasks = [asyncio.create_task(refresh_incidents(), name="incident metrics"),
-             asyncio.create_task(refresh_sla(), name="sla metrics")]
+    tasks = [
+        asyncio.create_task(refresh_incidents(), name="incident metrics"),
+        asyncio.create_task(refresh_sla(), name="sla metrics"),
+    ]
     try:
         yield
     finally:
@@ -191,13 +206,19 @@ async def alerting_ctx(app: web.Application) -> AsyncIterator[None]:
     # a stop lets a message being sent finish for at most 2 s (SIGTERM must end the service within 5 s);
     # one cut short is retried at the next start (at-least-once)
     delivery = config.alerting.delivery
-    outbox = Outbox(app[STORE], Notifier(config.alerting.receiver_urls()), stop_grace=2.0,
-                    base_backoff=delivery.retry_initial, max_backoff=delivery.retry_max,
-                    max_age=dt.timedelta(seconds=delivery.give_up_after))
+    outbox = Outbox(
+        app[STORE],
+        Notifier(config.alerting.receiver_urls()),
+        stop_grace=2.0,
+        base_backoff=delivery.retry_initial,
+        max_backoff=delivery.retry_max,
+        max_age=dt.timedelta(seconds=delivery.give_up_after),
+    )
     pipeline = AlertPipeline(config, app[STORE], app[RUNBOOKS], outbox)
     await pipeline.start()
     app[OUTBOX], app[PIPELINE] = outbox, pipeline
     app[ENGINE].listeners.append(pipeline.on_engine_changes)
+
     async def refresh_metrics() -> None:
         while True:
             try:
@@ -206,8 +227,11 @@ async def alerting_ctx(app: web.Application) -> AsyncIterator[None]:
                 log.exception("outbox_stats_failed")
             await asyncio.sleep(5)
 
-    tasks = [asyncio.create_task(outbox.run(), name="outbox"), asyncio.create_task(pipeline.run(), name="alerting"),
-             asyncio.create_task(refresh_metrics(), name="outbox metrics")]
+    tasks = [
+        asyncio.create_task(outbox.run(), name="outbox"),
+        asyncio.create_task(pipeline.run(), name="alerting"),
+        asyncio.create_task(refresh_metrics(), name="outbox metrics"),
+    ]
     try:
         yield
     finally:
@@ -224,8 +248,13 @@ async def _close_probe_clients() -> None:
     icmp.set_default_pinger(None)
 
 
-def create_app(config: NocConfig, db_url: str | None = None, *, probing: bool = True,
-               runbooks: RunbookSet | None = None) -> web.Application:
+def create_app(
+    config: NocConfig,
+    db_url: str | None = None,
+    *,
+    probing: bool = True,
+    runbooks: RunbookSet | None = None,
+) -> web.Application:
     """The service. Runbooks default to the shipped ones (a broken runbook fails here, loudly)."""
     scrubber.add(secret_values(config))
     app = web.Application(middlewares=[api.error_middleware])

@@ -7,11 +7,11 @@ from aiohttp import web
 from alerting.outbox import Outbox
 from alerting.pipeline import AlertPipeline
 from incident_runbooks.loader import RunbookSet
-from noc.automation_runner import StepAutomation
 from noc.config import NocConfig
-from noc.engine.runner import Engine
 from noc.metrics import Metrics
-from noc.scheduler import Scheduler
+from noc.runtime.automation import StepAutomation
+from noc.runtime.engine import Engine
+from noc.runtime.scheduler import Scheduler
 from noc.store import Store
 
 CONFIG = web.AppKey("config", NocConfig)

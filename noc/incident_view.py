@@ -16,10 +16,20 @@ from noc.store.tables import Incident, IncidentEvent
 
 STATUS_ZH = {"open": "未确认", "acknowledged": "已确认", "recovered": "已恢复", "closed": "已关闭"}
 EVENT_ZH = {
-    "opened": "发现故障", "graded": "定级", "regraded": "重新定级", "symptom_attached": "关联衍生告警",
-    "symptom_detached": "衍生告警消除", "members_changed": "受影响资产变化", "merged": "并入上级故障",
-    "alarmed": "已告警", "acknowledged": "已确认", "step_done": "执行步骤", "escalated": "升级",
-    "recovered": "已恢复", "resolved": "人工处理完成", "closed": "已关闭",
+    "opened": "发现故障",
+    "graded": "定级",
+    "regraded": "重新定级",
+    "symptom_attached": "关联衍生告警",
+    "symptom_detached": "衍生告警消除",
+    "members_changed": "受影响资产变化",
+    "merged": "并入上级故障",
+    "alarmed": "已告警",
+    "acknowledged": "已确认",
+    "step_done": "执行步骤",
+    "escalated": "升级",
+    "recovered": "已恢复",
+    "resolved": "人工处理完成",
+    "closed": "已关闭",
 }
 
 
@@ -34,26 +44,43 @@ def level_label(level: str, locale: str = "zh-CN") -> str:
     return f"{level}级 {zh}" if not locale.startswith("en") else f"level {level} ({en})"
 
 
-def runbook_progress(runbook: Any, events: list[IncidentEvent], locale: str = "zh-CN") -> dict[str, Any] | None:
+def runbook_progress(
+    runbook: Any, events: list[IncidentEvent], locale: str = "zh-CN"
+) -> dict[str, Any] | None:
     if runbook is None:
         return None
     done = {e.data.get("step"): e for e in events if e.kind == "step_done"}
     steps = []
     for step in runbook.steps:
         event = done.get(step.id)
-        steps.append({
-            "id": step.id, "title": step.title.get(locale), "role": str(step.role),
-            "action": step.action.get(locale), "intervention": step.intervention,
-            "automated": step.automated.action if step.automated else None,
-            "contact": ({"name": step.contact.name.get(locale), "phone": step.contact.phone} if step.contact else None),
-            "done": event is not None,
-            "done_by": event.actor if event else None,
-            "done_at": _iso(event.at) if event else None,
-            "output": event.data.get("output") if event else None,
-        })
+        steps.append(
+            {
+                "id": step.id,
+                "title": step.title.get(locale),
+                "role": str(step.role),
+                "action": step.action.get(locale),
+                "intervention": step.intervention,
+                "automated": step.automated.action if step.automated else None,
+                "contact": (
+                    {"name": step.contact.name.get(locale), "phone": step.contact.phone}
+                    if step.contact
+                    else None
+                ),
+                "done": event is not None,
+                "done_by": event.actor if event else None,
+                "done_at": _iso(event.at) if event else None,
+                "output": event.data.get("output") if event else None,
+            }
+        )
     next_step = next((s["id"] for s in steps if not s["done"]), None)
-    return {"id": runbook.id, "title": runbook.title.get(locale), "steps": steps, "next_step": next_step,
-            "done": sum(1 for s in steps if s["done"]), "total": len(steps)}
+    return {
+        "id": runbook.id,
+        "title": runbook.title.get(locale),
+        "steps": steps,
+        "next_step": next_step,
+        "done": sum(1 for s in steps if s["done"]),
+        "total": len(steps),
+    }
 
 
 def deadlines(incident: Incident, runbook: Any, now: dt.datetime) -> dict[str, Any] | None:
@@ -70,33 +97,62 @@ def deadlines(incident: Incident, runbook: Any, now: dt.datetime) -> dict[str, A
         "acknowledged_in_time": (acked <= ack_by) if acked else (None if now <= ack_by else False),
         "recover_within_seconds": deadline.recover,
         "recover_by": _iso(recover_by),
-        "recovered_in_time": (recovered <= recover_by) if recovered else (None if now <= recover_by else False),
+        "recovered_in_time": (recovered <= recover_by)
+        if recovered
+        else (None if now <= recover_by else False),
     }
 
 
 def incident_summary(row: Incident, tz: ZoneInfo) -> dict[str, Any]:
     impact = row.impact or {}
     return {
-        "id": row.id, "key": row.fault_key, "type": row.fault_type, "root_asset": row.root_asset,
-        "severity": row.severity, "peak_severity": row.peak_severity, "status": row.status,
-        "impact": impact.get("impact"), "members": impact.get("members", []),
-        "symptoms": impact.get("symptoms", []), "services": impact.get("services", []),
+        "id": row.id,
+        "key": row.fault_key,
+        "type": row.fault_type,
+        "root_asset": row.root_asset,
+        "severity": row.severity,
+        "peak_severity": row.peak_severity,
+        "status": row.status,
+        "impact": impact.get("impact"),
+        "members": impact.get("members", []),
+        "symptoms": impact.get("symptoms", []),
+        "services": impact.get("services", []),
         "runbook": row.runbook,
-        "fault_started_at": _iso(row.fault_started_at), "detected_at": _iso(row.detected_at),
-        "detected_at_local": _iso(row.detected_at, tz), "alarmed_at": _iso(row.alarmed_at),
-        "acknowledged_at": _iso(row.acknowledged_at), "acknowledged_by": row.acknowledged_by,
-        "recovered_at": _iso(row.recovered_at), "recovery_kind": row.recovery_kind,
-        "closed_at": _iso(row.closed_at), "close_note": row.close_note,
+        "fault_started_at": _iso(row.fault_started_at),
+        "detected_at": _iso(row.detected_at),
+        "detected_at_local": _iso(row.detected_at, tz),
+        "alarmed_at": _iso(row.alarmed_at),
+        "acknowledged_at": _iso(row.acknowledged_at),
+        "acknowledged_by": row.acknowledged_by,
+        "recovered_at": _iso(row.recovered_at),
+        "recovery_kind": row.recovery_kind,
+        "closed_at": _iso(row.closed_at),
+        "close_note": row.close_note,
     }
 
 
-def incident_detail(row: Incident, events: list[IncidentEvent], runbook: Any, tz: ZoneInfo,
-                    locale: str = "zh-CN", now: dt.datetime | None = None) -> dict[str, Any]:
+def incident_detail(
+    row: Incident,
+    events: list[IncidentEvent],
+    runbook: Any,
+    tz: ZoneInfo,
+    locale: str = "zh-CN",
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
     now = now or dt.datetime.now(dt.UTC)
     return {
         **incident_summary(row, tz),
-        "timeline": [{"seq": e.seq, "kind": e.kind, "at": _iso(e.at), "at_local": _iso(e.at, tz),
-                      "actor": e.actor, "data": e.data} for e in events],
+        "timeline": [
+            {
+                "seq": e.seq,
+                "kind": e.kind,
+                "at": _iso(e.at),
+                "at_local": _iso(e.at, tz),
+                "actor": e.actor,
+                "data": e.data,
+            }
+            for e in events
+        ],
         "runbook_progress": runbook_progress(runbook, events, locale),
         "deadlines": deadlines(row, runbook, now),
     }
@@ -114,22 +170,35 @@ def render_text(detail: dict[str, Any], locale: str = "zh-CN") -> str:
         f"{'detected' if en else '发现'}: {detail['detected_at_local']}",
     ]
     if detail["symptoms"]:
-        lines.append(f"  {'symptoms' if en else '衍生告警'}: " + ", ".join(s["fault"] for s in detail["symptoms"]))
+        lines.append(
+            f"  {'symptoms' if en else '衍生告警'}: "
+            + ", ".join(s["fault"] for s in detail["symptoms"])
+        )
     if detail.get("deadlines"):
         d = detail["deadlines"]
-        lines.append(f"  {'acknowledge by' if en else '确认时限'}: {d['acknowledge_by']}   "
-                     f"{'recover by' if en else '恢复时限'}: {d['recover_by']}")
+        lines.append(
+            f"  {'acknowledge by' if en else '确认时限'}: {d['acknowledge_by']}   "
+            f"{'recover by' if en else '恢复时限'}: {d['recover_by']}"
+        )
     lines.append("")
     lines.append("timeline:" if en else "时间线 timeline:")
     for e in detail["timeline"]:
         label = e["kind"] if en else f"{EVENT_ZH.get(e['kind'], e['kind'])}"
-        extra = e["data"].get("step") or e["data"].get("to") or e["data"].get("note") or e["data"].get("fault") or ""
+        extra = (
+            e["data"].get("step")
+            or e["data"].get("to")
+            or e["data"].get("note")
+            or e["data"].get("fault")
+            or ""
+        )
         who = f" ({e['actor']})" if e["actor"] else ""
         lines.append(f"  {e['at_local']}  {label}{who}  {extra}".rstrip())
     progress = detail.get("runbook_progress")
     if progress:
         lines.append("")
-        lines.append(f"{'runbook' if en else '运维方案'}: {progress['title']}  ({progress['done']}/{progress['total']})")
+        lines.append(
+            f"{'runbook' if en else '运维方案'}: {progress['title']}  ({progress['done']}/{progress['total']})"
+        )
         for i, s in enumerate(progress["steps"], 1):
             mark = "x" if s["done"] else ">" if s["id"] == progress["next_step"] else " "
             auto = " [auto]" if s["automated"] else ""

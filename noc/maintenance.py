@@ -8,8 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from noc.config import NocConfig
+from noc.core.units import parse_duration
 from noc.store.tables import MaintenanceWindow
-from noc.units import parse_duration
 
 
 class MaintenanceRequestError(ValueError):
@@ -21,7 +21,9 @@ def parse_instant(text: str, tz: ZoneInfo) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1))
     except ValueError:
-        raise MaintenanceRequestError(f"cannot read time {text!r}; use e.g. 2026-12-01T02:00 (site time)") from None
+        raise MaintenanceRequestError(
+            f"cannot read time {text!r}; use e.g. 2026-12-01T02:00 (site time)"
+        ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     return value.astimezone(dt.UTC)
@@ -30,8 +32,10 @@ def parse_instant(text: str, tz: ZoneInfo) -> dt.datetime:
 ENTERED_LATE_GRACE = dt.timedelta(minutes=1)
 """A window whose start is this much before it was entered is "after the fact"."""
 
-def window_span(config: NocConfig, start: str | None, end: str | None, duration: str | None,
-                now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+
+def window_span(
+    config: NocConfig, start: str | None, end: str | None, duration: str | None, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
     tz = ZoneInfo(config.site.timezone)
     starts = parse_instant(start, tz) if start else now
     if (end is None) == (duration is None):
@@ -58,12 +62,18 @@ def check_assets(config: NocConfig, assets: list[str]) -> list[str]:
     return sorted(set(names))
 
 
-def window_json(row: MaintenanceWindow, tz: ZoneInfo, now: dt.datetime | None = None) -> dict[str, Any]:
+def window_json(
+    row: MaintenanceWindow, tz: ZoneInfo, now: dt.datetime | None = None
+) -> dict[str, Any]:
     now = now or dt.datetime.now(dt.UTC)
     effective_end = min(row.ends_at, row.ended_at) if row.ended_at else row.ends_at
     return {
-        "id": row.id, "assets": row.assets, "reason": row.reason, "created_by": row.created_by,
-        "starts_at": row.starts_at.isoformat(), "ends_at": row.ends_at.isoformat(),
+        "id": row.id,
+        "assets": row.assets,
+        "reason": row.reason,
+        "created_by": row.created_by,
+        "starts_at": row.starts_at.isoformat(),
+        "ends_at": row.ends_at.isoformat(),
         "starts_at_local": row.starts_at.astimezone(tz).isoformat(timespec="minutes"),
         "ends_at_local": effective_end.astimezone(tz).isoformat(timespec="minutes"),
         "ended_at": row.ended_at.isoformat() if row.ended_at else None,

@@ -115,7 +115,9 @@ def get_probe(kind: str) -> ProbeFunc:
     try:
         return _REGISTRY[kind]
     except KeyError:
-        raise KeyError(f"no probe registered for kind {kind!r}; known: {sorted(_REGISTRY)}") from None
+        raise KeyError(
+            f"no probe registered for kind {kind!r}; known: {sorted(_REGISTRY)}"
+        ) from None
 
 
 def registered_kinds() -> list[str]:

@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from probes.icmp_codec import describe_error
+from probes.icmp.codec import describe_error
 
 TIME_EXCEEDED, ECHO_REPLY, DEST_UNREACHABLE = 11, 0, 3
 
@@ -180,7 +180,9 @@ async def _run_child(args: list[str], netns: str | None, deadline: float) -> obj
     except TimeoutError:
         await _reap(proc)
         raise DiagError(f"{args[0]} did not finish within {deadline:g}s") from None
-    except asyncio.CancelledError:  # service stopping: never leave the child (or its transport) behind
+    except (
+        asyncio.CancelledError
+    ):  # service stopping: never leave the child (or its transport) behind
         await asyncio.shield(_reap(proc))
         raise
     if proc.returncode != 0:

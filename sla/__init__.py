@@ -5,15 +5,25 @@ contract the metrics collector reads (:mod:`sla.gauges`). Definitions: ``docs/sl
 Only the pure parts are imported here, so ``import sla`` never pulls in the store."""
 
 from sla.compute import (
-           IncidentFact,
-           Inputs,
-           MaintenanceFact,
-           Scope,
-           ScopeReport,
-           TransitionFact,
-           compute,
+    IncidentFact,
+    Inputs,
+    MaintenanceFact,
+    Scope,
+    ScopeReport,
+    TransitionFact,
+    compute,
 )
 from sla.intervals import PeriodError, Window, parse_period
 
-__all__ = ["IncidentFact", "Inputs", "MaintenanceFact", "PeriodError", "Scope", "ScopeReport", "TransitionFact",
-           "Window", "compute", "parse_period"]
+__all__ = [
+    "IncidentFact",
+    "Inputs",
+    "MaintenanceFact",
+    "PeriodError",
+    "Scope",
+    "ScopeReport",
+    "TransitionFact",
+    "Window",
+    "compute",
+    "parse_period",
+]

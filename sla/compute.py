@@ -30,12 +30,33 @@ from sla.gauges import BURN_RATE_LOOKBACKS, RECOVERY_KINDS, SlaGauges, SlaTarget
 from sla.intervals import Interval, Window, clip, subtract, total_seconds, union
 
 FAILURE_LEVELS = ("I", "II", "III")
-_LEVEL_ALIASES = {"P1": "I", "P2": "II", "P3": "III", "P4": "IV", "1": "I", "2": "II", "3": "III", "4": "IV"}
-LOOKBACK_SECONDS = {"5m": 300, "30m": 1800, "1h": 3600, "2h": 7200, "6h": 21600, "1d": 86400, "3d": 259200}
+_LEVEL_ALIASES = {
+    "P1": "I",
+    "P2": "II",
+    "P3": "III",
+    "P4": "IV",
+    "1": "I",
+    "2": "II",
+    "3": "III",
+    "4": "IV",
+}
+LOOKBACK_SECONDS = {
+    "5m": 300,
+    "30m": 1800,
+    "1h": 3600,
+    "2h": 7200,
+    "6h": 21600,
+    "1d": 86400,
+    "3d": 259200,
+}
 # Sloth's multi-window, multi-burn-rate table (Sloth's own values; the issue's "2h/1d at 1×" is not
 # Sloth's, see docs/sla.md): alert when both windows burn faster than the factor.
-BURN_ALERTS = (("page", "5m", "1h", 14.4), ("page", "30m", "6h", 6.0),
-               ("ticket", "2h", "1d", 3.0), ("ticket", "6h", "3d", 1.0))
+BURN_ALERTS = (
+    ("page", "5m", "1h", 14.4),
+    ("page", "30m", "6h", 6.0),
+    ("ticket", "2h", "1d", 3.0),
+    ("ticket", "6h", "3d", 1.0),
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +76,9 @@ class IncidentFact:
     merged: bool = False  # merged into an upstream incident: a symptom, not a failure of its own
     alarmed_at: dt.datetime | None = None
     acknowledged_at: dt.datetime | None = None
-    ack_deadline_seconds: float | None = None  # runbook deadline at detection (when no gradings are known)
+    ack_deadline_seconds: float | None = (
+        None  # runbook deadline at detection (when no gradings are known)
+    )
     # (since, seconds): the acknowledge deadline of each severity the incident had, from its grading
     # at detection and from each regrade; empty → ((detected_at, ack_deadline_seconds),)
     ack_deadlines: tuple[tuple[dt.datetime, float], ...] = ()
@@ -66,7 +89,10 @@ class IncidentFact:
         """The acknowledge deadline that applied: the first one that passed while its severity was in
         force (a regrade before a deadline replaces it with the new severity's, counted from the regrade)."""
         steps = self.ack_deadlines or (
-            ((self.detected_at, self.ack_deadline_seconds),) if self.ack_deadline_seconds is not None else ())
+            ((self.detected_at, self.ack_deadline_seconds),)
+            if self.ack_deadline_seconds is not None
+            else ()
+        )
         steps = sorted(steps, key=lambda step: step[0])
         for i, (since, seconds) in enumerate(steps):
             by = since + dt.timedelta(seconds=seconds)
@@ -99,18 +125,24 @@ class MaintenanceFact:
     starts_at: dt.datetime
     ends_at: dt.datetime
     ended_at: dt.datetime | None = None  # ended early: the work finished then
-    created_at: dt.datetime | None = None  # when it was entered: it counts from then at the earliest
+    created_at: dt.datetime | None = (
+        None  # when it was entered: it counts from then at the earliest
+    )
 
     @property
     def interval(self) -> Interval:
         """``[max(starts_at, created_at), min(ends_at, ended_at))``: planned work is planned before it
         starts, so a window entered after the fact does not erase failures already recorded."""
-        start = max(self.starts_at, self.created_at) if self.created_at is not None else self.starts_at
+        start = (
+            max(self.starts_at, self.created_at) if self.created_at is not None else self.starts_at
+        )
         end = min(self.ends_at, self.ended_at) if self.ended_at is not None else self.ends_at
         return (start, max(end, start))
 
 
-Need = tuple[frozenset[str], ...]  # alternatives (one for a hard need), each the asset plus its upstream
+Need = tuple[
+    frozenset[str], ...
+]  # alternatives (one for a hard need), each the asset plus its upstream
 
 
 @dataclass(frozen=True)
@@ -222,26 +254,45 @@ class ScopeReport:
 
     def gauges(self, site: str, window_name: str) -> SlaGauges:
         """The row the metrics collector exports (``window_name`` is ``month`` or ``30d``)."""
-        breaches = {kind: sum(1 for b in self.breaches if b.kind == kind) for kind in RECOVERY_KINDS}
+        breaches = {
+            kind: sum(1 for b in self.breaches if b.kind == kind) for kind in RECOVERY_KINDS
+        }
         still_open = sum(1 for b in self.breaches if b.kind == "open")
         if still_open:  # past the longest target and not recovered: a breach the table lists too
             breaches["open"] = still_open
-        alarm = ({"0.5": self.alarm_delay_p50_seconds, "1": self.alarm_delay_max_seconds}
-                 if self.alarm_delay_max_seconds is not None else {})
+        alarm = (
+            {"0.5": self.alarm_delay_p50_seconds, "1": self.alarm_delay_max_seconds}
+            if self.alarm_delay_max_seconds is not None
+            else {}
+        )
         return SlaGauges(
-            site=site, scope=self.scope, window=window_name,
-            availability_ratio=math.nan if self.availability_ratio is None else self.availability_ratio,
-            failures=self.failures, mtbf_seconds=self.mtbf_seconds, mttr_seconds=dict(self.mttr_seconds),
-            breaches=breaches, error_budget_remaining_ratio=self.error_budget_remaining_ratio,
-            response_timeliness_ratio=self.response_timeliness_ratio, alarm_delay_seconds=alarm,
-            burn_rate=dict(self.burn_rates), mtbf_lower_bound=self.mtbf_lower_bound)
+            site=site,
+            scope=self.scope,
+            window=window_name,
+            availability_ratio=math.nan
+            if self.availability_ratio is None
+            else self.availability_ratio,
+            failures=self.failures,
+            mtbf_seconds=self.mtbf_seconds,
+            mttr_seconds=dict(self.mttr_seconds),
+            breaches=breaches,
+            error_budget_remaining_ratio=self.error_budget_remaining_ratio,
+            response_timeliness_ratio=self.response_timeliness_ratio,
+            alarm_delay_seconds=alarm,
+            burn_rate=dict(self.burn_rates),
+            mtbf_lower_bound=self.mtbf_lower_bound,
+        )
 
 
 def maintenance_of(scope: Scope, maintenance: Iterable[MaintenanceFact]) -> list[Interval]:
     """When maintenance takes the scope down by plan. Swept over the windows' edges, because two
     overlapping windows can together take down an ``any_of`` group neither takes alone."""
     relevant = frozenset().union(*(alt for need in scope.effective_needs for alt in need))
-    spans = [(m.interval, m.assets) for m in maintenance if m.interval[1] > m.interval[0] and m.assets & relevant]
+    spans = [
+        (m.interval, m.assets)
+        for m in maintenance
+        if m.interval[1] > m.interval[0] and m.assets & relevant
+    ]
     edges = sorted({t for (s, e), _ in spans for t in (s, e)})
     out: list[Interval] = []
     for lo, hi in zip(edges, edges[1:], strict=False):
@@ -270,7 +321,9 @@ def _kind(inc: IncidentFact) -> str:
     return inc.recovery_kind if inc.recovery_kind in RECOVERY_KINDS else "manual"
 
 
-def compute(inputs: Inputs, scope: Scope, window: Window, targets: SlaTargets, now: dt.datetime) -> ScopeReport:
+def compute(
+    inputs: Inputs, scope: Scope, window: Window, targets: SlaTargets, now: dt.datetime
+) -> ScopeReport:
     """Every figure of ``scope`` over ``window`` as known at ``now``."""
     until = max(window.start, min(window.end, now))
     planned = maintenance_of(scope, inputs.maintenance)
@@ -307,14 +360,24 @@ def compute(inputs: Inputs, scope: Scope, window: Window, targets: SlaTargets, n
     for inc, own, free in counted:
         repair = total_seconds(own)
         recovered = inc.recovered_at is not None and inc.recovered_at <= now
-        lines.append(FailureLine(inc.id, inc.level, free[0][0], inc.recovered_at if recovered else None,
-                                 _kind(inc) if recovered else None, repair,
-                                 total_seconds(clip(free, window.start, until))))
+        lines.append(
+            FailureLine(
+                inc.id,
+                inc.level,
+                free[0][0],
+                inc.recovered_at if recovered else None,
+                _kind(inc) if recovered else None,
+                repair,
+                total_seconds(clip(free, window.start, until)),
+            )
+        )
         if recovered:
             durations[_kind(inc)].append(repair)
             # the contract's 少于 (less than): exactly the target is a breach
             if repair >= targets.mttr_seconds[_kind(inc)]:
-                breaches.append(Breach(inc.id, _kind(inc), repair, targets.mttr_seconds[_kind(inc)]))
+                breaches.append(
+                    Breach(inc.id, _kind(inc), repair, targets.mttr_seconds[_kind(inc)])
+                )
         elif repair >= longest:
             breaches.append(Breach(inc.id, "open", repair, longest))
 
@@ -327,9 +390,14 @@ def compute(inputs: Inputs, scope: Scope, window: Window, targets: SlaTargets, n
         mtbf, lower, meets = operating_s, True, operating_s > targets.mtbf_seconds
 
     # alarm delay and response timeliness: every incident of the scope started here, levels I–IV
-    handled = [inc for inc, _, _ in counted] + [inc for inc, _, free in others if started_here(free)]
-    delays = sorted((inc.alarmed_at - inc.fault_started_at).total_seconds()
-                    for inc in handled if inc.alarmed_at is not None and inc.alarmed_at <= now)
+    handled = [inc for inc, _, _ in counted] + [
+        inc for inc, _, free in others if started_here(free)
+    ]
+    delays = sorted(
+        (inc.alarmed_at - inc.fault_started_at).total_seconds()
+        for inc in handled
+        if inc.alarmed_at is not None and inc.alarmed_at <= now
+    )
     due = on_time = 0
     for inc in handled:
         ack_by = inc.ack_by
@@ -349,21 +417,39 @@ def compute(inputs: Inputs, scope: Scope, window: Window, targets: SlaTargets, n
     burn = burn_rates(bad, planned, until, allowed) if now > window.start else {}
 
     return ScopeReport(
-        scope=scope.label, window=window, evaluated_until=until, period_seconds=period.total_seconds(),
-        maintenance_seconds=maintenance_s, operating_seconds=operating_s, downtime_seconds=downtime_s,
+        scope=scope.label,
+        window=window,
+        evaluated_until=until,
+        period_seconds=period.total_seconds(),
+        maintenance_seconds=maintenance_s,
+        operating_seconds=operating_s,
+        downtime_seconds=downtime_s,
         availability_ratio=(operating_s - downtime_s) / operating_s if operating_s > 0 else None,
-        failures=n, level_iv=level_iv, mtbf_seconds=mtbf, mtbf_lower_bound=lower, mtbf_meets_target=meets,
+        failures=n,
+        level_iv=level_iv,
+        mtbf_seconds=mtbf,
+        mtbf_lower_bound=lower,
+        mtbf_meets_target=meets,
         mttr_seconds={k: statistics.fmean(v) for k, v in durations.items() if v},
-        recoveries={k: len(v) for k, v in durations.items()}, breaches=tuple(breaches),
+        recoveries={k: len(v) for k, v in durations.items()},
+        breaches=tuple(breaches),
         alarm_delay_p50_seconds=statistics.median(delays) if delays else None,
-        alarm_delay_max_seconds=delays[-1] if delays else None, alarmed=len(delays),
-        responses_due=due, responses_on_time=on_time,
+        alarm_delay_max_seconds=delays[-1] if delays else None,
+        alarmed=len(delays),
+        responses_due=due,
+        responses_on_time=on_time,
         response_timeliness_ratio=on_time / due if due else None,
-        error_budget_seconds=budget_s, error_budget_remaining_ratio=remaining,
-        burn_rates=burn, burn_alerts=tuple(alerting_pairs(burn)), failure_lines=tuple(lines))
+        error_budget_seconds=budget_s,
+        error_budget_remaining_ratio=remaining,
+        burn_rates=burn,
+        burn_alerts=tuple(alerting_pairs(burn)),
+        failure_lines=tuple(lines),
+    )
 
 
-def burn_rates(bad: list[Interval], planned: list[Interval], at: dt.datetime, allowed: float) -> dict[str, float]:
+def burn_rates(
+    bad: list[Interval], planned: list[Interval], at: dt.datetime, allowed: float
+) -> dict[str, float]:
     """Error rate over each lookback ending at ``at``, as a multiple of the allowed rate."""
     out = {}
     for name in BURN_RATE_LOOKBACKS:
@@ -376,5 +462,8 @@ def burn_rates(bad: list[Interval], planned: list[Interval], at: dt.datetime, al
 
 def alerting_pairs(burn: dict[str, float]) -> list[str]:
     """The rows of the multi-window table that fire: both windows burn faster than the factor."""
-    return [f"{sev}:{short}/{long}@{factor:g}x" for sev, short, long, factor in BURN_ALERTS
-            if burn.get(short, 0.0) > factor and burn.get(long, 0.0) > factor]
+    return [
+        f"{sev}:{short}/{long}@{factor:g}x"
+        for sev, short, long, factor in BURN_ALERTS
+        if burn.get(short, 0.0) > factor and burn.get(long, 0.0) > factor
+    ]

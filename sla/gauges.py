@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 
 RECOVERY_KINDS = ("automatic", "manual")
 BURN_RATE_LOOKBACKS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
-GAUGE_WINDOWS = ("month", "30d")  # the current Asia/Shanghai calendar month so far; the rolling 30 days
+GAUGE_WINDOWS = (
+    "month",
+    "30d",
+)  # the current Asia/Shanghai calendar month so far; the rolling 30 days
 
 
 @dataclass(frozen=True)
@@ -31,8 +34,12 @@ class SlaGauges:
     availability_ratio: float
     failures: int
     mtbf_seconds: float | None  # None only if the window had no operating time
-    mttr_seconds: dict[str, float]  # by recovery kind; a kind with no recovery in the window is absent
-    breaches: dict[str, int]  # by recovery kind, every kind present; plus "open" while one is open at or past 24 h
+    mttr_seconds: dict[
+        str, float
+    ]  # by recovery kind; a kind with no recovery in the window is absent
+    breaches: dict[
+        str, int
+    ]  # by recovery kind, every kind present; plus "open" while one is open at or past 24 h
     error_budget_remaining_ratio: float
     response_timeliness_ratio: float | None  # None when no incident was due for acknowledgement
     alarm_delay_seconds: dict[str, float]  # {"0.5": p50, "1": max}; empty when nothing was alarmed

@@ -94,7 +94,9 @@ def _local_midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
 def month_window(year: int, month: int, tz: ZoneInfo) -> Window:
     first = dt.date(year, month, 1)
     following = dt.date(year + (month == 12), month % 12 + 1, 1)
-    return Window(f"{year:04d}-{month:02d}", _local_midnight(first, tz), _local_midnight(following, tz))
+    return Window(
+        f"{year:04d}-{month:02d}", _local_midnight(first, tz), _local_midnight(following, tz)
+    )
 
 
 def parse_period(text: str, tz: ZoneInfo) -> Window:
@@ -105,10 +107,16 @@ def parse_period(text: str, tz: ZoneInfo) -> Window:
             return month_window(int(m[1]), int(m[2]), tz)
         if m := _DAY.match(value):
             day = dt.date(int(m[1]), int(m[2]), int(m[3]))
-            return Window(value, _local_midnight(day, tz), _local_midnight(day + dt.timedelta(days=1), tz))
+            return Window(
+                value, _local_midnight(day, tz), _local_midnight(day + dt.timedelta(days=1), tz)
+            )
         if m := _WEEK.match(value):
             monday = dt.date.fromisocalendar(int(m[1]), int(m[2]), 1)
-            return Window(value.upper(), _local_midnight(monday, tz), _local_midnight(monday + dt.timedelta(days=7), tz))
+            return Window(
+                value.upper(),
+                _local_midnight(monday, tz),
+                _local_midnight(monday + dt.timedelta(days=7), tz),
+            )
     except (ValueError, OverflowError) as exc:  # 0001-01 or 9999-12-31 overflow in UTC
         raise PeriodError(f"no such period {text!r}: {exc}") from None
     raise PeriodError(f"cannot read period {text!r}; use {PERIOD_FORMS}, or a from/to span")
@@ -121,8 +129,13 @@ def parse_instant(text: str, tz: ZoneInfo) -> dt.datetime:
         if value.tzinfo is None:
             value = value.replace(tzinfo=tz)
         return value.astimezone(UTC)
-    except (ValueError, OverflowError):  # OverflowError: 0001-01-01 site time is before year 1 in UTC
-        raise PeriodError(f"cannot read time {text!r}; use e.g. 2026-11-01 or 2026-11-01T08:00 (site time)") from None
+    except (
+        ValueError,
+        OverflowError,
+    ):  # OverflowError: 0001-01-01 site time is before year 1 in UTC
+        raise PeriodError(
+            f"cannot read time {text!r}; use e.g. 2026-11-01 or 2026-11-01T08:00 (site time)"
+        ) from None
 
 
 def custom_window(start: str, end: str, tz: ZoneInfo) -> Window:

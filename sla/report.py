@@ -74,27 +74,43 @@ def upstream_map(config: NocConfig) -> dict[str, frozenset[str]]:
 
 def _service_needs(config: NocConfig, service: Any) -> tuple[Need, ...]:
     """A hard need is one alternative; an ``any_of`` group is down by plan only when every member is."""
-    return tuple(tuple(_upstream(config, [m]) for m in (need.any_of if isinstance(need, AnyOf) else [need]))
-                 for need in service.needs)
+    return tuple(
+        tuple(_upstream(config, [m]) for m in (need.any_of if isinstance(need, AnyOf) else [need]))
+        for need in service.needs
+    )
 
 
 def site_scope(config: NocConfig) -> Scope:
     """The site is down by plan while maintenance takes at least one of its services down by plan
     (without services: while any asset is under maintenance)."""
     if not config.services:
-        return Scope("site", config.site.name, frozenset(config.assets_by_name), None,
-                     tuple((_upstream(config, [a]),) for a in sorted(config.assets_by_name)))
+        return Scope(
+            "site",
+            config.site.name,
+            frozenset(config.assets_by_name),
+            None,
+            tuple((_upstream(config, [a]),) for a in sorted(config.assets_by_name)),
+        )
     needed = _upstream(config, (a for s in config.services for a in s.asset_names()))
     needs = tuple(need for s in config.services for need in _service_needs(config, s))
-    return Scope("site", config.site.name, needed, frozenset(s.name for s in config.services), needs)
+    return Scope(
+        "site", config.site.name, needed, frozenset(s.name for s in config.services), needs
+    )
 
 
 def service_scope(config: NocConfig, name: str) -> Scope:
     service = next((s for s in config.services if s.name == name), None)
     if service is None:
-        raise UnknownScope(f"unknown service {name!r}; known: {', '.join(s.name for s in config.services) or 'none'}")
-    return Scope("service", name, _upstream(config, service.asset_names()), frozenset({name}),
-                 _service_needs(config, service))
+        raise UnknownScope(
+            f"unknown service {name!r}; known: {', '.join(s.name for s in config.services) or 'none'}"
+        )
+    return Scope(
+        "service",
+        name,
+        _upstream(config, service.asset_names()),
+        frozenset({name}),
+        _service_needs(config, service),
+    )
 
 
 def asset_scope(config: NocConfig, name: str) -> Scope:
@@ -117,7 +133,9 @@ def parse_scope(config: NocConfig, text: str | None) -> list[Scope]:
         raise ScopeError(f"cannot read scope {text!r}; use site, service:NAME, asset:NAME or all")
     if kind == "site":
         if name and name != config.site.name:
-            raise UnknownScope(f"unknown site {name!r}; this inventory is site {config.site.name!r}")
+            raise UnknownScope(
+                f"unknown site {name!r}; this inventory is site {config.site.name!r}"
+            )
         return [site_scope(config)]
     return [service_scope(config, name) if kind == "service" else asset_scope(config, name)]
 
@@ -125,8 +143,11 @@ def parse_scope(config: NocConfig, text: str | None) -> list[Scope]:
 def all_scopes(config: NocConfig) -> list[Scope]:
     """The site, every service and every asset with an enabled check."""
     checked = dict.fromkeys(asset.name for asset, _ in config.iter_checks())
-    return ([site_scope(config)] + [service_scope(config, s.name) for s in config.services]
-            + [asset_scope(config, name) for name in checked])
+    return (
+        [site_scope(config)]
+        + [service_scope(config, s.name) for s in config.services]
+        + [asset_scope(config, name) for name in checked]
+    )
 
 
 # -- loading --------------------------------------------------------------------------------
@@ -159,7 +180,9 @@ def _ack_deadline(runbook: Any, level: str | None) -> float | None:
         return None
 
 
-def _ack_deadlines(runbook: Any, gradings: list[tuple[dt.datetime, str]]) -> tuple[tuple[dt.datetime, float], ...]:
+def _ack_deadlines(
+    runbook: Any, gradings: list[tuple[dt.datetime, str]]
+) -> tuple[tuple[dt.datetime, float], ...]:
     """(since, acknowledge seconds) for the severity at detection and after each regrade."""
     out = []
     for at, level in sorted(gradings, key=lambda g: g[0]):
@@ -169,29 +192,66 @@ def _ack_deadlines(runbook: Any, gradings: list[tuple[dt.datetime, str]]) -> tup
     return tuple(out)
 
 
-async def load_inputs(store: Store, start: dt.datetime, end: dt.datetime, runbooks: Any = None,
-                      planned_until: dt.datetime | None = None) -> Inputs:
+async def load_inputs(
+    store: Store,
+    start: dt.datetime,
+    end: dt.datetime,
+    runbooks: Any = None,
+    planned_until: dt.datetime | None = None,
+) -> Inputs:
     """Everything that can touch ``[start, end)``: one query per table. Maintenance is read up to
     ``planned_until`` (a period's end): planned windows still to come shape its error budget."""
-    touching = and_(Incident.fault_started_at < end, or_(
-        Incident.recovered_at >= start,
-        and_(Incident.recovered_at.is_(None), or_(Incident.closed_at.is_(None), Incident.closed_at >= start))))
+    touching = and_(
+        Incident.fault_started_at < end,
+        or_(
+            Incident.recovered_at >= start,
+            and_(
+                Incident.recovered_at.is_(None),
+                or_(Incident.closed_at.is_(None), Incident.closed_at >= start),
+            ),
+        ),
+    )
     ids = select(Incident.id).where(touching)
-    last_before = (select(func.max(CheckTransition.id)).where(CheckTransition.at < start)
-                   .group_by(CheckTransition.asset, CheckTransition.check))
+    last_before = (
+        select(func.max(CheckTransition.id))
+        .where(CheckTransition.at < start)
+        .group_by(CheckTransition.asset, CheckTransition.check)
+    )
     async with store.sessions() as session:
         rows = (await session.scalars(select(Incident).where(touching).order_by(Incident.id))).all()
-        events = (await session.execute(
-            select(IncidentEvent.incident_id, IncidentEvent.kind, IncidentEvent.at, IncidentEvent.data)
-            .where(IncidentEvent.incident_id.in_(ids),
-                   IncidentEvent.kind.in_(("opened", "graded", "regraded", "merged")))
-            .order_by(IncidentEvent.incident_id, IncidentEvent.seq))).all()
-        transitions = (await session.scalars(
-            select(CheckTransition).where(CheckTransition.at < end, or_(
-                CheckTransition.at >= start, CheckTransition.id.in_(last_before)))
-            .order_by(CheckTransition.at, CheckTransition.id))).all()
-        windows = (await session.scalars(select(MaintenanceWindow).where(
-            MaintenanceWindow.starts_at < max(end, planned_until or end), MaintenanceWindow.ends_at > start))).all()
+        events = (
+            await session.execute(
+                select(
+                    IncidentEvent.incident_id,
+                    IncidentEvent.kind,
+                    IncidentEvent.at,
+                    IncidentEvent.data,
+                )
+                .where(
+                    IncidentEvent.incident_id.in_(ids),
+                    IncidentEvent.kind.in_(("opened", "graded", "regraded", "merged")),
+                )
+                .order_by(IncidentEvent.incident_id, IncidentEvent.seq)
+            )
+        ).all()
+        transitions = (
+            await session.scalars(
+                select(CheckTransition)
+                .where(
+                    CheckTransition.at < end,
+                    or_(CheckTransition.at >= start, CheckTransition.id.in_(last_before)),
+                )
+                .order_by(CheckTransition.at, CheckTransition.id)
+            )
+        ).all()
+        windows = (
+            await session.scalars(
+                select(MaintenanceWindow).where(
+                    MaintenanceWindow.starts_at < max(end, planned_until or end),
+                    MaintenanceWindow.ends_at > start,
+                )
+            )
+        ).all()
 
     services: dict[int, set[str]] = defaultdict(set)
     gradings: dict[int, list[tuple[dt.datetime, str]]] = defaultdict(list)
@@ -209,26 +269,54 @@ async def load_inputs(store: Store, start: dt.datetime, end: dt.datetime, runboo
     for row in rows:
         impact = row.impact or {}
         runbook = _runbook(row, runbooks)
-        incidents.append(IncidentFact(
-            id=row.id, fault_started_at=row.fault_started_at, detected_at=row.detected_at,
-            peak_severity=row.peak_severity, root_asset=row.root_asset, recovered_at=row.recovered_at,
-            recovery_kind=row.recovery_kind, members=frozenset(impact.get("members") or ()),
-            services=frozenset(services[row.id] | _names(impact.get("services"))), parent_id=row.parent_id,
-            merged=row.id in merged or (row.close_note or "").startswith("merged into"),
-            alarmed_at=row.alarmed_at, acknowledged_at=row.acknowledged_at, closed_at=row.closed_at,
-            ack_deadline_seconds=_ack_deadline(runbook, row.peak_severity),  # without a grading event
-            ack_deadlines=_ack_deadlines(runbook, gradings[row.id])))
+        incidents.append(
+            IncidentFact(
+                id=row.id,
+                fault_started_at=row.fault_started_at,
+                detected_at=row.detected_at,
+                peak_severity=row.peak_severity,
+                root_asset=row.root_asset,
+                recovered_at=row.recovered_at,
+                recovery_kind=row.recovery_kind,
+                members=frozenset(impact.get("members") or ()),
+                services=frozenset(services[row.id] | _names(impact.get("services"))),
+                parent_id=row.parent_id,
+                merged=row.id in merged or (row.close_note or "").startswith("merged into"),
+                alarmed_at=row.alarmed_at,
+                acknowledged_at=row.acknowledged_at,
+                closed_at=row.closed_at,
+                ack_deadline_seconds=_ack_deadline(
+                    runbook, row.peak_severity
+                ),  # without a grading event
+                ack_deadlines=_ack_deadlines(runbook, gradings[row.id]),
+            )
+        )
     return Inputs(
         incidents=tuple(incidents),
-        transitions=tuple(TransitionFact(t.asset, t.check, t.from_state, t.to_state, t.at) for t in transitions),
-        maintenance=tuple(MaintenanceFact(w.id, frozenset(w.assets or ()), w.starts_at, w.ends_at, w.ended_at,
-                                          w.created_at) for w in windows))
+        transitions=tuple(
+            TransitionFact(t.asset, t.check, t.from_state, t.to_state, t.at) for t in transitions
+        ),
+        maintenance=tuple(
+            MaintenanceFact(
+                w.id, frozenset(w.assets or ()), w.starts_at, w.ends_at, w.ended_at, w.created_at
+            )
+            for w in windows
+        ),
+    )
 
 
-async def build(store: Store, config: NocConfig, runbooks: Any, windows: Sequence[Window],
-                scopes: Sequence[Scope], now: dt.datetime) -> list[ScopeReport]:
+async def build(
+    store: Store,
+    config: NocConfig,
+    runbooks: Any,
+    windows: Sequence[Window],
+    scopes: Sequence[Scope],
+    now: dt.datetime,
+) -> list[ScopeReport]:
     """One report row per (window, scope)."""
-    longest = dt.timedelta(seconds=max(LOOKBACK_SECONDS.values()))  # burn rates look back from the end
+    longest = dt.timedelta(
+        seconds=max(LOOKBACK_SECONDS.values())
+    )  # burn rates look back from the end
     start = min(min(w.start, min(w.end, now) - longest) for w in windows)
     end = max(min(w.end, now) for w in windows)
     inputs = await load_inputs(store, start, max(end, start), runbooks, max(w.end for w in windows))
@@ -236,10 +324,15 @@ async def build(store: Store, config: NocConfig, runbooks: Any, windows: Sequenc
     targets = config.sla.targets()
     # pure but CPU-bound (about 1 s for 1,000 asset scopes): off the event loop
     return await asyncio.to_thread(
-        lambda: [compute(inputs, scope, window, targets, now) for window in windows for scope in scopes])
+        lambda: [
+            compute(inputs, scope, window, targets, now) for window in windows for scope in scopes
+        ]
+    )
 
 
-async def current_snapshot(store: Store, config: NocConfig, runbooks: Any, now: dt.datetime) -> SlaSnapshot:
+async def current_snapshot(
+    store: Store, config: NocConfig, runbooks: Any, now: dt.datetime
+) -> SlaSnapshot:
     """For the metrics collector: the current Asia/Shanghai month so far and the rolling 30 days,
     for the site, every service and every asset with a check."""
     tz = ZoneInfo(config.sla.timezone)
@@ -285,43 +378,78 @@ def _num(value: float | None, digits: int = 6) -> float | None:
 def report_json(report: ScopeReport, tz: ZoneInfo) -> dict[str, Any]:
     """Every figure of one row; instants in UTC with a site-time twin, durations in seconds."""
     return {
-        "scope": report.scope, "period": report.window.label,
-        "start": _iso(report.window.start), "end": _iso(report.window.end),
-        "start_local": _iso(report.window.start, tz), "end_local": _iso(report.window.end, tz),
+        "scope": report.scope,
+        "period": report.window.label,
+        "start": _iso(report.window.start),
+        "end": _iso(report.window.end),
+        "start_local": _iso(report.window.start, tz),
+        "end_local": _iso(report.window.end, tz),
         "evaluated_until": _iso(report.evaluated_until),
-        "period_seconds": report.period_seconds, "maintenance_seconds": report.maintenance_seconds,
-        "operating_seconds": report.operating_seconds, "downtime_seconds": report.downtime_seconds,
+        "period_seconds": report.period_seconds,
+        "maintenance_seconds": report.maintenance_seconds,
+        "operating_seconds": report.operating_seconds,
+        "downtime_seconds": report.downtime_seconds,
         "availability_ratio": _num(report.availability_ratio, 9),
-        "failures": report.failures, "level_iv": report.level_iv,
-        "mtbf_seconds": _num(report.mtbf_seconds, 3), "mtbf_lower_bound": report.mtbf_lower_bound,
+        "failures": report.failures,
+        "level_iv": report.level_iv,
+        "mtbf_seconds": _num(report.mtbf_seconds, 3),
+        "mtbf_lower_bound": report.mtbf_lower_bound,
         "mtbf_meets_target": report.mtbf_meets_target,
         "mttr_seconds": {k: _num(v, 3) for k, v in report.mttr_seconds.items()},
         "recoveries": report.recoveries,
-        "breaches": [{"incident_id": b.incident_id, "kind": b.kind, "duration_seconds": b.duration_seconds,
-                      "target_seconds": b.target_seconds} for b in report.breaches],
-        "alarm_delay_seconds": {"p50": _num(report.alarm_delay_p50_seconds, 3),
-                                "max": _num(report.alarm_delay_max_seconds, 3), "count": report.alarmed},
-        "response": {"due": report.responses_due, "on_time": report.responses_on_time,
-                     "timeliness_ratio": _num(report.response_timeliness_ratio)},
+        "breaches": [
+            {
+                "incident_id": b.incident_id,
+                "kind": b.kind,
+                "duration_seconds": b.duration_seconds,
+                "target_seconds": b.target_seconds,
+            }
+            for b in report.breaches
+        ],
+        "alarm_delay_seconds": {
+            "p50": _num(report.alarm_delay_p50_seconds, 3),
+            "max": _num(report.alarm_delay_max_seconds, 3),
+            "count": report.alarmed,
+        },
+        "response": {
+            "due": report.responses_due,
+            "on_time": report.responses_on_time,
+            "timeliness_ratio": _num(report.response_timeliness_ratio),
+        },
         "error_budget_seconds": _num(report.error_budget_seconds, 3),
         "error_budget_remaining_ratio": _num(report.error_budget_remaining_ratio),
         "burn_rates": {k: _num(v) for k, v in report.burn_rates.items()},
         "burn_alerts": list(report.burn_alerts),
-        "failure_list": [{"incident_id": f.incident_id, "level": f.level, "started_at": _iso(f.started_at),
-                          "started_at_local": _iso(f.started_at, tz), "recovered_at": _iso(f.recovered_at),
-                          "recovery_kind": f.recovery_kind, "repair_seconds": f.repair_seconds,
-                          "downtime_in_window_seconds": f.downtime_in_window_seconds}
-                         for f in report.failure_lines],
+        "failure_list": [
+            {
+                "incident_id": f.incident_id,
+                "level": f.level,
+                "started_at": _iso(f.started_at),
+                "started_at_local": _iso(f.started_at, tz),
+                "recovered_at": _iso(f.recovered_at),
+                "recovery_kind": f.recovery_kind,
+                "repair_seconds": f.repair_seconds,
+                "downtime_in_window_seconds": f.downtime_in_window_seconds,
+            }
+            for f in report.failure_lines
+        ],
     }
 
 
 def document(reports: Sequence[ScopeReport], config: NocConfig, now: dt.datetime) -> dict[str, Any]:
     tz = ZoneInfo(config.sla.timezone)
     targets = config.sla.targets()
-    return {"site": config.site.name, "computed_at": _iso(now), "timezone": config.sla.timezone,
-            "targets": {"availability_objective_ratio": targets.availability_objective_ratio,
-                        "mtbf_seconds": targets.mtbf_seconds, "mttr_seconds": targets.mttr_seconds},
-            "rows": [report_json(r, tz) for r in reports]}
+    return {
+        "site": config.site.name,
+        "computed_at": _iso(now),
+        "timezone": config.sla.timezone,
+        "targets": {
+            "availability_objective_ratio": targets.availability_objective_ratio,
+            "mtbf_seconds": targets.mtbf_seconds,
+            "mttr_seconds": targets.mttr_seconds,
+        },
+        "rows": [report_json(r, tz) for r in reports],
+    }
 
 
 def _flat(report: ScopeReport) -> dict[str, Any]:
@@ -333,9 +461,11 @@ def _flat(report: ScopeReport) -> dict[str, Any]:
         "availability_percent": pct(report.availability_ratio),
         "operating_hours": round(report.operating_seconds / 3600, 3),
         "downtime_seconds": round(report.downtime_seconds, 3),
-        "failures": report.failures, "level_iv": report.level_iv,
-        "mtbf_hours": None if report.mtbf_seconds is None else
-        ("≥" if report.mtbf_lower_bound else "") + _down(report.mtbf_seconds / 3600),
+        "failures": report.failures,
+        "level_iv": report.level_iv,
+        "mtbf_hours": None
+        if report.mtbf_seconds is None
+        else ("≥" if report.mtbf_lower_bound else "") + _down(report.mtbf_seconds / 3600),
         "mttr_automatic_seconds": _num(report.mttr_seconds.get("automatic"), 3),
         "mttr_manual_seconds": _num(report.mttr_seconds.get("manual"), 3),
         "breaches": len(report.breaches),
@@ -370,7 +500,9 @@ def render_csv(reports: Sequence[ScopeReport]) -> str:
     writer.writerow(["period"] + [key for key, _, _ in COLUMNS])
     for r in reports:
         flat = _flat(r)
-        writer.writerow([r.window.label] + ["" if flat[k] is None else flat[k] for k, _, _ in COLUMNS])
+        writer.writerow(
+            [r.window.label] + ["" if flat[k] is None else flat[k] for k, _, _ in COLUMNS]
+        )
     return out.getvalue()
 
 
@@ -385,7 +517,9 @@ def _breach_lines(reports: Sequence[ScopeReport], lang: str) -> list[str]:
     for r in reports:
         for b in r.breaches:
             kind = b.kind if en else kinds.get(b.kind, b.kind)
-            lines.append(f"{r.scope}  #{b.incident_id}  {kind}  {_up(b.duration_seconds)}s > {_up(b.target_seconds)}s")
+            lines.append(
+                f"{r.scope}  #{b.incident_id}  {kind}  {_up(b.duration_seconds)}s > {_up(b.target_seconds)}s"
+            )
     return lines
 
 
@@ -397,27 +531,44 @@ def _title(reports: Sequence[ScopeReport], config: NocConfig, lang: str) -> str:
     mtbf = config.sla.mtbf_target / 3600
     if lang.startswith("en"):
         return f"SLA report {config.site.name} {span}  (objective {objective:g} %, MTBF target > {mtbf:g} h)"
-    return f"SLA 报表 {config.site.name} {span}（可用率目标 {objective:g}%，MTBF 目标 > {mtbf:g} h）"
+    return (
+        f"SLA 报表 {config.site.name} {span}（可用率目标 {objective:g}%，MTBF 目标 > {mtbf:g} h）"
+    )
 
 
 def render_table(reports: Sequence[ScopeReport], config: NocConfig, lang: str = "zh-CN") -> str:
     """For a terminal: scopes as rows, then the breaches listed one per line."""
     headers = _headers(lang)
     rows = [[_cell(_flat(r)[k]) for k, _, _ in COLUMNS] for r in reports]
-    widths = [max(_width(h), *(_width(row[i]) for row in rows)) if rows else _width(h) for i, h in enumerate(headers)]
-    lines = [_title(reports, config, lang), "  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines += ["  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    widths = [
+        max(_width(h), *(_width(row[i]) for row in rows)) if rows else _width(h)
+        for i, h in enumerate(headers)
+    ]
+    lines = [
+        _title(reports, config, lang),
+        "  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip(),
+    ]
+    lines += [
+        "  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
     breaches = _breach_lines(reports, lang)
     lines.append("")
-    lines.append(("breaches:" if lang.startswith("en") else "超时明细 breaches:") + ("" if breaches else " -"))
+    lines.append(
+        ("breaches:" if lang.startswith("en") else "超时明细 breaches:")
+        + ("" if breaches else " -")
+    )
     lines += ["  " + b for b in breaches]
     return "\n".join(lines)
 
 
 def render_md(reports: Sequence[ScopeReport], config: NocConfig, lang: str = "zh-CN") -> str:
     headers = _headers(lang)
-    lines = [f"# {_title(reports, config, lang)}", "", "| " + " | ".join(headers) + " |",
-             "|" + "|".join("---" for _ in headers) + "|"]
+    lines = [
+        f"# {_title(reports, config, lang)}",
+        "",
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join("---" for _ in headers) + "|",
+    ]
     for r in reports:
         flat = _flat(r)
         lines.append("| " + " | ".join(_cell(flat[k]) for k, _, _ in COLUMNS) + " |")
@@ -427,7 +578,9 @@ def render_md(reports: Sequence[ScopeReport], config: NocConfig, lang: str = "zh
     return "\n".join(lines) + "\n"
 
 
-def render(reports: Sequence[ScopeReport], config: NocConfig, fmt: str, lang: str, now: dt.datetime) -> str:
+def render(
+    reports: Sequence[ScopeReport], config: NocConfig, fmt: str, lang: str, now: dt.datetime
+) -> str:
     if fmt == "json":
         return json.dumps(document(reports, config, now), ensure_ascii=False, indent=1)
     if fmt == "csv":

@@ -15,7 +15,9 @@ import psycopg
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-pytest_plugins = ["sinks"]  # http_sink, make_http_sink, smtp_sink: real local delivery endpoints
+pytest_plugins = [
+    "support.sinks"
+]  # http_sink, make_http_sink, smtp_sink: real local delivery endpoints
 PG_ADMIN_URL = os.environ.get("NOC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -25,7 +27,9 @@ def pg_admin() -> str:
         with psycopg.connect(PG_ADMIN_URL, connect_timeout=5) as conn:
             conn.execute("SELECT 1")
     except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is not answering at {PG_ADMIN_URL} (CI starts it; see .ci/run): {exc}")
+        pytest.fail(
+            f"PostgreSQL is not answering at {PG_ADMIN_URL} (CI starts it; see .ci/run): {exc}"
+        )
     return PG_ADMIN_URL
 
 

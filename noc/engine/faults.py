@@ -25,11 +25,19 @@ from typing import Any
 from noc.engine.health import State
 
 FAULT_TYPES = (
-    "circuit_down", "circuit_degraded", "circuit_congested",
-    "internet_down", "internet_degraded",
-    "gateway_unreachable", "gateway_degraded", "sip_trunk_error",
-    "phone_unreachable", "phones_unreachable",
-    "router_down", "router_reboot", "snmp_agent_lost",
+    "circuit_down",
+    "circuit_degraded",
+    "circuit_congested",
+    "internet_down",
+    "internet_degraded",
+    "gateway_unreachable",
+    "gateway_degraded",
+    "sip_trunk_error",
+    "phone_unreachable",
+    "phones_unreachable",
+    "router_down",
+    "router_reboot",
+    "snmp_agent_lost",
 )
 """Every fault type the engine can raise (``phones_unreachable`` is the grouped phone incident)."""
 
@@ -84,8 +92,18 @@ def classify(kind: str, asset: str, checks: Mapping[str, CheckView]) -> list[Fau
     faults: list[Fault] = []
 
     def fault(type_: str, view: CheckView, cls: str, **metrics: Any) -> None:
-        faults.append(Fault(type_, asset, view.check, cls, view.since, view.reason,
-                            dict(metrics) or dict(view.metrics), view.flapping))
+        faults.append(
+            Fault(
+                type_,
+                asset,
+                view.check,
+                cls,
+                view.since,
+                view.reason,
+                dict(metrics) or dict(view.metrics),
+                view.flapping,
+            )
+        )
 
     by_type: dict[str, list[CheckView]] = {}
     for view in checks.values():
@@ -94,8 +112,11 @@ def classify(kind: str, asset: str, checks: Mapping[str, CheckView]) -> list[Fau
     snmp = checks.get("snmp") or next(iter(by_type.get("snmp", [])), None)
 
     if kind in ("mstp_circuit", "internet_line"):
-        down_type, degraded_type = (("circuit_down", "circuit_degraded") if kind == "mstp_circuit"
-                                    else ("internet_down", "internet_degraded"))
+        down_type, degraded_type = (
+            ("circuit_down", "circuit_degraded")
+            if kind == "mstp_circuit"
+            else ("internet_down", "internet_degraded")
+        )
         congested_type = "circuit_congested" if kind == "mstp_circuit" else "internet_degraded"
         # ICMP through the circuit is the direct evidence; the CE's ifOperStatus confirms it, and
         # decides alone only when ICMP has no say (net-snmp caches ifTable for seconds, so an
@@ -151,9 +172,20 @@ def _merge_same_type(faults: list[Fault]) -> list[Fault]:
     for f in faults:
         prev = merged.get(f.type)
         if prev is None or (f.fault_class == "degraded" and prev.fault_class == "congested"):
-            merged[f.type] = f if prev is None else Fault(f.type, f.asset, f.check, f.fault_class,
-                                                          min(f.started_at, prev.started_at), f.reason,
-                                                          {**prev.metrics, **f.metrics}, f.flapping)
+            merged[f.type] = (
+                f
+                if prev is None
+                else Fault(
+                    f.type,
+                    f.asset,
+                    f.check,
+                    f.fault_class,
+                    min(f.started_at, prev.started_at),
+                    f.reason,
+                    {**prev.metrics, **f.metrics},
+                    f.flapping,
+                )
+            )
     return list(merged.values())
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from noc.units import Duration
+from noc.core.units import Duration
 
 
 class State(enum.StrEnum):
@@ -152,8 +152,13 @@ class _MetricWindow:
 class CheckHealth:
     """The state machine of one (asset, check)."""
 
-    def __init__(self, asset: str, check: str, policy: HealthPolicy | None = None,
-                 state: State = State.UNKNOWN):
+    def __init__(
+        self,
+        asset: str,
+        check: str,
+        policy: HealthPolicy | None = None,
+        state: State = State.UNKNOWN,
+    ):
         self.asset = asset
         self.check = check
         self.policy = policy or HealthPolicy()
@@ -224,10 +229,19 @@ class CheckHealth:
         if self.state is not State.DOWN:
             self._record_metrics(obs)
 
-        if not obs.ok and self.fail_streak >= self.policy.fail_threshold and self.state is not State.DOWN:
-            events.append(self._move(State.DOWN, self._streak_start or obs.at,
-                                     f"{self.fail_streak} consecutive failures: {self._streak_reason}",
-                                     {"result": obs.result}))
+        if (
+            not obs.ok
+            and self.fail_streak >= self.policy.fail_threshold
+            and self.state is not State.DOWN
+        ):
+            events.append(
+                self._move(
+                    State.DOWN,
+                    self._streak_start or obs.at,
+                    f"{self.fail_streak} consecutive failures: {self._streak_reason}",
+                    {"result": obs.result},
+                )
+            )
             self._windows.clear()
             self._degraded_by.clear()
         elif obs.ok and self.state in (State.DOWN, State.UNKNOWN):
@@ -236,8 +250,9 @@ class CheckHealth:
                 start = self._streak_start or obs.at
                 self._update_degradation(obs.at)
                 target = State.DEGRADED if self._degraded_by else State.UP
-                reason = ("recovered after " if self.state is State.DOWN else "first ") + \
-                    f"{self.ok_streak} good result(s)"
+                reason = (
+                    "recovered after " if self.state is State.DOWN else "first "
+                ) + f"{self.ok_streak} good result(s)"
                 events.append(self._move(target, start, reason, {}))
         elif self.state in (State.UP, State.DEGRADED) and self.fail_streak == 0:
             # Judged on good observations only: a failed probe may be the start of an outage,
@@ -260,9 +275,15 @@ class CheckHealth:
         """DOWN now, without waiting for the rest of the confirmation streak: another witness
         (the interface reported down) agrees with the failures seen so far. Dated, like any
         DOWN, by the first failure; the loss window is cleared, as for any DOWN."""
-        assert self.failing_since is not None, "only a check in a failure streak can be corroborated"
-        t = self._move(State.DOWN, self.failing_since, f"{reason}; {self.fail_streak} failed probe(s): "
-                       f"{self._streak_reason}", {"corroborated": True})
+        assert self.failing_since is not None, (
+            "only a check in a failure streak can be corroborated"
+        )
+        t = self._move(
+            State.DOWN,
+            self.failing_since,
+            f"{reason}; {self.fail_streak} failed probe(s): {self._streak_reason}",
+            {"corroborated": True},
+        )
         self._windows.clear()
         self._degraded_by.clear()
         return t
@@ -281,8 +302,9 @@ class CheckHealth:
                 continue
             window = self._windows.get(name)
             if window is None:
-                window = self._windows[name] = _MetricWindow(deque(maxlen=self.policy.window),
-                                                             deque(maxlen=self.policy.window))
+                window = self._windows[name] = _MetricWindow(
+                    deque(maxlen=self.policy.window), deque(maxlen=self.policy.window)
+                )
             window.values.append(float(value))
             window.weights.append(float(weight))
 
@@ -296,7 +318,9 @@ class CheckHealth:
             value = _aggregate(window, threshold.aggregate)
             if threshold.metric in self._degraded_by:
                 if value < threshold.leave:
-                    window.below_since = window.below_since if window.below_since is not None else now
+                    window.below_since = (
+                        window.below_since if window.below_since is not None else now
+                    )
                     if now - window.below_since >= threshold.leave_hold:
                         self._degraded_by.discard(threshold.metric)
                         self._left_at = max(self._left_at or 0.0, window.below_since)
@@ -318,12 +342,22 @@ class CheckHealth:
         if self.state is State.UP and self._degraded_by:
             metric, value, level, since = min(entered, key=lambda e: e[3])
             # dated when the condition began (a 5-minute hold still starts the fault at minute 0)
-            return [self._move(State.DEGRADED, since, f"{metric} {value:.4g} ≥ {level:g}",
-                               {"metrics": {m: self.metric(m) for m in sorted(self._degraded_by)}})]
+            return [
+                self._move(
+                    State.DEGRADED,
+                    since,
+                    f"{metric} {value:.4g} ≥ {level:g}",
+                    {"metrics": {m: self.metric(m) for m in sorted(self._degraded_by)}},
+                )
+            ]
         if self.state is State.DEGRADED and not self._degraded_by:
             # dated, like entering, by when the condition ended (the hold only confirms it)
             left, self._left_at = self._left_at or obs.at, None
-            return [self._move(State.UP, left, "all degraded metrics back below their leave thresholds", {})]
+            return [
+                self._move(
+                    State.UP, left, "all degraded metrics back below their leave thresholds", {}
+                )
+            ]
         return []
 
     def _flap_events(self, now: float) -> list[FlapChange]:
@@ -345,5 +379,9 @@ def _aggregate(window: _MetricWindow, how: str) -> float:
         return window.values[-1]
     if how == "loss":  # packets lost / packets sent over the window
         total = sum(window.weights)
-        return sum(v * w for v, w in zip(window.values, window.weights, strict=True)) / total if total else 0.0
+        return (
+            sum(v * w for v, w in zip(window.values, window.weights, strict=True)) / total
+            if total
+            else 0.0
+        )
     return sum(window.values) / len(window.values)

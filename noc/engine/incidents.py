@@ -74,9 +74,16 @@ class Change:
 
 
 class IncidentBook:
-    def __init__(self, topology: Topology, services: Mapping[str, ServiceSpec], matrix: SeverityMatrix,
-                 site: str, kinds: Mapping[str, str], runbook_for: Callable[[str], str | None] = lambda t: None,
-                 symptom_grace: float = 10.0):
+    def __init__(
+        self,
+        topology: Topology,
+        services: Mapping[str, ServiceSpec],
+        matrix: SeverityMatrix,
+        site: str,
+        kinds: Mapping[str, str],
+        runbook_for: Callable[[str], str | None] = lambda t: None,
+        symptom_grace: float = 10.0,
+    ):
         self.topology = topology
         self.services = dict(services)
         self.matrix = matrix
@@ -133,10 +140,17 @@ class IncidentBook:
                 continue  # a lagging check of a recovered parent gets a moment to recover too
             self._orphaned.pop(f.key, None)
             key = self._incident_key(f)
-            entry = desired.setdefault(key, {"type": PHONE_GROUP if key.startswith(PHONE_GROUP) else f.type,
-                                             "root": self.site if key.startswith(PHONE_GROUP) else f.asset,
-                                             "class": f.fault_class, "started": f.started_at,
-                                             "members": set(), "faults": []})
+            entry = desired.setdefault(
+                key,
+                {
+                    "type": PHONE_GROUP if key.startswith(PHONE_GROUP) else f.type,
+                    "root": self.site if key.startswith(PHONE_GROUP) else f.asset,
+                    "class": f.fault_class,
+                    "started": f.started_at,
+                    "members": set(),
+                    "faults": [],
+                },
+            )
             entry["members"].add(f.asset)
             entry["faults"].append(f)
             entry["started"] = min(entry["started"], f.started_at)
@@ -169,10 +183,18 @@ class IncidentBook:
             incident = self.active.pop(key)
             for s in incident.symptoms.values():
                 changes.append(Change("symptom_detached", key, now, _symptom_data(s)))
-            changes.append(Change("recovered", key, now, {
-                "recovery_kind": "manual" if incident.intervention else "automatic",
-                "duration_seconds": round(now - incident.fault_started_at, 3),
-                "id": incident.id}))
+            changes.append(
+                Change(
+                    "recovered",
+                    key,
+                    now,
+                    {
+                        "recovery_kind": "manual" if incident.intervention else "automatic",
+                        "duration_seconds": round(now - incident.fault_started_at, 3),
+                        "id": incident.id,
+                    },
+                )
+            )
         return changes
 
     # -- internals -------------------------------------------------------------------------
@@ -200,48 +222,104 @@ class IncidentBook:
         """The check stopped flapping: its held fault (if any) no longer keeps an incident open."""
         self._held.pop((asset, check), None)
 
-    def _assess(self, fault_class: str, members: set[str], symptoms: Mapping[str, Fault]) -> tuple[str, str, list]:
+    def _assess(
+        self, fault_class: str, members: set[str], symptoms: Mapping[str, Fault]
+    ) -> tuple[str, str, list]:
         assets = set(members) | {s.asset for s in symptoms.values() if s.is_outage}
         impaired = self.topology.impaired_services(assets)
         impacts, described = [], []
         for imp in impaired:
             spec = self.services.get(imp.service, ServiceSpec("moderate"))
-            impact = service_impact(imp.full, spec.impact, spec.partial, imp.group_down, imp.group_size)
+            impact = service_impact(
+                imp.full, spec.impact, spec.partial, imp.group_down, imp.group_size
+            )
             impacts.append(impact)
-            described.append({"service": imp.service, "full": imp.full, "impact": impact,
-                              "down": sorted(imp.down_assets),
-                              **({"group_down": imp.group_down, "group_size": imp.group_size} if not imp.full else {})})
+            described.append(
+                {
+                    "service": imp.service,
+                    "full": imp.full,
+                    "impact": impact,
+                    "down": sorted(imp.down_assets),
+                    **(
+                        {"group_down": imp.group_down, "group_size": imp.group_size}
+                        if not imp.full
+                        else {}
+                    ),
+                }
+            )
         impact = worst_impact(impacts)
         return impact, grade(self.matrix, fault_class, impact), described
 
-    def _open(self, key: str, entry: dict, symptoms: dict[str, Fault], now: float) -> ActiveIncident:
+    def _open(
+        self, key: str, entry: dict, symptoms: dict[str, Fault], now: float
+    ) -> ActiveIncident:
         impact, severity, services = self._assess(entry["class"], entry["members"], symptoms)
-        incident = ActiveIncident(key=key, type=entry["type"], root_asset=entry["root"],
-                                  fault_class=entry["class"], severity=severity, peak_severity=severity,
-                                  impact=impact, fault_started_at=entry["started"], detected_at=now,
-                                  members=set(entry["members"]), symptoms=dict(symptoms), services=services)
+        incident = ActiveIncident(
+            key=key,
+            type=entry["type"],
+            root_asset=entry["root"],
+            fault_class=entry["class"],
+            severity=severity,
+            peak_severity=severity,
+            impact=impact,
+            fault_started_at=entry["started"],
+            detected_at=now,
+            members=set(entry["members"]),
+            symptoms=dict(symptoms),
+            services=services,
+        )
         self.active[key] = incident
         return incident
 
     def _opened_data(self, incident: ActiveIncident, entry: dict) -> dict[str, Any]:
         first = min(entry["faults"], key=lambda f: f.started_at)
-        return {"type": incident.type, "root_asset": incident.root_asset, "fault_class": incident.fault_class,
-                "severity": incident.severity, "impact": incident.impact, "services": incident.services,
-                "members": sorted(incident.members), "fault_started_at": incident.fault_started_at,
-                "runbook": self.runbook_for(incident.type),
-                "evidence": {"check": first.check, "reason": first.reason, "metrics": dict(first.metrics)}}
+        return {
+            "type": incident.type,
+            "root_asset": incident.root_asset,
+            "fault_class": incident.fault_class,
+            "severity": incident.severity,
+            "impact": incident.impact,
+            "services": incident.services,
+            "members": sorted(incident.members),
+            "fault_started_at": incident.fault_started_at,
+            "runbook": self.runbook_for(incident.type),
+            "evidence": {
+                "check": first.check,
+                "reason": first.reason,
+                "metrics": dict(first.metrics),
+            },
+        }
 
-    def _update(self, incident: ActiveIncident, entry: dict, symptoms: dict[str, Fault], now: float) -> list[Change]:
+    def _update(
+        self, incident: ActiveIncident, entry: dict, symptoms: dict[str, Fault], now: float
+    ) -> list[Change]:
         changes = []
         if entry["members"] != incident.members:
-            added, removed = entry["members"] - incident.members, incident.members - entry["members"]
+            added, removed = (
+                entry["members"] - incident.members,
+                incident.members - entry["members"],
+            )
             incident.members = set(entry["members"])
-            changes.append(Change("members_changed", incident.key, now,
-                                  {"added": sorted(added), "removed": sorted(removed), "members": sorted(incident.members)}))
+            changes.append(
+                Change(
+                    "members_changed",
+                    incident.key,
+                    now,
+                    {
+                        "added": sorted(added),
+                        "removed": sorted(removed),
+                        "members": sorted(incident.members),
+                    },
+                )
+            )
         for key in incident.symptoms.keys() - symptoms.keys():
-            changes.append(Change("symptom_detached", incident.key, now, _symptom_data(incident.symptoms[key])))
+            changes.append(
+                Change("symptom_detached", incident.key, now, _symptom_data(incident.symptoms[key]))
+            )
         for key in symptoms.keys() - incident.symptoms.keys():
-            changes.append(Change("symptom_attached", incident.key, now, _symptom_data(symptoms[key])))
+            changes.append(
+                Change("symptom_attached", incident.key, now, _symptom_data(symptoms[key]))
+            )
         incident.symptoms = dict(symptoms)
         incident.fault_class = entry["class"]
         impact, severity, services = self._assess(entry["class"], incident.members, symptoms)
@@ -250,9 +328,21 @@ class IncidentBook:
             before = incident.severity
             incident.severity, incident.impact = severity, impact
             incident.peak_severity = more_severe(incident.peak_severity, severity)
-            changes.append(Change("regraded", incident.key, now, {
-                "from": before, "to": severity, "peak": incident.peak_severity, "impact": impact,
-                "fault_class": entry["class"], "services": services}))
+            changes.append(
+                Change(
+                    "regraded",
+                    incident.key,
+                    now,
+                    {
+                        "from": before,
+                        "to": severity,
+                        "peak": incident.peak_severity,
+                        "impact": impact,
+                        "fault_class": entry["class"],
+                        "services": services,
+                    },
+                )
+            )
         else:
             incident.impact = impact
         return changes
@@ -263,5 +353,11 @@ def _class_rank(fault_class: str) -> int:
 
 
 def _symptom_data(fault: Fault) -> dict[str, Any]:
-    return {"fault": fault.key, "type": fault.type, "asset": fault.asset, "check": fault.check,
-            "started_at": fault.started_at, "reason": fault.reason}
+    return {
+        "fault": fault.key,
+        "type": fault.type,
+        "asset": fault.asset,
+        "check": fault.check,
+        "started_at": fault.started_at,
+        "reason": fault.reason,
+    }

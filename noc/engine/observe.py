@@ -39,16 +39,34 @@ def to_observation(ref: CheckRef, result: ProbeResult) -> Observation | None:
     values = {k: float(v) for k, v in result.values.items() if isinstance(v, int | float)}
     if ref.check_type == "snmp":
         return _snmp_observation(ref, result, values)
-    return Observation(ref.asset, ref.check, result.started_at, result.ok, str(result.result),
-                       result.reason, values, tuple(result.findings))
+    return Observation(
+        ref.asset,
+        ref.check,
+        result.started_at,
+        result.ok,
+        str(result.result),
+        result.reason,
+        values,
+        tuple(result.findings),
+    )
 
 
-def _snmp_observation(ref: CheckRef, result: ProbeResult, values: dict[str, float]) -> Observation | None:
+def _snmp_observation(
+    ref: CheckRef, result: ProbeResult, values: dict[str, float]
+) -> Observation | None:
     if not result.ok:
         if ref.via_agent:
             return None
-        return Observation(ref.asset, ref.check, result.started_at, False, str(result.result),
-                           result.reason, {}, tuple(result.findings))
+        return Observation(
+            ref.asset,
+            ref.check,
+            result.started_at,
+            False,
+            str(result.result),
+            result.reason,
+            {},
+            tuple(result.findings),
+        )
     names = ref.interfaces or _reported_interfaces(values)
     down = [n for n in names if values.get(f"if.{n}.oper_up", 0.0) < 1.0]
     missing = [n for n in names if f"if.{n}.oper_up" not in values]
@@ -68,12 +86,30 @@ def _snmp_observation(ref: CheckRef, result: ProbeResult, values: dict[str, floa
             reason = f"interface {', '.join(down)} oper down"
         else:
             reason = result.reason
-        return Observation(ref.asset, ref.check, result.started_at, ok, "ok" if ok else "interface_down",
-                           reason, derived, tuple(result.findings))
+        return Observation(
+            ref.asset,
+            ref.check,
+            result.started_at,
+            ok,
+            "ok" if ok else "interface_down",
+            reason,
+            derived,
+            tuple(result.findings),
+        )
     # a router's own agent: answering is health; interface states are the circuits' business
-    return Observation(ref.asset, ref.check, result.started_at, True, "ok", result.reason, derived,
-                       tuple(result.findings))
+    return Observation(
+        ref.asset,
+        ref.check,
+        result.started_at,
+        True,
+        "ok",
+        result.reason,
+        derived,
+        tuple(result.findings),
+    )
 
 
 def _reported_interfaces(values: dict[str, float]) -> list[str]:
-    return sorted({k[3:].rsplit(".", 1)[0] for k in values if k.startswith("if.") and k.endswith(".oper_up")})
+    return sorted(
+        {k[3:].rsplit(".", 1)[0] for k in values if k.startswith("if.") and k.endswith(".oper_up")}
+    )

@@ -24,7 +24,16 @@ LEVEL_NAMES = {
     "III": ("较大", "significant"),
     "IV": ("一般", "minor"),
 }
-_ALIASES = {"P1": "I", "P2": "II", "P3": "III", "P4": "IV", "1": "I", "2": "II", "3": "III", "4": "IV"}
+_ALIASES = {
+    "P1": "I",
+    "P2": "II",
+    "P3": "III",
+    "P4": "IV",
+    "1": "I",
+    "2": "II",
+    "3": "III",
+    "4": "IV",
+}
 
 FAULT_CLASSES = ("outage", "degraded", "congested", "minor")
 IMPACTS = ("critical", "major", "moderate", "minor", "none")
@@ -77,8 +86,12 @@ class SeverityMatrix(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     outage: ImpactRow = ImpactRow(critical="I", major="II", moderate="III", minor="IV", none="IV")
-    degraded: ImpactRow = ImpactRow(critical="II", major="III", moderate="III", minor="IV", none="IV")
-    congested: ImpactRow = ImpactRow(critical="III", major="III", moderate="III", minor="IV", none="IV")
+    degraded: ImpactRow = ImpactRow(
+        critical="II", major="III", moderate="III", minor="IV", none="IV"
+    )
+    congested: ImpactRow = ImpactRow(
+        critical="III", major="III", moderate="III", minor="IV", none="IV"
+    )
     minor: ImpactRow = ImpactRow(critical="IV", major="IV", moderate="IV", minor="IV", none="IV")
 
     def level(self, fault_class: str, impact: str) -> str:
@@ -106,8 +119,13 @@ class PartialImpact(BaseModel):
         return size > 0 and down / size >= (self.down_fraction or 0)
 
 
-def service_impact(full: bool, impact_if_down: str, partial: Iterable[PartialImpact],
-                   group_down: int, group_size: int) -> str:
+def service_impact(
+    full: bool,
+    impact_if_down: str,
+    partial: Iterable[PartialImpact],
+    group_down: int,
+    group_size: int,
+) -> str:
     """Impact of one impaired service: its own impact when fully down, else its worst partial tier."""
     if full:
         return impact_if_down

@@ -42,7 +42,8 @@ class Topology:
         parents = {a.name: tuple(a.depends_on) for a in config.assets}
         check_parents = {
             (a.name, c.check_name): tuple(dict.fromkeys([*a.depends_on, *c.depends_on]))
-            for a in config.assets for c in a.checks
+            for a in config.assets
+            for c in a.checks
         }
         services = {
             s.name: [tuple(n.any_of) if isinstance(n, AnyOf) else n for n in s.needs]
@@ -83,7 +84,9 @@ class Topology:
     def dependent_checks(self, asset: str) -> set[tuple[str, str]]:
         """(asset, check) pairs that are the asset's own or run over it (phones over the gateway,
         the trunk over the voice circuit): what to re-probe when its state changes."""
-        return {key for key in self.check_parents if key[0] == asset or asset in self.ancestors(*key)}
+        return {
+            key for key in self.check_parents if key[0] == asset or asset in self.ancestors(*key)
+        }
 
     def effectively_down(self, down: Iterable[str]) -> set[str]:
         """``down`` plus every asset that needs one of them (asset-level dependencies only:
@@ -113,5 +116,7 @@ class Topology:
             if full_down:
                 out.append(ServiceImpairment(name, True, tuple(full_down)))
             elif partial is not None:
-                out.append(ServiceImpairment(name, False, tuple(partial_down), partial[0], partial[1]))
+                out.append(
+                    ServiceImpairment(name, False, tuple(partial_down), partial[0], partial[1])
+                )
         return out

@@ -10,15 +10,18 @@ import click
 
 from noc.lab.control import Lab
 from noc.lab.faults import KINDS, FaultError
-from noc.lab.guard import ProbeSafetyError
 from noc.lab.netns import LabError
 from noc.lab.state import DEFAULT_STATE_DIR
+from probes.safety import ProbeSafetyError
 
 _ERRORS = (LabError, FaultError, ProbeSafetyError, OSError, RuntimeError, ValueError)
 
 state_dir_option = click.option(
-    "--state-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_STATE_DIR,
-    show_default=True, envvar="NOC_LAB_STATE_DIR",
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_STATE_DIR,
+    show_default=True,
+    envvar="NOC_LAB_STATE_DIR",
     help="实验网状态目录 / where the lab keeps its state (pids, faults, SNMPv3 keys).",
 )
 
@@ -42,8 +45,12 @@ def lab() -> None:
 
 @lab.command()
 @state_dir_option
-@click.option("--inventory-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="写出可供服务使用的清单 / write an inventory YAML the service can run against.")
+@click.option(
+    "--inventory-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="写出可供服务使用的清单 / write an inventory YAML the service can run against.",
+)
 def up(state_dir: Path, inventory_out: Path | None) -> None:
     """搭建实验网 / build the lab (tears down leftovers first)."""
     _need_root()
@@ -70,10 +77,14 @@ def status(state_dir: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
-    click.echo(f"lab: {'up 运行中' if report['up'] else 'down 未运行'}   "
-               f"blackhole 198.18.0.0/15: {'present' if report['blackhole'] else 'MISSING'}")
-    click.echo("namespaces: " + "  ".join(
-        f"{ns}{'' if ok else '(absent)'}" for ns, ok in report["namespaces"].items()))
+    click.echo(
+        f"lab: {'up 运行中' if report['up'] else 'down 未运行'}   "
+        f"blackhole 198.18.0.0/15: {'present' if report['blackhole'] else 'MISSING'}"
+    )
+    click.echo(
+        "namespaces: "
+        + "  ".join(f"{ns}{'' if ok else '(absent)'}" for ns, ok in report["namespaces"].items())
+    )
     for name, states in report["links"].items():
         shaping = f" tbf={states['shaping']}" if "shaping" in states else ""
         click.echo(f"  link {name:<12} ce={states['ce']:<8} far={states['far']:<8}{shaping}")

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from noc.lab import faults as fx
-from noc.lab import guard, topology
+from noc.lab import topology
 from noc.lab.daemons import LabDaemons
 from noc.lab.inventory import generate_secrets, write_inventory
 from noc.lab.netns import LabError, list_netns
 from noc.lab.state import DEFAULT_STATE_DIR, LabState
 from noc.lab.topology import PLAN, Plan
+from probes import safety as guard
 
 
 class Lab:
@@ -39,8 +40,9 @@ class Lab:
         try:
             with self.state.locked() as st:
                 st.clear()
-                st.update({"routes": [], "daemons": {}, "faults": [],
-                           "secrets": generate_secrets()})
+                st.update(
+                    {"routes": [], "daemons": {}, "faults": [], "secrets": generate_secrets()}
+                )
                 st["routes"] = topology.build(self.plan)
                 self._daemons_for(st).start_all()
                 if inventory_out:
@@ -100,12 +102,12 @@ class Lab:
             daemons = self._daemons_for(st)
             for fault in chosen:
                 fx.heal(fault, daemons, self.plan)
-                st["faults"] = [f for f in st["faults"]
-                                if fx.Fault.from_dict(f).key != fault.key]
+                st["faults"] = [f for f in st["faults"] if fx.Fault.from_dict(f).key != fault.key]
         return chosen
 
     def _require_up(self) -> None:
         missing = sorted(set(self.plan.namespaces) - list_netns())
         if missing:
-            raise LabError(f"实验网未启动 / lab is not up (missing {', '.join(missing)}); "
-                           "run `noc lab up`")
+            raise LabError(
+                f"实验网未启动 / lab is not up (missing {', '.join(missing)}); run `noc lab up`"
+            )

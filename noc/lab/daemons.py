@@ -40,8 +40,9 @@ IF_HIGH_SPEED = {link.name: link.rate_mbit for link in PLAN.wan}
 class LabDaemons:
     """Start, find, fault and stop the lab daemons recorded in `records` (part of the state)."""
 
-    def __init__(self, state: LabState, records: dict[str, dict[str, Any]],
-                 secrets: dict[str, str]) -> None:
+    def __init__(
+        self, state: LabState, records: dict[str, dict[str, Any]], secrets: dict[str, str]
+    ) -> None:
         self.state = state
         self.records = records
         self.secrets = secrets
@@ -62,8 +63,13 @@ class LabDaemons:
         peer = KamailioPeer(list(listen), SIP_PORT, workdir, netns=ns)
         peer.start()
         self._live[name] = peer
-        self.records[name] = {"kind": "kamailio", "netns": ns, "workdir": str(workdir),
-                              "listen": list(listen), "pid": _pid_of(peer)}
+        self.records[name] = {
+            "kind": "kamailio",
+            "netns": ns,
+            "workdir": str(workdir),
+            "listen": list(listen),
+            "pid": _pid_of(peer),
+        }
 
     def start_snmpd(self, fresh: bool = False) -> None:
         if self.is_running(SNMPD):
@@ -71,8 +77,13 @@ class LabDaemons:
         peer = self._snmpd_peer(self.state.workdir(SNMPD, fresh=fresh))
         peer.start()
         self._live[SNMPD] = peer
-        self.records[SNMPD] = {"kind": "snmpd", "netns": CE, "workdir": str(peer.workdir),
-                               "listen": [CE_LAN_ADDRESS], "pid": _pid_of(peer)}
+        self.records[SNMPD] = {
+            "kind": "snmpd",
+            "netns": CE,
+            "workdir": str(peer.workdir),
+            "listen": [CE_LAN_ADDRESS],
+            "pid": _pid_of(peer),
+        }
 
     def stop_snmpd(self) -> None:
         self.stop(SNMPD)
@@ -115,8 +126,9 @@ class LabDaemons:
         name, ns, listen = found[0]
         if not self.is_running(name):
             raise LabError(f"{name} 未运行 / is not running; run `noc lab up` first")
-        peer = self._live.get(name) or KamailioPeer(list(listen), SIP_PORT,
-                                                    Path(self.records[name]["workdir"]), netns=ns)
+        peer = self._live.get(name) or KamailioPeer(
+            list(listen), SIP_PORT, Path(self.records[name]["workdir"]), netns=ns
+        )
         peer.set_mode(address, mode)  # works on a peer rebuilt from the record (ctl socket)
 
     def _snmpd_peer(self, workdir: Path) -> Any:
@@ -128,13 +140,15 @@ class LabDaemons:
             port=SNMP_PORT,
             workdir=workdir,
             community=community,
-            v3_users=[V3User(
-                user=self.secrets.get("snmp_v3_user", SNMP_V3_USER),
-                auth_key=self.secrets["snmp_v3_auth_key"],
-                priv_key=self.secrets["snmp_v3_priv_key"],
-                auth_protocol="sha256",
-                priv_protocol="aes128",
-            )],
+            v3_users=[
+                V3User(
+                    user=self.secrets.get("snmp_v3_user", SNMP_V3_USER),
+                    auth_key=self.secrets["snmp_v3_auth_key"],
+                    priv_key=self.secrets["snmp_v3_priv_key"],
+                    auth_protocol="sha256",
+                    priv_protocol="aes128",
+                )
+            ],
             overrides=IF_HIGH_SPEED,
             trap_sink=TrapSink(host=ROOT_ADDRESS, port=TRAP_PORT, community=community),
             netns=CE,

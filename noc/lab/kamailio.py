@@ -26,7 +26,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from probes.sip_message import SipParseError, build_options, parse_response
+from probes.sip.message import SipParseError, build_options, parse_response
 
 TEMPLATE = Path(__file__).with_name("conf") / "kamailio.cfg"
 MODES = ("ok", "503", "silent")

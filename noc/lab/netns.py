@@ -37,7 +37,9 @@ def run(
     return proc
 
 
-def ip(*args: str, netns: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def ip(
+    *args: str, netns: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     """`ip [-n NETNS] ARGS…` (uses -n rather than netns exec: no fork of a shell)."""
     cmd = ["ip", *(["-n", netns] if netns else []), *args]
     return run(cmd, check=check)
@@ -117,7 +119,9 @@ def read_sysctl(key: str, netns: str | None = None) -> str:
     return run(["sysctl", "-n", key], netns=netns).stdout.strip()
 
 
-def nft(script: str, netns: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def nft(
+    script: str, netns: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Feed an nft script on stdin (atomic: the whole script applies or nothing does)."""
     return run(["nft", "-f", "-"], netns=netns, input=script, check=check)
 

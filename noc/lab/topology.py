@@ -115,8 +115,18 @@ def build(plan: Plan = PLAN) -> list[str]:
         nx.add_netns(ns)
     nx.sysctl("net.ipv4.ip_forward", 1, netns=CE)
 
-    nx.ip("link", "add", LAN_BRIDGE, "type", "bridge", "forward_delay", "0", "stp_state", "0",
-          netns=CE)
+    nx.ip(
+        "link",
+        "add",
+        LAN_BRIDGE,
+        "type",
+        "bridge",
+        "forward_delay",
+        "0",
+        "stp_state",
+        "0",
+        netns=CE,
+    )
     nx.ip("addr", "add", f"{CE_LAN_ADDRESS}/{LAN_PREFIX}", "dev", LAN_BRIDGE, netns=CE)
     nx.ip("link", "set", LAN_BRIDGE, "up", netns=CE)
 
@@ -127,8 +137,20 @@ def build(plan: Plan = PLAN) -> list[str]:
     nx.ip("link", "set", ROOT_LINK, "up")
 
     for host in plan.lan:
-        nx.ip("link", "add", host.ce_port, "netns", CE, "type", "veth",
-              "peer", "name", host.ifname, "netns", host.ns)
+        nx.ip(
+            "link",
+            "add",
+            host.ce_port,
+            "netns",
+            CE,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            host.ifname,
+            "netns",
+            host.ns,
+        )
         _enslave(host.ce_port)
         for address in host.addresses:
             nx.ip("addr", "add", f"{address}/{LAN_PREFIX}", "dev", host.ifname, netns=host.ns)
@@ -136,11 +158,29 @@ def build(plan: Plan = PLAN) -> list[str]:
         nx.ip("route", "add", "default", "via", CE_LAN_ADDRESS, netns=host.ns)
 
     for link in plan.wan:
-        nx.ip("link", "add", link.name, "netns", CE, "type", "veth",
-              "peer", "name", link.far_ifname, "netns", link.far_ns)
+        nx.ip(
+            "link",
+            "add",
+            link.name,
+            "netns",
+            CE,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            link.far_ifname,
+            "netns",
+            link.far_ns,
+        )
         nx.ip("addr", "add", f"{link.ce_address}/{link.prefix}", "dev", link.name, netns=CE)
-        nx.ip("addr", "add", f"{link.far_address}/{link.prefix}", "dev", link.far_ifname,
-              netns=link.far_ns)
+        nx.ip(
+            "addr",
+            "add",
+            f"{link.far_address}/{link.prefix}",
+            "dev",
+            link.far_ifname,
+            netns=link.far_ns,
+        )
         nx.ip("link", "set", link.name, "up", netns=CE)
         nx.ip("link", "set", link.far_ifname, "up", netns=link.far_ns)
         nx.ip("route", "add", "default", "via", link.ce_address, netns=link.far_ns)
@@ -165,8 +205,24 @@ def restore_routes(link_name: str, plan: Plan = PLAN) -> None:
 
 def shape(ifname: str, rate_mbit: int, netns: str) -> None:
     """Token bucket at the contracted rate (the circuit's real ceiling; netem is absent)."""
-    nx.run(["tc", "qdisc", "replace", "dev", ifname, "root", "tbf", "rate", f"{rate_mbit}mbit",
-            "burst", TBF_BURST, "latency", TBF_LATENCY], netns=netns)
+    nx.run(
+        [
+            "tc",
+            "qdisc",
+            "replace",
+            "dev",
+            ifname,
+            "root",
+            "tbf",
+            "rate",
+            f"{rate_mbit}mbit",
+            "burst",
+            TBF_BURST,
+            "latency",
+            TBF_LATENCY,
+        ],
+        netns=netns,
+    )
 
 
 def shaping(ifname: str, netns: str) -> str:
@@ -214,8 +270,10 @@ def status(plan: Plan = PLAN) -> dict:
         }
         if ce_up and name in {w.name for w in plan.wan}:
             links[name]["shaping"] = shaping(name, CE)
-    links[LAN_BRIDGE] = {"ce": nx.link_oper_state(LAN_BRIDGE, netns=CE) if ce_up else "ABSENT",
-                         "far": "-"}
+    links[LAN_BRIDGE] = {
+        "ce": nx.link_oper_state(LAN_BRIDGE, netns=CE) if ce_up else "ABSENT",
+        "far": "-",
+    }
     return {
         "namespaces": {ns: ns in present for ns in plan.namespaces},
         "links": links,

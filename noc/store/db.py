@@ -34,10 +34,14 @@ def resolve_db_url(cli_value: str | None, config_value: str | None) -> str:
 
 def async_url(url: str) -> URL:
     """Map an operator's URL onto the async driver of its backend."""
-    parsed = make_url(url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url)
+    parsed = make_url(
+        url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url
+    )
     backend = parsed.get_backend_name()
     if backend not in _ASYNC_DRIVERS:
-        raise DatabaseURLError(f"unsupported database {backend!r} in {mask_url(url)}: use sqlite:/// or postgresql://")
+        raise DatabaseURLError(
+            f"unsupported database {backend!r} in {mask_url(url)}: use sqlite:/// or postgresql://"
+        )
     return parsed.set(drivername=_ASYNC_DRIVERS[backend])
 
 

@@ -39,8 +39,12 @@ class IncidentRepo:
 
     # -- engine side ---------------------------------------------------------------------
 
-    async def apply(self, changes: Iterable[Change], book_active: dict[str, ActiveIncident],
-                    closed: dict[str, ActiveIncident] | None = None) -> list[int]:
+    async def apply(
+        self,
+        changes: Iterable[Change],
+        book_active: dict[str, ActiveIncident],
+        closed: dict[str, ActiveIncident] | None = None,
+    ) -> list[int]:
         """Persist the engine's changes; fill in ids of newly opened incidents. Returns touched ids."""
         touched: list[int] = []
         async with self.store.timeline_writer() as session:
@@ -50,22 +54,38 @@ class IncidentRepo:
                     touched.append(incident_id)
         return touched
 
-    async def _apply_one(self, session: AsyncSession, change: Change, active: dict[str, ActiveIncident],
-                         gone: dict[str, ActiveIncident]) -> int | None:
+    async def _apply_one(
+        self,
+        session: AsyncSession,
+        change: Change,
+        active: dict[str, ActiveIncident],
+        gone: dict[str, ActiveIncident],
+    ) -> int | None:
         at = ts(change.at)
         data = dict(change.data)
         if change.kind == "opened":
             inc = active[change.key]
-            row = Incident(site=self.site, fault_key=change.key, fault_type=inc.type, root_asset=inc.root_asset,
-                           title=inc.type, severity=inc.severity, peak_severity=inc.peak_severity, status="open",
-                           runbook=data.get("runbook"), fault_started_at=ts(inc.fault_started_at),
-                           detected_at=at, impact=_impact_json(inc))
+            row = Incident(
+                site=self.site,
+                fault_key=change.key,
+                fault_type=inc.type,
+                root_asset=inc.root_asset,
+                title=inc.type,
+                severity=inc.severity,
+                peak_severity=inc.peak_severity,
+                status="open",
+                runbook=data.get("runbook"),
+                fault_started_at=ts(inc.fault_started_at),
+                detected_at=at,
+                impact=_impact_json(inc),
+            )
             session.add(row)
             await session.flush()
             inc.id = row.id
             await self.store.append_incident_event(session, row.id, "opened", at, data=data)
-            await self.store.append_incident_event(session, row.id, "graded", at,
-                                                   data={"severity": inc.severity, "impact": inc.impact})
+            await self.store.append_incident_event(
+                session, row.id, "graded", at, data={"severity": inc.severity, "impact": inc.impact}
+            )
             return row.id
         row = await self._active_row(session, change.key, data.get("id"))
         if row is None:
@@ -81,41 +101,74 @@ class IncidentRepo:
                 data["recovery_kind"] = "manual"
             row.status, row.recovered_at, row.recovery_kind = "recovered", at, data["recovery_kind"]
         inc = active.get(change.key) or gone.get(change.key)
-        if inc is not None and change.kind in ("members_changed", "symptom_attached", "symptom_detached", "regraded"):
+        if inc is not None and change.kind in (
+            "members_changed",
+            "symptom_attached",
+            "symptom_detached",
+            "regraded",
+        ):
             row.impact = _impact_json(inc)
         await self.store.append_incident_event(session, row.id, change.kind, at, data=data)
         return row.id
 
-    async def _active_row(self, session: AsyncSession, key: str, incident_id: int | None) -> Incident | None:
+    async def _active_row(
+        self, session: AsyncSession, key: str, incident_id: int | None
+    ) -> Incident | None:
         if incident_id is not None:
             row = await session.get(Incident, incident_id)
             if row is not None and row.status in ACTIVE:
                 return row
-        return await session.scalar(select(Incident).where(Incident.fault_key == key, Incident.status.in_(ACTIVE)))
+        return await session.scalar(
+            select(Incident).where(Incident.fault_key == key, Incident.status.in_(ACTIVE))
+        )
 
     async def load_active(self) -> list[ActiveIncident]:
         """Active incidents as the engine keeps them, for a restart."""
         async with self.store.sessions() as session:
-            rows = (await session.scalars(select(Incident).where(Incident.status.in_(ACTIVE)).order_by(Incident.id))).all()
+            rows = (
+                await session.scalars(
+                    select(Incident).where(Incident.status.in_(ACTIVE)).order_by(Incident.id)
+                )
+            ).all()
         out = []
         for row in rows:
             impact = row.impact or {}
-            out.append(ActiveIncident(
-                key=row.fault_key, type=row.fault_type, root_asset=row.root_asset,
-                fault_class=impact.get("fault_class", "outage"), severity=row.severity,
-                peak_severity=row.peak_severity, impact=impact.get("impact", "none"),
-                fault_started_at=row.fault_started_at.timestamp(), detected_at=row.detected_at.timestamp(),
-                members=set(impact.get("members", [])), symptoms={}, services=impact.get("services", []),
-                status=row.status, id=row.id))
+            out.append(
+                ActiveIncident(
+                    key=row.fault_key,
+                    type=row.fault_type,
+                    root_asset=row.root_asset,
+                    fault_class=impact.get("fault_class", "outage"),
+                    severity=row.severity,
+                    peak_severity=row.peak_severity,
+                    impact=impact.get("impact", "none"),
+                    fault_started_at=row.fault_started_at.timestamp(),
+                    detected_at=row.detected_at.timestamp(),
+                    members=set(impact.get("members", [])),
+                    symptoms={},
+                    services=impact.get("services", []),
+                    status=row.status,
+                    id=row.id,
+                )
+            )
         return out
 
     async def active_ids(self) -> set[int]:
         async with self.store.sessions() as session:
-            return set((await session.scalars(select(Incident.id).where(Incident.status.in_(ACTIVE)))).all())
+            return set(
+                (
+                    await session.scalars(select(Incident.id).where(Incident.status.in_(ACTIVE)))
+                ).all()
+            )
 
     async def _has_intervention(self, session: AsyncSession, incident_id: int) -> bool:
-        events = (await session.scalars(select(IncidentEvent).where(
-            IncidentEvent.incident_id == incident_id, IncidentEvent.kind == "step_done"))).all()
+        events = (
+            await session.scalars(
+                select(IncidentEvent).where(
+                    IncidentEvent.incident_id == incident_id, IncidentEvent.kind == "step_done"
+                )
+            )
+        ).all()
         return any(e.data.get("intervention") for e in events)
 
     # -- operator side -------------------------------------------------------------------
@@ -150,43 +203,77 @@ class IncidentRepo:
                 raise IncidentError(f"cannot {action} incident #{incident_id}: it is {row.status}")
             yield session, row
 
-    async def acknowledge(self, incident_id: int, who: str, note: str = "", at: dt.datetime | None = None) -> Incident:
+    async def acknowledge(
+        self, incident_id: int, who: str, note: str = "", at: dt.datetime | None = None
+    ) -> Incident:
         at = at or utcnow()
         async with self._locked(incident_id, ("open",), "acknowledge") as (session, row):
             row.status, row.acknowledged_at, row.acknowledged_by = "acknowledged", at, who
-            await self.store.append_incident_event(session, row.id, "acknowledged", at, who, {"note": note})
+            await self.store.append_incident_event(
+                session, row.id, "acknowledged", at, who, {"note": note}
+            )
         return row
 
-    async def step_done(self, incident_id: int, step: str, who: str, output: str = "",
-                        intervention: bool = False, at: dt.datetime | None = None,
-                        data: dict[str, Any] | None = None) -> Incident:
+    async def step_done(
+        self,
+        incident_id: int,
+        step: str,
+        who: str,
+        output: str = "",
+        intervention: bool = False,
+        at: dt.datetime | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Incident:
         at = at or utcnow()
-        async with self._locked(incident_id, ("open", "acknowledged", "recovered"), "record a step on") as (session, row):
-            await self.store.append_incident_event(session, row.id, "step_done", at, who, {
-                "step": step, "output": output, "intervention": intervention, **(data or {})})
+        async with self._locked(
+            incident_id, ("open", "acknowledged", "recovered"), "record a step on"
+        ) as (session, row):
+            await self.store.append_incident_event(
+                session,
+                row.id,
+                "step_done",
+                at,
+                who,
+                {"step": step, "output": output, "intervention": intervention, **(data or {})},
+            )
         return row
 
-    async def resolve(self, incident_id: int, who: str, note: str, at: dt.datetime | None = None) -> Incident:
+    async def resolve(
+        self, incident_id: int, who: str, note: str, at: dt.datetime | None = None
+    ) -> Incident:
         """An operator declares the fault fixed by hand: recovered, kind manual."""
         at = at or utcnow()
         async with self._locked(incident_id, ACTIVE, "resolve") as (session, row):
             row.status, row.recovered_at, row.recovery_kind = "recovered", at, "manual"
-            await self.store.append_incident_event(session, row.id, "resolved", at, who, {"note": note})
-            await self.store.append_incident_event(session, row.id, "recovered", at, who,
-                                                   {"recovery_kind": "manual", "by": "operator"})
+            await self.store.append_incident_event(
+                session, row.id, "resolved", at, who, {"note": note}
+            )
+            await self.store.append_incident_event(
+                session, row.id, "recovered", at, who, {"recovery_kind": "manual", "by": "operator"}
+            )
         return row
 
-    async def close(self, incident_id: int, who: str, note: str, at: dt.datetime | None = None) -> Incident:
+    async def close(
+        self, incident_id: int, who: str, note: str, at: dt.datetime | None = None
+    ) -> Incident:
         if not note.strip():
             raise IncidentError("closing an incident needs a cause note")
         at = at or utcnow()
         async with self._locked(incident_id, ("recovered",), "close") as (session, row):
             row.status, row.closed_at, row.close_note = "closed", at, note
-            await self.store.append_incident_event(session, row.id, "closed", at, who, {"note": note})
+            await self.store.append_incident_event(
+                session, row.id, "closed", at, who, {"note": note}
+            )
         return row
 
 
 def _impact_json(inc: ActiveIncident) -> dict[str, Any]:
-    return {"impact": inc.impact, "fault_class": inc.fault_class, "members": sorted(inc.members),
-            "services": inc.services,
-            "symptoms": [{"fault": f.key, "asset": f.asset, "type": f.type} for f in inc.symptoms.values()]}
+    return {
+        "impact": inc.impact,
+        "fault_class": inc.fault_class,
+        "members": sorted(inc.members),
+        "services": inc.services,
+        "symptoms": [
+            {"fault": f.key, "asset": f.asset, "type": f.type} for f in inc.symptoms.values()
+        ],
+    }

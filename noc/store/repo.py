@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from noc.config import NocConfig
-from noc.secrets import public_spec
+from noc.core.secrets import public_spec
 from noc.store import db
 from noc.store.tables import AssetRow, CheckTransition, Incident, IncidentEvent, MaintenanceWindow
 from noc.store.types import utcnow
@@ -93,7 +93,9 @@ class Store:
                 }
                 row = rows.pop(asset.name, None)
                 if row is None:
-                    session.add(AssetRow(name=asset.name, first_seen_at=now, updated_at=now, **values))
+                    session.add(
+                        AssetRow(name=asset.name, first_seen_at=now, updated_at=now, **values)
+                    )
                     result.added.append(asset.name)
                 elif any(getattr(row, k) != v for k, v in values.items()):
                     for k, v in values.items():
@@ -122,18 +124,40 @@ class Store:
 
     # -- the log ----------------------------------------------------------------------------
 
-    async def append_transition(self, *, site: str, asset: str, check: str, from_state: str,
-                                to_state: str, at: dt.datetime, reason: str = "",
-                                details: dict[str, Any] | None = None) -> CheckTransition:
-        row = CheckTransition(site=site, asset=asset, check=check, from_state=from_state,
-                              to_state=to_state, at=at, recorded_at=utcnow(), reason=reason,
-                              details=details or {})
+    async def append_transition(
+        self,
+        *,
+        site: str,
+        asset: str,
+        check: str,
+        from_state: str,
+        to_state: str,
+        at: dt.datetime,
+        reason: str = "",
+        details: dict[str, Any] | None = None,
+    ) -> CheckTransition:
+        row = CheckTransition(
+            site=site,
+            asset=asset,
+            check=check,
+            from_state=from_state,
+            to_state=to_state,
+            at=at,
+            recorded_at=utcnow(),
+            reason=reason,
+            details=details or {},
+        )
         async with self.sessions.begin() as session:
             session.add(row)
         return row
 
-    async def transitions(self, *, asset: str | None = None, since: dt.datetime | None = None,
-                          until: dt.datetime | None = None) -> list[CheckTransition]:
+    async def transitions(
+        self,
+        *,
+        asset: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> list[CheckTransition]:
         query = select(CheckTransition).order_by(CheckTransition.at, CheckTransition.id)
         if asset is not None:
             query = query.where(CheckTransition.asset == asset)
@@ -144,21 +168,39 @@ class Store:
         async with self.sessions() as session:
             return list((await session.scalars(query)).all())
 
-    async def append_incident_event(self, session: AsyncSession, incident_id: int, kind: str,
-                                    at: dt.datetime, actor: str | None = None,
-                                    data: dict[str, Any] | None = None) -> IncidentEvent:
+    async def append_incident_event(
+        self,
+        session: AsyncSession,
+        incident_id: int,
+        kind: str,
+        at: dt.datetime,
+        actor: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> IncidentEvent:
         """Append to an incident's timeline inside the caller's transaction (seq = last + 1)."""
         last = await session.scalar(
-            select(func.max(IncidentEvent.seq)).where(IncidentEvent.incident_id == incident_id))
-        event = IncidentEvent(incident_id=incident_id, seq=(last or 0) + 1, kind=kind, at=at,
-                              recorded_at=utcnow(), actor=actor, data=data or {})
+            select(func.max(IncidentEvent.seq)).where(IncidentEvent.incident_id == incident_id)
+        )
+        event = IncidentEvent(
+            incident_id=incident_id,
+            seq=(last or 0) + 1,
+            kind=kind,
+            at=at,
+            recorded_at=utcnow(),
+            actor=actor,
+            data=data or {},
+        )
         session.add(event)
         await session.flush()
         return event
 
     async def incident_events(self, incident_id: int) -> list[IncidentEvent]:
         async with self.sessions() as session:
-            query = select(IncidentEvent).where(IncidentEvent.incident_id == incident_id).order_by(IncidentEvent.seq)
+            query = (
+                select(IncidentEvent)
+                .where(IncidentEvent.incident_id == incident_id)
+                .order_by(IncidentEvent.seq)
+            )
             return list((await session.scalars(query)).all())
 
     async def open_incidents(self) -> list[Incident]:
@@ -168,17 +210,34 @@ class Store:
 
     # -- maintenance --------------------------------------------------------------------------
 
-    async def add_maintenance(self, *, site: str, assets: list[str], starts_at: dt.datetime,
-                              ends_at: dt.datetime, reason: str = "", created_by: str = "") -> MaintenanceWindow:
+    async def add_maintenance(
+        self,
+        *,
+        site: str,
+        assets: list[str],
+        starts_at: dt.datetime,
+        ends_at: dt.datetime,
+        reason: str = "",
+        created_by: str = "",
+    ) -> MaintenanceWindow:
         if ends_at <= starts_at:
             raise ValueError("a maintenance window must end after it starts")
-        row = MaintenanceWindow(site=site, assets=sorted(assets), starts_at=starts_at, ends_at=ends_at,
-                                reason=reason, created_by=created_by, created_at=utcnow())
+        row = MaintenanceWindow(
+            site=site,
+            assets=sorted(assets),
+            starts_at=starts_at,
+            ends_at=ends_at,
+            reason=reason,
+            created_by=created_by,
+            created_at=utcnow(),
+        )
         async with self.sessions.begin() as session:
             session.add(row)
         return row
 
-    async def end_maintenance(self, window_id: int, at: dt.datetime | None = None) -> MaintenanceWindow:
+    async def end_maintenance(
+        self, window_id: int, at: dt.datetime | None = None
+    ) -> MaintenanceWindow:
         """End a window early (planned work finished); its record stays for the SLA."""
         at = at or utcnow()
         async with self.sessions.begin() as session:
@@ -192,10 +251,15 @@ class Store:
             row.ended_at = at
         return row
 
-    async def maintenance_windows(self, *, active_at: dt.datetime | None = None) -> list[MaintenanceWindow]:
+    async def maintenance_windows(
+        self, *, active_at: dt.datetime | None = None
+    ) -> list[MaintenanceWindow]:
         query = select(MaintenanceWindow).order_by(MaintenanceWindow.starts_at)
         if active_at is not None:
-            query = query.where(MaintenanceWindow.starts_at <= active_at, MaintenanceWindow.ends_at > active_at,
-                                MaintenanceWindow.ended_at.is_(None))
+            query = query.where(
+                MaintenanceWindow.starts_at <= active_at,
+                MaintenanceWindow.ends_at > active_at,
+                MaintenanceWindow.ended_at.is_(None),
+            )
         async with self.sessions() as session:
             return list((await session.scalars(query)).all())

@@ -110,8 +110,13 @@ class Incident(Base):
     close_note: Mapped[str | None] = mapped_column(Text)
     impact: Mapped[dict[str, Any]] = mapped_column(default=dict)
     __table_args__ = (
-        Index("uq_incidents_open_fault_key", "fault_key", unique=True,
-              sqlite_where=text("status IN ('open', 'acknowledged')"), postgresql_where=text("status IN ('open', 'acknowledged')")),
+        Index(
+            "uq_incidents_open_fault_key",
+            "fault_key",
+            unique=True,
+            sqlite_where=text("status IN ('open', 'acknowledged')"),
+            postgresql_where=text("status IN ('open', 'acknowledged')"),
+        ),
         Index("ix_incidents_status", "status"),
         Index("ix_incidents_detected_at", "detected_at"),
     )
@@ -129,7 +134,9 @@ class IncidentEvent(Base):
     recorded_at: Mapped[dt.datetime]
     actor: Mapped[str | None] = mapped_column(String(100))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    __table_args__ = (UniqueConstraint("incident_id", "seq", name="uq_incident_events_incident_seq"),)
+    __table_args__ = (
+        UniqueConstraint("incident_id", "seq", name="uq_incident_events_incident_seq"),
+    )
 
 
 class Notification(Base):

@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 import noc
 from noc.appkeys import CONFIG, METRICS, PROBING_ALLOWED, STORE
 from noc.config import ASSET_KINDS
-from noc.logs import get_logger
+from noc.core.logs import get_logger
 from noc.store.tables import AssetRow
 
 log = get_logger("noc.web")
@@ -38,7 +38,9 @@ async def error_middleware(request: web.Request, handler):
         return await handler(request)
     except web.HTTPException as exc:
         if request.path.startswith("/api/") and exc.status >= 400:
-            return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason)
+            return json_error(
+                exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason
+            )
         raise
     except Exception:
         log.exception("request_failed", path=request.path, method=request.method)
@@ -77,14 +79,24 @@ async def healthz(request: web.Request) -> web.Response:
         await store.ping()
     except Exception as exc:  # the store is down: say so, with a 503 a load balancer understands
         metrics.store_up.labels(backend=store.backend).set(0)
-        return web.json_response({"status": "fail", "store": f"error: {type(exc).__name__}"}, status=503)
+        return web.json_response(
+            {"status": "fail", "store": f"error: {type(exc).__name__}"}, status=503
+        )
     metrics.store_up.labels(backend=store.backend).set(1)
-    return web.json_response({"status": "ok", "store": "ok", "backend": store.backend,
-                              "probing_allowed": request.app.get(PROBING_ALLOWED, False)})
+    return web.json_response(
+        {
+            "status": "ok",
+            "store": "ok",
+            "backend": store.backend,
+            "probing_allowed": request.app.get(PROBING_ALLOWED, False),
+        }
+    )
 
 
 async def metrics_handler(request: web.Request) -> web.Response:
-    return web.Response(body=request.app[METRICS].exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return web.Response(
+        body=request.app[METRICS].exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
+    )
 
 
 async def list_assets(request: web.Request) -> web.Response:
@@ -96,7 +108,9 @@ async def list_assets(request: web.Request) -> web.Response:
     rows = await request.app[STORE].list_assets(include_retired=include_retired in ("true", "1"))
     if kind is not None:
         if kind not in ASSET_KINDS:
-            return json_error(400, "bad_request", f"unknown kind {kind!r}; one of {', '.join(ASSET_KINDS)}")
+            return json_error(
+                400, "bad_request", f"unknown kind {kind!r}; one of {', '.join(ASSET_KINDS)}"
+            )
         rows = [r for r in rows if r.kind == kind]
     return web.json_response({"assets": [asset_json(r, tz) for r in rows], "count": len(rows)})
 
@@ -115,7 +129,8 @@ async def index(request: web.Request) -> web.Response:
     lang = "en" if request.query.get("lang") == "en" else config.site.locale
     rows = await request.app[STORE].list_assets()
     html = _templates.get_template("index.html").render(
-        lang=lang, site=config.site.title.get(lang), assets=rows, version=noc.__version__)
+        lang=lang, site=config.site.title.get(lang), assets=rows, version=noc.__version__
+    )
     return web.Response(text=html, content_type="text/html", charset="utf-8")
 
 

@@ -77,7 +77,9 @@ async def list_incidents(request: web.Request) -> web.Response:
         return json_error(400, "bad_request", "limit must be a number from 1 to 1000")
     rows = await _repo(request).list(status, int(limit))
     tz = _tz(request)
-    return web.json_response({"incidents": [incident_summary(r, tz) for r in rows], "count": len(rows)})
+    return web.json_response(
+        {"incidents": [incident_summary(r, tz) for r in rows], "count": len(rows)}
+    )
 
 
 async def show_incident(request: web.Request) -> web.Response:
@@ -102,11 +104,15 @@ async def _act(request: web.Request, required: tuple[str, ...], action) -> web.R
 
 
 async def acknowledge(request: web.Request) -> web.Response:
-    return await _act(request, ("by",), lambda repo, i, b: repo.acknowledge(i, b["by"], str(b.get("note", ""))))
+    return await _act(
+        request, ("by",), lambda repo, i, b: repo.acknowledge(i, b["by"], str(b.get("note", "")))
+    )
 
 
 async def resolve(request: web.Request) -> web.Response:
-    return await _act(request, ("by", "note"), lambda repo, i, b: repo.resolve(i, b["by"], b["note"]))
+    return await _act(
+        request, ("by", "note"), lambda repo, i, b: repo.resolve(i, b["by"], b["note"])
+    )
 
 
 async def close(request: web.Request) -> web.Response:
@@ -124,10 +130,14 @@ async def step_done(request: web.Request) -> web.Response:
     runbook = runbook_of(request.app, row.fault_type)
     step = next((s for s in runbook.steps if s.id == body["step"]), None) if runbook else None
     if runbook is not None and step is None:
-        return json_error(400, "bad_request", f"runbook {runbook.id!r} has no step {body['step']!r}")
+        return json_error(
+            400, "bad_request", f"runbook {runbook.id!r} has no step {body['step']!r}"
+        )
     intervention = bool(body.get("intervention", step.intervention if step else False))
     try:
-        row = await repo.step_done(incident_id, body["step"], body["by"], str(body.get("output", "")), intervention)
+        row = await repo.step_done(
+            incident_id, body["step"], body["by"], str(body.get("output", "")), intervention
+        )
     except IncidentError as exc:
         return _refused(exc)
     return web.json_response(incident_summary(row, _tz(request)))
@@ -143,12 +153,22 @@ async def run_step(request: web.Request) -> web.Response:
     if row.status == "closed":
         return json_error(409, "conflict", f"incident #{row.id} is closed")
     runbook = runbook_of(request.app, row.fault_type)
-    step = next((s for s in runbook.steps if s.id == request.match_info["step"]), None) if runbook else None
+    step = (
+        next((s for s in runbook.steps if s.id == request.match_info["step"]), None)
+        if runbook
+        else None
+    )
     if step is None or step.automated is None:
-        return json_error(400, "bad_request", f"{request.match_info['step']!r} is not an automated step of this runbook")
+        return json_error(
+            400,
+            "bad_request",
+            f"{request.match_info['step']!r} is not an automated step of this runbook",
+        )
     members = tuple((row.impact or {}).get("members", []))
     output = await request.app[AUTOMATION].run(row.id, step, row.root_asset, members)
-    return web.json_response({"ok": output.ok, "summary": output.summary, "text": output.text, "data": output.data})
+    return web.json_response(
+        {"ok": output.ok, "summary": output.summary, "text": output.text, "data": output.data}
+    )
 
 
 def setup_routes(app: web.Application) -> None:

@@ -18,7 +18,9 @@ async def list_windows(request: web.Request) -> web.Response:
     active = request.query.get("active", "false").lower() in ("1", "true")
     rows = await request.app[STORE].maintenance_windows(active_at=now if active else None)
     tz = ZoneInfo(request.app[CONFIG].site.timezone)
-    return web.json_response({"windows": [window_json(r, tz, now) for r in rows], "count": len(rows)})
+    return web.json_response(
+        {"windows": [window_json(r, tz, now) for r in rows], "count": len(rows)}
+    )
 
 
 async def add_window(request: web.Request) -> web.Response:
@@ -29,12 +31,23 @@ async def add_window(request: web.Request) -> web.Response:
         if not isinstance(assets, list):
             raise MaintenanceRequestError("assets must be a list of asset names")
         names = check_assets(config, [str(a) for a in assets])
-        starts, ends = window_span(config, body.get("starts_at"), body.get("ends_at"), body.get("duration"),
-                                   dt.datetime.now(dt.UTC))
+        starts, ends = window_span(
+            config,
+            body.get("starts_at"),
+            body.get("ends_at"),
+            body.get("duration"),
+            dt.datetime.now(dt.UTC),
+        )
     except MaintenanceRequestError as exc:
         return json_error(400, "bad_request", str(exc))
-    row = await request.app[STORE].add_maintenance(site=config.site.name, assets=names, starts_at=starts,
-                                                   ends_at=ends, reason=str(body["reason"]), created_by=str(body["by"]))
+    row = await request.app[STORE].add_maintenance(
+        site=config.site.name,
+        assets=names,
+        starts_at=starts,
+        ends_at=ends,
+        reason=str(body["reason"]),
+        created_by=str(body["by"]),
+    )
     return web.json_response(window_json(row, ZoneInfo(config.site.timezone)), status=201)
 
 

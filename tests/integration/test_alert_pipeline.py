@@ -7,8 +7,8 @@ import asyncio
 import time
 
 import pytest
-from sinks import HttpSink
 from sqlalchemy import select
+from support.sinks import HttpSink
 
 from noc.app import create_app
 from noc.appkeys import ENGINE, STORE
@@ -18,13 +18,15 @@ from probes.base import ProbeResult, ResultCode
 
 
 def config_for(sink: HttpSink, delivery: str = ""):
-    text = DEFAULT_CONFIG.read_text(encoding="utf-8") + f"""
+    text = (
+        DEFAULT_CONFIG.read_text(encoding="utf-8")
+        + f"""
 alerting:{delivery}
   receivers:
-    - {{name: noc-oncall, urls: ["{sink.json_url('oncall')}"]}}
-    - {{name: noc-lead, urls: ["{sink.json_url('lead')}"]}}
-    - {{name: carrier-liaison, urls: ["{sink.json_url('carrier')}"]}}
-    - {{name: purchaser-contact, urls: ["{sink.json_url('purchaser')}"]}}
+    - {{name: noc-oncall, urls: ["{sink.json_url("oncall")}"]}}
+    - {{name: noc-lead, urls: ["{sink.json_url("lead")}"]}}
+    - {{name: carrier-liaison, urls: ["{sink.json_url("carrier")}"]}}
+    - {{name: purchaser-contact, urls: ["{sink.json_url("purchaser")}"]}}
   route:
     receiver: noc-oncall
     group_by: [incident]
@@ -32,22 +34,37 @@ alerting:{delivery}
     group_interval: 1s
     repeat_interval: 1h
 """
+    )
     return parse_config(text, "lingshui+alerting.yaml")
 
 
 async def break_circuit(engine, asset: str, at: float) -> None:
     ref = engine.refs[(asset, "icmp")]
-    await engine.ingest(ref, ProbeResult.success(kind="icmp", started_at=at - 1, values={"sent": 3, "received": 3}))
+    await engine.ingest(
+        ref, ProbeResult.success(kind="icmp", started_at=at - 1, values={"sent": 3, "received": 3})
+    )
     for i in range(3):
-        await engine.ingest(ref, ProbeResult.failure(ResultCode.TIMEOUT, "no reply", kind="icmp", started_at=at + i * 0.2,
-                                                     values={"sent": 3, "received": 0, "loss_ratio": 1.0}))
+        await engine.ingest(
+            ref,
+            ProbeResult.failure(
+                ResultCode.TIMEOUT,
+                "no reply",
+                kind="icmp",
+                started_at=at + i * 0.2,
+                values={"sent": 3, "received": 0, "loss_ratio": 1.0},
+            ),
+        )
 
 
 async def heal_circuit(engine, asset: str, at: float) -> None:
     ref = engine.refs[(asset, "icmp")]
     for i in range(3):
-        await engine.ingest(ref, ProbeResult.success(kind="icmp", started_at=at + i * 0.2,
-                                                     values={"sent": 3, "received": 3}))
+        await engine.ingest(
+            ref,
+            ProbeResult.success(
+                kind="icmp", started_at=at + i * 0.2, values={"sent": 3, "received": 3}
+            ),
+        )
 
 
 async def until(predicate, timeout: float = 10.0):
@@ -83,7 +100,9 @@ async def test_open_ack_recover_are_told_in_order(service):
     assert detail["alarmed_at"] is not None
     assert [e["kind"] for e in detail["timeline"]].count("alarmed") == 1
 
-    assert (await client.post(f"/api/v1/incidents/{incident['id']}/ack", json={"by": "张三"})).status == 200
+    assert (
+        await client.post(f"/api/v1/incidents/{incident['id']}/ack", json={"by": "张三"})
+    ).status == 200
     await until(lambda: len(sink.bodies("/oncall")) >= 2)
     await heal_circuit(engine, "mstp-voice", time.time())
     await until(lambda: len(sink.bodies("/oncall")) >= 3)
@@ -91,25 +110,37 @@ async def test_open_ack_recover_are_told_in_order(service):
     assert "张三" in bodies[1]["message"]
     assert "自动恢复" in bodies[2]["message"]
     await asyncio.sleep(1.5)
-    assert len(sink.bodies("/oncall")) == 3          # nothing sent twice
+    assert len(sink.bodies("/oncall")) == 3  # nothing sent twice
 
 
 async def test_an_unacknowledged_old_incident_escalates_and_records_it(service):
     client, engine, sink = service
-    await break_circuit(engine, "mstp-ticket", time.time() - 25 * 60)   # opened 25 min ago, level II
+    await break_circuit(engine, "mstp-ticket", time.time() - 25 * 60)  # opened 25 min ago, level II
     await until(lambda: sink.bodies("/carrier") and sink.bodies("/lead"), 15)
     [incident] = (await (await client.get("/api/v1/incidents")).json())["incidents"]
     detail = await (await client.get(f"/api/v1/incidents/{incident['id']}")).json()
-    escalations = [(e["data"]["reason"], e["data"]["notify"]) for e in detail["timeline"] if e["kind"] == "escalated"]
-    assert ("not_recovered", "carrier-liaison") in escalations   # 15-minute tier of the circuit runbook
-    assert ("not_acknowledged", "noc-lead") in escalations       # past twice … the 10-minute ack deadline
+    escalations = [
+        (e["data"]["reason"], e["data"]["notify"])
+        for e in detail["timeline"]
+        if e["kind"] == "escalated"
+    ]
+    assert (
+        "not_recovered",
+        "carrier-liaison",
+    ) in escalations  # 15-minute tier of the circuit runbook
+    assert (
+        "not_acknowledged",
+        "noc-lead",
+    ) in escalations  # past twice … the 10-minute ack deadline
     assert len(escalations) == len(set(escalations))
 
 
 async def test_maintenance_mutes_then_an_incident_that_outlasts_it_alerts(service):
     client, engine, sink = service
-    resp = await client.post("/api/v1/maintenance", json={"assets": ["mstp-ticket"], "duration": "1h",
-                                                          "reason": "割接", "by": "张三"})
+    resp = await client.post(
+        "/api/v1/maintenance",
+        json={"assets": ["mstp-ticket"], "duration": "1h", "reason": "割接", "by": "张三"},
+    )
     window = await resp.json()
     await break_circuit(engine, "mstp-ticket", time.time())
     await asyncio.sleep(2.0)
@@ -142,19 +173,27 @@ async def test_alert_cli_sends_a_test_message_and_masks_channels(http_sink, tmp_
 
     secret = "Tok3nSecretValue"
     cfg = tmp_path / "noc.yaml"
-    cfg.write_text(DEFAULT_CONFIG.read_text(encoding="utf-8") + f"""
+    cfg.write_text(
+        DEFAULT_CONFIG.read_text(encoding="utf-8")
+        + f"""
 alerting:
   receivers:
     - {{name: noc-oncall, urls: ["json://noc:{secret}@{http_sink.base}/test"]}}
-    - {{name: noc-lead, urls: ["{http_sink.json_url('lead')}"]}}
-    - {{name: carrier-liaison, urls: ["{http_sink.json_url('carrier')}"]}}
-    - {{name: purchaser-contact, urls: ["{http_sink.json_url('purchaser')}"]}}
+    - {{name: noc-lead, urls: ["{http_sink.json_url("lead")}"]}}
+    - {{name: carrier-liaison, urls: ["{http_sink.json_url("carrier")}"]}}
+    - {{name: purchaser-contact, urls: ["{http_sink.json_url("purchaser")}"]}}
   route: {{receiver: noc-oncall}}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
 
     def noc(*args):
-        return subprocess.run([sys.executable, "-m", "noc", "alert", *args, "--config", str(cfg)],
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "noc", "alert", *args, "--config", str(cfg)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     listed = await asyncio.to_thread(noc, "receivers")
     assert listed.returncode == 0 and "noc-oncall" in listed.stdout and secret not in listed.stdout
@@ -166,15 +205,24 @@ alerting:
 
 
 OUTAGE_SECONDS = 60.0
-SINK_PATHS = {"noc-oncall": "/oncall", "noc-lead": "/lead", "carrier-liaison": "/carrier", "purchaser-contact": "/purchaser"}
+SINK_PATHS = {
+    "noc-oncall": "/oncall",
+    "noc-lead": "/lead",
+    "carrier-liaison": "/carrier",
+    "purchaser-contact": "/purchaser",
+}
 
 
-async def test_a_channel_down_for_a_minute_gets_every_message_after_in_order_once(http_sink, aiohttp_client, tmp_path):
+async def test_a_channel_down_for_a_minute_gets_every_message_after_in_order_once(
+    http_sink, aiohttp_client, tmp_path
+):
     """Issue #5's outage check at service level: the sink refuses (HTTP 503) for 60 s while three
     incidents open and one recovers; once it answers, every message arrives, in the order it was
     queued, none twice. SQLite only: the outbox itself is tested on both backends."""
     delivery = "\n  delivery: {retry_initial: 1s, retry_max: 5s}"
-    app = create_app(config_for(http_sink, delivery), f"sqlite:///{tmp_path / 'noc.db'}", probing=False)
+    app = create_app(
+        config_for(http_sink, delivery), f"sqlite:///{tmp_path / 'noc.db'}", probing=False
+    )
     await aiohttp_client(app)
     engine, store = app[ENGINE], app[STORE]
     http_sink.mode = "refuse"
@@ -184,22 +232,26 @@ async def test_a_channel_down_for_a_minute_gets_every_message_after_in_order_onc
         await asyncio.sleep(OUTAGE_SECONDS / 4)
     await heal_circuit(engine, "mstp-voice", time.time())
     await asyncio.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - started)))
-    assert http_sink.requests == [] and http_sink.refused >= 4     # retried all minute, nothing accepted
+    assert (
+        http_sink.requests == [] and http_sink.refused >= 4
+    )  # retried all minute, nothing accepted
 
     async def queued() -> list[Notification]:
         async with store.sessions() as session:
-            return list((await session.scalars(select(Notification).order_by(Notification.id))).all())
+            return list(
+                (await session.scalars(select(Notification).order_by(Notification.id))).all()
+            )
 
     expected = len(await queued())
     assert expected >= 4
     http_sink.mode = "ok"
     await until(lambda: len(http_sink.requests) >= expected, 30)
-    for _ in range(200):                       # the outbox marks rows delivered right after the sink answers
+    for _ in range(200):  # the outbox marks rows delivered right after the sink answers
         rows = await queued()
         if all(r.status == "delivered" for r in rows):
             break
         await asyncio.sleep(0.1)
-    await asyncio.sleep(3.0)                   # long enough for a wrongful resend (retry_max 5 s, next retry ≤ 5 s)
+    await asyncio.sleep(3.0)  # long enough for a wrongful resend (retry_max 5 s, next retry ≤ 5 s)
     rows = await queued()
     assert all(r.status == "delivered" for r in rows), [(r.id, r.status) for r in rows]
     oncall = [r for r in rows if r.receiver == "noc-oncall"]
@@ -208,5 +260,5 @@ async def test_a_channel_down_for_a_minute_gets_every_message_after_in_order_onc
     for receiver in {r.receiver for r in rows}:
         sent = [r.title for r in rows if r.receiver == receiver]
         got = [b["title"] for b in http_sink.bodies(SINK_PATHS[receiver])]
-        assert got == sent, receiver           # queue order, each once
+        assert got == sent, receiver  # queue order, each once
     assert len(http_sink.requests) == len(rows)

@@ -67,10 +67,13 @@ async def test_unknown_asset_is_a_json_404(client):
     assert await resp.json() == {"error": "not_found", "reason": "no asset named 'phone-99'"}
 
 
-@pytest.mark.parametrize(("query", "reason"), [
-    ({"kind": "modem"}, "unknown kind 'modem'"),
-    ({"include_retired": "maybe"}, "include_retired must be true or false"),
-])
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ({"kind": "modem"}, "unknown kind 'modem'"),
+        ({"include_retired": "maybe"}, "include_retired must be true or false"),
+    ],
+)
 async def test_bad_query_is_a_400_with_reason(client, query, reason):
     resp = await client.get("/api/v1/assets", params=query)
     assert resp.status == 400

@@ -60,8 +60,9 @@ async def test_dingtalk_text_with_signature(wire):
     query = parse_qs(url.query)
     assert query["access_token"] == ["acc3ssTok3n"]
     timestamp = query["timestamp"][0]
-    expected = base64.b64encode(hmac.new(b"SECdeadbeef42", f"{timestamp}\nSECdeadbeef42".encode(),
-                                         hashlib.sha256).digest()).decode()
+    expected = base64.b64encode(
+        hmac.new(b"SECdeadbeef42", f"{timestamp}\nSECdeadbeef42".encode(), hashlib.sha256).digest()
+    ).decode()
     # DingTalk wants the base64 signature URL-encoded exactly once (parse_qs undoes that once);
     # Apprise 2.3 alone double-encodes it, which alerting.notify corrects
     assert query["sign"] == [expected]

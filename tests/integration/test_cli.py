@@ -19,9 +19,16 @@ from noc.config import DEFAULT_CONFIG
 SECRET = "Zq9-very-secret-auth-key"
 
 
-def noc(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "noc", *args], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})})
+def noc(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "noc", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_help_lists_the_commands():
@@ -40,12 +47,17 @@ def test_config_check_on_the_shipped_inventory():
 
 def test_config_check_dangling_dependency_exits_2_naming_the_line(tmp_path: Path):
     bad = tmp_path / "noc.yaml"
-    text = DEFAULT_CONFIG.read_text(encoding="utf-8").replace("depends_on: [voice-gw],", "depends_on: [voice-gw9],", 1)
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8").replace(
+        "depends_on: [voice-gw],", "depends_on: [voice-gw9],", 1
+    )
     bad.write_text(text, encoding="utf-8")
     line = next(n for n, row in enumerate(text.splitlines(), 1) if "voice-gw9" in row)
     result = noc("config", "check", str(bad))
     assert result.returncode == 2
-    assert f"{bad}:{line} assets[5].depends_on[0]: unknown asset 'voice-gw9' (did you mean 'voice-gw'?)" in result.stderr
+    assert (
+        f"{bad}:{line} assets[5].depends_on[0]: unknown asset 'voice-gw9' (did you mean 'voice-gw'?)"
+        in result.stderr
+    )
     assert result.stdout == ""
 
 
@@ -101,9 +113,21 @@ def wait_for(url: str, proc: subprocess.Popen, deadline: float = 30) -> None:
 def test_run_serves_and_stops_cleanly_on_signal(tmp_path: Path, sig):
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "noc", "run", "--db", f"sqlite:///{tmp_path / 'noc.db'}",
-         "--listen", f"127.0.0.1:{port}", "--log-format", "json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "noc",
+            "run",
+            "--db",
+            f"sqlite:///{tmp_path / 'noc.db'}",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--log-format",
+            "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "NOC_SNMP_AUTH_KEY": SECRET},
     )
     try:

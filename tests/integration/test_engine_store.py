@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 
 from noc.engine.health import State
-from noc.engine.runner import Engine
+from noc.runtime.engine import Engine
 from noc.store import Store
 from noc.store.incidents import IncidentError, IncidentRepo
 from probes.base import ProbeResult, ResultCode
@@ -21,19 +21,31 @@ T0 = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC).timestamp()
 
 def icmp(ok: bool, at: float) -> ProbeResult:
     if ok:
-        return ProbeResult.success(kind="icmp", started_at=at, values={"sent": 3, "received": 3, "loss_ratio": 0.0,
-                                                                        "rtt_avg_seconds": 0.001})
-    return ProbeResult.failure(ResultCode.TIMEOUT, "no reply", kind="icmp", started_at=at,
-                               values={"sent": 3, "received": 0, "loss_ratio": 1.0})
+        return ProbeResult.success(
+            kind="icmp",
+            started_at=at,
+            values={"sent": 3, "received": 3, "loss_ratio": 0.0, "rtt_avg_seconds": 0.001},
+        )
+    return ProbeResult.failure(
+        ResultCode.TIMEOUT,
+        "no reply",
+        kind="icmp",
+        started_at=at,
+        values={"sent": 3, "received": 0, "loss_ratio": 1.0},
+    )
 
 
 def sip(ok: bool, at: float) -> ProbeResult:
     if ok:
         return ProbeResult.success(kind="sip", started_at=at, status_code=200)
-    return ProbeResult.failure(ResultCode.TIMEOUT, "no answer to OPTIONS", kind="sip", started_at=at)
+    return ProbeResult.failure(
+        ResultCode.TIMEOUT, "no answer to OPTIONS", kind="sip", started_at=at
+    )
 
 
-async def feed(engine: Engine, asset: str, check: str, pattern: str, start: float, step: float = 0.2):
+async def feed(
+    engine: Engine, asset: str, check: str, pattern: str, start: float, step: float = 0.2
+):
     ref = engine.refs[(asset, check)]
     make = sip if ref.check_type == "sip" else icmp
     for i, ch in enumerate(pattern):
@@ -57,11 +69,15 @@ async def test_voice_circuit_outage_is_one_level_one_incident(lingshui_config, s
     engine = await new_engine(lingshui_config, store)
     await feed(engine, "mstp-voice", "icmp", "++", T0)
     await feed(engine, "voice-gw", "trunk", "+", T0)
-    await feed(engine, "mstp-voice", "icmp", "---", T0 + 10)          # fault starts at T0+10
-    await feed(engine, "voice-gw", "trunk", "---", T0 + 11)           # the trunk dies with it
+    await feed(engine, "mstp-voice", "icmp", "---", T0 + 10)  # fault starts at T0+10
+    await feed(engine, "voice-gw", "trunk", "---", T0 + 11)  # the trunk dies with it
     repo = IncidentRepo(store, "lingshui")
     [incident] = await repo.list()
-    assert (incident.fault_key, incident.severity, incident.status) == ("circuit_down:mstp-voice", "I", "open")
+    assert (incident.fault_key, incident.severity, incident.status) == (
+        "circuit_down:mstp-voice",
+        "I",
+        "open",
+    )
     assert incident.fault_started_at.timestamp() == pytest.approx(T0 + 10)
     assert incident.runbook == "runbook-circuit_down"
     kinds = [e.kind for e in await repo.events(incident.id)]
@@ -73,7 +89,11 @@ async def test_voice_circuit_outage_is_one_level_one_incident(lingshui_config, s
     assert incident.status == "recovered" and incident.recovery_kind == "automatic"
     assert incident.recovered_at.timestamp() == pytest.approx(T0 + 31)
     transitions = await store.transitions(asset="mstp-voice")
-    assert [(t.from_state, t.to_state) for t in transitions] == [("UNKNOWN", "UP"), ("UP", "DOWN"), ("DOWN", "UP")]
+    assert [(t.from_state, t.to_state) for t in transitions] == [
+        ("UNKNOWN", "UP"),
+        ("UP", "DOWN"),
+        ("DOWN", "UP"),
+    ]
 
 
 async def test_three_phones_are_one_level_three_incident(lingshui_config, store):
@@ -81,7 +101,11 @@ async def test_three_phones_are_one_level_three_incident(lingshui_config, store)
     for n in (1, 2, 3):
         await feed(engine, f"phone-{n:02d}", "sip", "+---", T0 + n)
     [incident] = await IncidentRepo(store, "lingshui").list()
-    assert (incident.fault_type, incident.severity, incident.peak_severity) == ("phones_unreachable", "III", "III")
+    assert (incident.fault_type, incident.severity, incident.peak_severity) == (
+        "phones_unreachable",
+        "III",
+        "III",
+    )
     assert incident.impact["members"] == ["phone-01", "phone-02", "phone-03"]
 
 
@@ -93,7 +117,7 @@ async def test_restart_continues_the_same_incident(lingshui_config, store):
     engine2 = await new_engine(lingshui_config, store)
     assert engine2.state(("mstp-ticket", "icmp")) is State.DOWN
     assert list(engine2.book.active) == ["circuit_down:mstp-ticket"]
-    await feed(engine2, "mstp-ticket", "icmp", "----", T0 + 5)        # still down: nothing new
+    await feed(engine2, "mstp-ticket", "icmp", "----", T0 + 5)  # still down: nothing new
     incidents = await IncidentRepo(store, "lingshui").list()
     assert [i.id for i in incidents] == [before.id]
     await feed(engine2, "mstp-ticket", "icmp", "+++", T0 + 60)
@@ -101,7 +125,9 @@ async def test_restart_continues_the_same_incident(lingshui_config, store):
     assert after.id == before.id and after.status == "recovered"
 
 
-async def test_intervention_step_makes_recovery_manual_and_close_needs_a_note(lingshui_config, store):
+async def test_intervention_step_makes_recovery_manual_and_close_needs_a_note(
+    lingshui_config, store
+):
     engine = await new_engine(lingshui_config, store)
     repo = IncidentRepo(store, "lingshui")
     await feed(engine, "internet", "icmp", "+---", T0)
@@ -121,21 +147,28 @@ async def test_intervention_step_makes_recovery_manual_and_close_needs_a_note(li
     assert kinds == ["opened", "graded", "acknowledged", "step_done", "recovered", "closed"]
 
 
-async def test_operator_resolve_while_the_fault_persists_opens_a_new_incident(lingshui_config, store):
+async def test_operator_resolve_while_the_fault_persists_opens_a_new_incident(
+    lingshui_config, store
+):
     engine = await new_engine(lingshui_config, store)
     repo = IncidentRepo(store, "lingshui")
     await feed(engine, "mstp-ticket", "icmp", "+---", T0)
     [first] = await repo.list()
     await repo.resolve(first.id, "张三", "误报")
-    await feed(engine, "mstp-ticket", "icmp", "-", T0 + 5)       # still failing: nothing (state unchanged)
+    await feed(
+        engine, "mstp-ticket", "icmp", "-", T0 + 5
+    )  # still failing: nothing (state unchanged)
     await feed(engine, "mstp-ticket", "icmp", "+++", T0 + 10)
     await feed(engine, "mstp-ticket", "icmp", "---", T0 + 20)
     incidents = await repo.list()
-    assert [(i.status, i.recovery_kind) for i in incidents] == [("open", None), ("recovered", "manual")]
+    assert [(i.status, i.recovery_kind) for i in incidents] == [
+        ("open", None),
+        ("recovered", "manual"),
+    ]
 
 
 async def test_a_link_down_trap_is_an_immediate_observation_and_a_kick(lingshui_config, store):
-    from probes.snmp_traps import TrapObservation
+    from probes.snmp.traps import TrapObservation
 
     engine = await new_engine(lingshui_config, store)
     kicked: list[set] = []
@@ -143,20 +176,41 @@ async def test_a_link_down_trap_is_an_immediate_observation_and_a_kick(lingshui_
     ref = engine.refs[("mstp-voice", "snmp")]
     up = ProbeResult.success(kind="snmp", started_at=T0, values={"if.mstp-voice.oper_up": 1.0})
     await engine.ingest(ref, up)
-    trap = TrapObservation(received_at=T0 + 5, source="198.18.10.1", source_port=161, version="2c",
-                           security_name="c0", kind="link_down", trap_oid="1.3.6.1.6.3.1.1.5.3",
-                           if_index=3, if_name="mstp-voice", if_oper_status=2)
+    trap = TrapObservation(
+        received_at=T0 + 5,
+        source="198.18.10.1",
+        source_port=161,
+        version="2c",
+        security_name="c0",
+        kind="link_down",
+        trap_oid="1.3.6.1.6.3.1.1.5.3",
+        if_index=3,
+        if_name="mstp-voice",
+        if_oper_status=2,
+    )
     await engine.on_trap(trap)
     health = engine.health[("mstp-voice", "snmp")]
-    assert health.fail_streak == 1 and health.pending          # one observation, confirmation pending
+    assert health.fail_streak == 1 and health.pending  # one observation, confirmation pending
     assert ("mstp-voice", "snmp") in kicked[-1] and ("voice-gw", "trunk") in kicked[-1]
     # a trap from an unknown source or for another interface changes nothing
-    await engine.on_trap(TrapObservation(received_at=T0 + 6, source="192.0.2.9", source_port=161, version="2c",
-                                         security_name="c0", kind="link_down", trap_oid="x", if_name="mstp-voice"))
+    await engine.on_trap(
+        TrapObservation(
+            received_at=T0 + 6,
+            source="192.0.2.9",
+            source_port=161,
+            version="2c",
+            security_name="c0",
+            kind="link_down",
+            trap_oid="x",
+            if_name="mstp-voice",
+        )
+    )
     assert health.fail_streak == 1
 
 
-async def test_interface_down_and_failing_pings_together_are_an_outage_at_once(lingshui_config, store):
+async def test_interface_down_and_failing_pings_together_are_an_outage_at_once(
+    lingshui_config, store
+):
     """Seen in the lab: linkDown came first, one lost ping followed; waiting for ICMP's own
     3-failure confirmation cost seconds, and when the link came back before it, the outage's lost
     probes then raised a false 'degraded'. Two witnesses of one moment are enough."""
@@ -165,19 +219,27 @@ async def test_interface_down_and_failing_pings_together_are_an_outage_at_once(l
     snmp = engine.refs[("mstp-voice", "snmp")]
     up = ProbeResult.success(kind="snmp", started_at=T0, values={"if.mstp-voice.oper_up": 1.0})
     await engine.ingest(snmp, up)
-    for i in range(3):   # the agent answers: the interface is oper down
-        await engine.ingest(snmp, ProbeResult.success(kind="snmp", started_at=T0 + 10 + i * 0.1,
-                                                      values={"if.mstp-voice.oper_up": 0.0}))
+    for i in range(3):  # the agent answers: the interface is oper down
+        await engine.ingest(
+            snmp,
+            ProbeResult.success(
+                kind="snmp", started_at=T0 + 10 + i * 0.1, values={"if.mstp-voice.oper_up": 0.0}
+            ),
+        )
     assert engine.state(("mstp-voice", "snmp")) is State.DOWN
-    assert engine.state(("mstp-voice", "icmp")) is State.UP        # an oper-down alone decides nothing
+    assert engine.state(("mstp-voice", "icmp")) is State.UP  # an oper-down alone decides nothing
     assert [i.fault_type for i in await IncidentRepo(store, "lingshui").list()] == []
-    await feed(engine, "mstp-voice", "icmp", "-", T0 + 10.4)        # one lost probe: the second witness
+    await feed(engine, "mstp-voice", "icmp", "-", T0 + 10.4)  # one lost probe: the second witness
     assert engine.state(("mstp-voice", "icmp")) is State.DOWN
     [incident] = await IncidentRepo(store, "lingshui").list()
     assert (incident.fault_type, incident.severity) == ("circuit_down", "I")
-    await feed(engine, "mstp-voice", "icmp", "+++", T0 + 12)         # back before ICMP alone would have decided
+    await feed(
+        engine, "mstp-voice", "icmp", "+++", T0 + 12
+    )  # back before ICMP alone would have decided
     incidents = await IncidentRepo(store, "lingshui").list()
-    assert [(i.fault_type, i.status) for i in incidents] == [("circuit_down", "recovered")]   # no false "degraded"
+    assert [(i.fault_type, i.status) for i in incidents] == [
+        ("circuit_down", "recovered")
+    ]  # no false "degraded"
     # a stale oper-down next to a lost ping a minute later is not one moment
     await feed(engine, "mstp-voice", "icmp", "-", T0 + 70)
     assert engine.state(("mstp-voice", "icmp")) is State.UP

@@ -34,10 +34,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from grafana_builder import build
-from noc_process import REPO, NocProcess, free_port, stop_child
 from sqlalchemy import update
-from waiting import wait_until
+from support.grafana_builder import build
+from support.noc_process import REPO, NocProcess, free_port, stop_child
+from support.waiting import wait_until
 
 from noc.config import load_config
 from noc.engine.incidents import ActiveIncident, Change
@@ -56,9 +56,13 @@ GW, TRUNK = "127.0.0.10", "127.0.0.11"
 PHONES = {"phone-01": "127.0.0.101", "phone-02": "127.0.0.102", "phone-03": "127.0.0.103"}
 BUSY_PHONE = "phone-03"  # its Kamailio address answers 503
 # what Grafana puts in place of its built-in variables for a 5-minute view
-BUILTINS = {"__rate_interval": "1m", "__interval": "15s", "__range": "5m", "__range_s": "300", "__range_ms": "300000"}
-
-
+BUILTINS = {
+    "__rate_interval": "1m",
+    "__interval": "15s",
+    "__range": "5m",
+    "__range_s": "300",
+    "__range_ms": "300000",
+}
 
 
 def free_udp_tcp_port() -> int:
@@ -85,8 +89,14 @@ def http_json(url: str) -> Any:
 @pytest.fixture(scope="module")
 def snmpd(tmp_path_factory) -> Iterator[SnmpdPeer]:
     assert shutil.which("snmpd"), "snmpd is not installed (.ci/system-deps installs it)"
-    peer = SnmpdPeer("127.0.0.1", free_port(socket.SOCK_DGRAM), tmp_path_factory.mktemp("snmpd"),
-                     community=COMMUNITY, overrides={"lo": 10}, interface_prefixes=["lo"])
+    peer = SnmpdPeer(
+        "127.0.0.1",
+        free_port(socket.SOCK_DGRAM),
+        tmp_path_factory.mktemp("snmpd"),
+        community=COMMUNITY,
+        overrides={"lo": 10},
+        interface_prefixes=["lo"],
+    )
     peer.start()
     try:
         yield peer
@@ -96,8 +106,12 @@ def snmpd(tmp_path_factory) -> Iterator[SnmpdPeer]:
 
 @pytest.fixture(scope="module")
 def kamailio(tmp_path_factory) -> Iterator[KamailioPeer]:
-    assert shutil.which("kamailio") or Path("/usr/sbin/kamailio").exists(), "kamailio is not installed"
-    peer = KamailioPeer([GW, TRUNK, *PHONES.values()], free_udp_tcp_port(), tmp_path_factory.mktemp("kamailio"))
+    assert shutil.which("kamailio") or Path("/usr/sbin/kamailio").exists(), (
+        "kamailio is not installed"
+    )
+    peer = KamailioPeer(
+        [GW, TRUNK, *PHONES.values()], free_udp_tcp_port(), tmp_path_factory.mktemp("kamailio")
+    )
     peer.start()
     try:
         peer.set_mode(PHONES[BUSY_PHONE], "503")
@@ -135,9 +149,10 @@ def alert_sink() -> Iterator[int]:
 
 def inventory(snmp_port: int, sip_port: int, sink_port: int, closed_port: int) -> str:
     phones = "\n".join(
-        f"  - {{name: {name}, kind: phone, address: {addr}, sip: {{uri: \"sip:10{i:02d}@{addr}:{sip_port}\"}}, "
+        f'  - {{name: {name}, kind: phone, address: {addr}, sip: {{uri: "sip:10{i:02d}@{addr}:{sip_port}"}}, '
         f"depends_on: [voice-gw], checks: [{{type: icmp}}, {{type: sip}}]}}"
-        for i, (name, addr) in enumerate(PHONES.items(), start=1))
+        for i, (name, addr) in enumerate(PHONES.items(), start=1)
+    )
     circuit = """  - name: {name}
     kind: {kind}
     address: {address}
@@ -147,9 +162,14 @@ def inventory(snmp_port: int, sip_port: int, sink_port: int, closed_port: int) -
     checks:
       - {{type: icmp, params: {{count: 3, interval: 50ms, timeout: 500ms}}}}
       - {{type: snmp, agent: ce-router, interfaces: [lo], params: {{timeout: 500ms, retries: 0}}}}"""
-    circuits = "\n".join(circuit.format(name=n, kind=k, address=a, bandwidth=b) for n, k, a, b in (
-        ("mstp-voice", "mstp_circuit", "127.0.0.2", "10M"), ("mstp-ticket", "mstp_circuit", "127.0.0.3", "10M"),
-        ("internet", "internet_line", "127.0.0.4", "50M")))
+    circuits = "\n".join(
+        circuit.format(name=n, kind=k, address=a, bandwidth=b)
+        for n, k, a, b in (
+            ("mstp-voice", "mstp_circuit", "127.0.0.2", "10M"),
+            ("mstp-ticket", "mstp_circuit", "127.0.0.3", "10M"),
+            ("internet", "internet_line", "127.0.0.4", "50M"),
+        )
+    )
     closed = f"json://127.0.0.1:{closed_port}"
     return f"""version: 1
 site:
@@ -212,27 +232,67 @@ async def _seed(db_url: str, config_path: Path) -> None:
         repo = IncidentRepo(store, SITE)
         now = time.time()
         for asset, severity, service, start, minutes, recovery in (
-                ("mstp-voice", "I", "voice-intake", now - 26 * 60, 20, "automatic"),
-                ("mstp-ticket", "II", "ticket-exchange", now - 31 * 60, 30, "manual")):
+            ("mstp-voice", "I", "voice-intake", now - 26 * 60, 20, "automatic"),
+            ("mstp-ticket", "II", "ticket-exchange", now - 31 * 60, 30, "manual"),
+        ):
             key = f"circuit_down:{asset}"
-            inc = ActiveIncident(key=key, type="circuit_down", root_asset=asset, fault_class="outage",
-                                 severity=severity, peak_severity=severity, impact="critical",
-                                 fault_started_at=start, detected_at=start + 3, members={asset},
-                                 services=[{"service": service, "impact": "critical"}])
+            inc = ActiveIncident(
+                key=key,
+                type="circuit_down",
+                root_asset=asset,
+                fault_class="outage",
+                severity=severity,
+                peak_severity=severity,
+                impact="critical",
+                fault_started_at=start,
+                detected_at=start + 3,
+                members={asset},
+                services=[{"service": service, "impact": "critical"}],
+            )
             book = {key: inc}
-            await repo.apply([Change("opened", key, start + 3, {"runbook": "mstp-circuit-down"})], book)
-            if recovery == "automatic":  # alarmed 40 s after the fault (as the outbox records it), acknowledged at 60 s
+            await repo.apply(
+                [Change("opened", key, start + 3, {"runbook": "mstp-circuit-down"})], book
+            )
+            if (
+                recovery == "automatic"
+            ):  # alarmed 40 s after the fault (as the outbox records it), acknowledged at 60 s
                 alarmed = dt.datetime.fromtimestamp(start + 40, dt.UTC)
                 async with store.sessions.begin() as session:
-                    await session.execute(update(Incident).where(Incident.id == inc.id).values(alarmed_at=alarmed))
-                    await store.append_incident_event(session, inc.id, "alarmed", alarmed, "noc-alerting",
-                                                      {"receiver": "noc-oncall", "delay_seconds": 40.0})
-                await repo.acknowledge(inc.id, "noc-test", "seen", at=dt.datetime.fromtimestamp(start + 60, dt.UTC))
-            await repo.apply([Change("recovered", key, start + minutes * 60, {"id": inc.id, "recovery_kind": recovery})],
-                             book)
+                    await session.execute(
+                        update(Incident).where(Incident.id == inc.id).values(alarmed_at=alarmed)
+                    )
+                    await store.append_incident_event(
+                        session,
+                        inc.id,
+                        "alarmed",
+                        alarmed,
+                        "noc-alerting",
+                        {"receiver": "noc-oncall", "delay_seconds": 40.0},
+                    )
+                await repo.acknowledge(
+                    inc.id, "noc-test", "seen", at=dt.datetime.fromtimestamp(start + 60, dt.UTC)
+                )
+            await repo.apply(
+                [
+                    Change(
+                        "recovered",
+                        key,
+                        start + minutes * 60,
+                        {"id": inc.id, "recovery_kind": recovery},
+                    )
+                ],
+                book,
+            )
             for at, frm, to in ((start, "up", "down"), (start + minutes * 60, "down", "up")):
-                await store.append_transition(site=SITE, asset=asset, check="icmp", from_state=frm, to_state=to,
-                                              at=dt.datetime.fromtimestamp(at, dt.UTC), reason="seeded")
+                await store.append_transition(
+                    site=SITE,
+                    asset=asset,
+                    check="icmp",
+                    from_state=frm,
+                    to_state=to,
+                    at=dt.datetime.fromtimestamp(at, dt.UTC),
+                    reason="seeded",
+                )
     finally:
         await store.close()
 
@@ -247,13 +307,23 @@ class Prometheus:
         (workdir / "prometheus.yml").write_text(
             "global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}\n"
             "scrape_configs:\n"
-            f"  - job_name: noc\n    static_configs: [{{targets: ['127.0.0.1:{scrape_port}']}}]\n")
+            f"  - job_name: noc\n    static_configs: [{{targets: ['127.0.0.1:{scrape_port}']}}]\n"
+        )
         self.log_path = workdir / "prometheus.log"
         self.log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [binary, f"--config.file={workdir / 'prometheus.yml'}", f"--storage.tsdb.path={workdir / 'data'}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
-            stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL, start_new_session=True)
+            [
+                binary,
+                f"--config.file={workdir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--log.level=warn",
+            ],
+            stdout=self.log,
+            stderr=self.log,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             wait_until(self._ready, 30, "prometheus ready")
         except BaseException:
@@ -287,7 +357,9 @@ class Prometheus:
 def stack(tmp_path_factory, snmpd, kamailio, alert_sink) -> Iterator[tuple[NocProcess, Prometheus]]:
     work = tmp_path_factory.mktemp("grafana-check")
     config = work / "inventory.yaml"
-    config.write_text(inventory(snmpd.port, kamailio.port, alert_sink, free_port()), encoding="utf-8")
+    config.write_text(
+        inventory(snmpd.port, kamailio.port, alert_sink, free_port()), encoding="utf-8"
+    )
     db_url = f"sqlite:///{work / 'noc.db'}"
     asyncio.run(_seed(db_url, config))
     service = NocProcess(config, db_url, work / "service.log").start()
@@ -311,7 +383,9 @@ def _scrapes(prom: Prometheus) -> int:
 
 # --- Grafana's variable substitution -----------------------------------------------------------
 
-_LABEL_VALUES = re.compile(r"^\s*label_values\(\s*(?:(?P<selector>.+?)\s*,\s*)?(?P<label>[A-Za-z_]\w*)\s*\)\s*$")
+_LABEL_VALUES = re.compile(
+    r"^\s*label_values\(\s*(?:(?P<selector>.+?)\s*,\s*)?(?P<label>[A-Za-z_]\w*)\s*\)\s*$"
+)
 
 
 def substitute(text: str, values: dict[str, str]) -> str:
@@ -326,12 +400,18 @@ def _custom_value(var: dict[str, Any]) -> str:
     value = var["current"]["value"]
     shanghai = dt.datetime.now(ZoneInfo("Asia/Shanghai"))
     month_start = shanghai.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    if var["name"] == "window" and value == "month" and shanghai - month_start < dt.timedelta(minutes=35):
+    if (
+        var["name"] == "window"
+        and value == "month"
+        and shanghai - month_start < dt.timedelta(minutes=35)
+    ):
         return "30d"  # the seeded incidents (the last 31 min) belong to the previous month
     return value
 
 
-def resolve_variables(dashboard: dict[str, Any], prom: Prometheus) -> tuple[dict[str, str], list[str]]:
+def resolve_variables(
+    dashboard: dict[str, Any], prom: Prometheus
+) -> tuple[dict[str, str], list[str]]:
     """Each template variable's value as Grafana would put it in a query: the first value of a
     single-value query variable, ``allValue`` (or ``(a|b)``, regex-escaped) for a multi-value
     one on All, the current value of a custom variable."""
@@ -344,13 +424,17 @@ def resolve_variables(dashboard: dict[str, Any], prom: Prometheus) -> tuple[dict
             values[name] = _custom_value(var)
             continue
         match = _LABEL_VALUES.match(substitute(var["definition"], values))
-        assert match, f"{dashboard['uid']}: variable {name}: unsupported query {var['definition']!r}"
+        assert match, (
+            f"{dashboard['uid']}: variable {name}: unsupported query {var['definition']!r}"
+        )
         params = {"match[]": [match["selector"]]} if match["selector"] else {}
         answer = prom.api(f"label/{match['label']}/values", **params)
         found = answer.get("data") or []
         if answer.get("status") != "success" or not found:
-            problems.append(f"{dashboard['uid']}: variable ${name} ({var['definition']}) has no values: "
-                            f"{answer.get('error', 'empty')}")
+            problems.append(
+                f"{dashboard['uid']}: variable ${name} ({var['definition']}) has no values: "
+                f"{answer.get('error', 'empty')}"
+            )
             values[name] = "no-value"
             continue
         if var.get("multi") and var["current"].get("value") == ["$__all"]:
@@ -360,7 +444,9 @@ def resolve_variables(dashboard: dict[str, Any], prom: Prometheus) -> tuple[dict
     return values, problems
 
 
-def panel_queries(dashboards: dict[str, dict[str, Any]], prom: Prometheus) -> tuple[list[tuple[str, str]], list[str]]:
+def panel_queries(
+    dashboards: dict[str, dict[str, Any]], prom: Prometheus
+) -> tuple[list[tuple[str, str]], list[str]]:
     """(where, expr with variables substituted) for every panel target; problems resolving variables."""
     queries, problems = [], []
     for dashboard in dashboards.values():
@@ -377,7 +463,10 @@ def panel_queries(dashboards: dict[str, dict[str, Any]], prom: Prometheus) -> tu
 
 
 def _committed() -> dict[str, dict[str, Any]]:
-    return {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted((GRAFANA / "dashboards").glob("*.json"))}
+    return {
+        p.name: json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted((GRAFANA / "dashboards").glob("*.json"))
+    }
 
 
 def exported_names(text: str) -> set[str]:
@@ -408,7 +497,9 @@ def test_every_dashboard_metric_is_exported_by_the_service(stack):
                 used.setdefault(metric, set()).add(f"{name}: ${var['name']}")
     assert used, "the dashboards use no noc_* metric"
     missing = {m: sorted(where) for m, where in used.items() if m not in exported}
-    assert not missing, f"metrics used by dashboards but not on /metrics: {json.dumps(missing, ensure_ascii=False)}"
+    assert not missing, (
+        f"metrics used by dashboards but not on /metrics: {json.dumps(missing, ensure_ascii=False)}"
+    )
 
 
 def test_every_panel_query_parses_and_returns_series(stack):
@@ -417,8 +508,11 @@ def test_every_panel_query_parses_and_returns_series(stack):
     queries, _ = panel_queries(dashboards, prom)
     assert len(queries) >= 40, "fewer queries than the four dashboards hold"
     # parse: every query is accepted by Prometheus (errors here are bugs in the dashboards)
-    bad = [f"{where}: {answer.get('error')} in {expr}" for where, expr in queries
-           if (answer := prom.query(expr))["status"] != "success"]
+    bad = [
+        f"{where}: {answer.get('error')} in {expr}"
+        for where, expr in queries
+        if (answer := prom.query(expr))["status"] != "success"
+    ]
     assert not bad, "queries Prometheus rejects:\n" + "\n".join(bad)
     # data: give the service's probes, incident and SLA refresh up to 90 s (one SLA refresh period and then some) to show up
     empty: list[str] = []
@@ -426,15 +520,22 @@ def test_every_panel_query_parses_and_returns_series(stack):
     deadline = time.monotonic() + 90
     while True:
         queries, problems = panel_queries(dashboards, prom)
-        empty = [f"{where}: {expr}" for where, expr in queries if not prom.query(expr)["data"]["result"]]
+        empty = [
+            f"{where}: {expr}" for where, expr in queries if not prom.query(expr)["data"]["result"]
+        ]
         if (not empty and not problems) or time.monotonic() > deadline:
             break
         time.sleep(2)
-    assert not (problems or empty), "panels that returned no series:\n" + "\n".join(problems + empty)
+    assert not (problems or empty), "panels that returned no series:\n" + "\n".join(
+        problems + empty
+    )
 
 
 # the asset kinds each dashboard is about (the test inventory has a router too, which must stay out)
-DASHBOARD_KINDS = {"circuits.json": {"mstp_circuit", "internet_line"}, "voice.json": {"voice_gateway", "phone"}}
+DASHBOARD_KINDS = {
+    "circuits.json": {"mstp_circuit", "internet_line"},
+    "voice.json": {"voice_gateway", "phone"},
+}
 
 
 def test_circuit_and_voice_panels_show_only_their_assets(stack):

@@ -186,7 +186,11 @@ async def test_icmp_unreachable_from_a_router_is_unreachable(routed, pingers, pr
     pinger = pingers(routed["client"])
     params = IcmpParams(timeout="2s", privileged=privileged)
     results = await sweep(["198.19.81.5", "198.19.82.5", "198.19.80.1"], params, pinger=pinger)
-    host, prohibited, router = results["198.19.81.5"], results["198.19.82.5"], results["198.19.80.1"]
+    host, prohibited, router = (
+        results["198.19.81.5"],
+        results["198.19.82.5"],
+        results["198.19.80.1"],
+    )
     assert router.result is ResultCode.OK
     assert host.result is ResultCode.UNREACHABLE
     assert host.reason == "198.19.80.1 reports host unreachable"
@@ -200,10 +204,12 @@ async def test_a_rate_limited_router_does_not_make_the_probe_wait_for_its_timeou
     10-packet burst to a dead network most get no answer at all. The router's first "unreachable"
     is the verdict; waiting 5 s for the silent rest would slow every confirmation of a dead link."""
     in_ns(routed["router"], "sysctl", "-qw", "net.ipv4.icmp_ratelimit=1000")
-    result = await pingers(routed["client"]).ping("198.19.81.9", IcmpParams(count=10, interval="10ms", timeout="5s"))
+    result = await pingers(routed["client"]).ping(
+        "198.19.81.9", IcmpParams(count=10, interval="10ms", timeout="5s")
+    )
     assert result.result is ResultCode.UNREACHABLE
     assert result.values["loss_ratio"] == 1.0
-    assert result.duration_seconds < 2.5            # not the 5 s timeout of the silent packets
+    assert result.duration_seconds < 2.5  # not the 5 s timeout of the silent packets
 
 
 async def test_no_local_route_is_unreachable(routed, pingers):

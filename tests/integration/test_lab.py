@@ -22,9 +22,9 @@ from click.testing import CliRunner
 
 from noc.lab import Lab, addresses_in_test_range, check_probe_safety
 from noc.lab.cli import lab as lab_cli
-from noc.lab.guard import blackhole_present
 from noc.lab.netns import list_netns
 from noc.lab.topology import PLAN
+from probes.safety import blackhole_present
 
 pytestmark = pytest.mark.root
 
@@ -99,21 +99,39 @@ def wait_for_trap(sock: socket.socket, oid_bytes: bytes, timeout: float = 6.0) -
 
 
 def ifindex(name: str) -> int:
-    out = subprocess.run(["ip", "-n", "noclab-ce", "-j", "link", "show", "dev", name],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["ip", "-n", "noclab-ce", "-j", "link", "show", "dev", name],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return json.loads(out)[0]["ifindex"]
 
 
 def snmpget(oid: str, *, v3: dict | None = None, timeout: float = 1.0) -> str | None:
     """Value of `oid` from the CE's snmpd (net-snmp CLI), None when it does not answer."""
     if v3:
-        auth = ["-v3", "-l", "authPriv", "-u", v3["user"], "-a", "SHA-256", "-A", v3["auth_key"],
-                "-x", "AES", "-X", v3["priv_key"]]
+        auth = [
+            "-v3",
+            "-l",
+            "authPriv",
+            "-u",
+            v3["user"],
+            "-a",
+            "SHA-256",
+            "-A",
+            v3["auth_key"],
+            "-x",
+            "AES",
+            "-X",
+            v3["priv_key"],
+        ]
     else:
         auth = ["-v2c", "-c", COMMUNITY]
     proc = subprocess.run(
         ["snmpget", *auth, "-r", "0", "-t", str(timeout), "-Oqv", "-On", f"{CE}:161", oid],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     return proc.stdout.strip() if proc.returncode == 0 else None
 
@@ -148,8 +166,12 @@ def sip_status(address: str, timeout: float = 1.0) -> str:
 def run_cli(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`noc lab …` in a separate process, to prove the state dir carries control across."""
     code = "from noc.lab.cli import lab; lab()"
-    return subprocess.run([sys.executable, "-c", code, *args, "--state-dir", str(state_dir)],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args, "--state-dir", str(state_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 # --- the lab ------------------------------------------------------------------------------
@@ -158,7 +180,11 @@ def run_cli(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     assert os.geteuid() == 0, "the lab tests need root (network namespaces)"
-    missing = [tool for tool in TOOLS if not shutil.which(tool, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")]
+    missing = [
+        tool
+        for tool in TOOLS
+        if not shutil.which(tool, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+    ]
     assert not missing, f"missing binaries (install the Debian packages): {missing}"
     state_dir = tmp_path_factory.mktemp("noc-lab")
     the_lab = Lab(state_dir)
@@ -202,8 +228,11 @@ def test_every_role_answers_ping_from_the_noc_host(lab):
 
 def test_snmp_reports_contracted_speeds(lab):
     v3 = lab.state.load()["secrets"]
-    creds = {"user": v3["snmp_v3_user"], "auth_key": v3["snmp_v3_auth_key"],
-             "priv_key": v3["snmp_v3_priv_key"]}
+    creds = {
+        "user": v3["snmp_v3_user"],
+        "auth_key": v3["snmp_v3_auth_key"],
+        "priv_key": v3["snmp_v3_priv_key"],
+    }
     assert snmpget(f"{IF_HIGH_SPEED}.{ifindex('mstp-voice')}") == "10"
     assert snmpget(f"{IF_HIGH_SPEED}.{ifindex('mstp-ticket')}") == "10"
     assert snmpget(f"{IF_HIGH_SPEED}.{ifindex('internet')}", v3=creds) == "50"
@@ -223,8 +252,11 @@ def test_sip_peers_answer_and_a_503_fault_is_seen_from_another_process(lab, heal
     lab.fault("sip-silence", [PHONE_FIRST])
     assert sip_status(PHONE_FIRST) == ""
 
-    status = json.loads(CliRunner().invoke(
-        lab_cli, ["status", "--json", "--state-dir", str(lab.state.directory)]).output)
+    status = json.loads(
+        CliRunner()
+        .invoke(lab_cli, ["status", "--json", "--state-dir", str(lab.state.directory)])
+        .output
+    )
     assert status["up"] and all(status["daemons"].values())
     assert sorted(status["faults"]) == [f"sip-503 {GATEWAY}", f"sip-silence {PHONE_FIRST}"]
 
@@ -280,8 +312,11 @@ def test_snmpd_stop_and_start(lab, healed):
     lab.heal("snmpd-stop")
     assert wait_until(lambda: snmpget(oid) == "10")
     secrets = lab.state.load()["secrets"]
-    creds = {"user": secrets["snmp_v3_user"], "auth_key": secrets["snmp_v3_auth_key"],
-             "priv_key": secrets["snmp_v3_priv_key"]}
+    creds = {
+        "user": secrets["snmp_v3_user"],
+        "auth_key": secrets["snmp_v3_auth_key"],
+        "priv_key": secrets["snmp_v3_priv_key"],
+    }
     assert snmpget(oid, v3=creds) == "10", "SNMPv3 must work after a restart too"
 
 
@@ -289,7 +324,9 @@ def test_tbf_holds_the_voice_circuit_to_10_mbit(lab):
     """Push TCP through mstp-voice for ~1 s; the receiver's measured rate stays under 12 Mbit/s."""
     server = subprocess.Popen(
         ["ip", "netns", "exec", "noclab-pv", sys.executable, "-c", _SINK, VOICE_FAR, "5001"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout.readline().strip() == "ready", server.stderr.read()
@@ -356,16 +393,20 @@ def test_up_again_starts_from_a_clean_slate(lab):
     assert secrets["snmp_v3_auth_key"] != old_key
     assert lab.status()["faults"] == []
     assert wait_until(lambda: ping(VOICE_FAR, 0.5), attempts=8)
-    creds = {"user": secrets["snmp_v3_user"], "auth_key": secrets["snmp_v3_auth_key"],
-             "priv_key": secrets["snmp_v3_priv_key"]}
+    creds = {
+        "user": secrets["snmp_v3_user"],
+        "auth_key": secrets["snmp_v3_auth_key"],
+        "priv_key": secrets["snmp_v3_priv_key"],
+    }
     assert snmpget(f"{IF_HIGH_SPEED}.{ifindex('mstp-voice')}", v3=creds) == "10"
 
 
 def test_down_removes_the_lab_but_keeps_the_blackhole(lab):
     lab.down()
     assert not set(PLAN.namespaces) & list_netns()
-    routes = subprocess.run(["ip", "-j", "route", "show", "table", "main"],
-                            capture_output=True, text=True, check=True).stdout
+    routes = subprocess.run(
+        ["ip", "-j", "route", "show", "table", "main"], capture_output=True, text=True, check=True
+    ).stdout
     assert not [r for r in json.loads(routes) if r.get("dev") == "noclab0"]
     assert blackhole_present()
     with pytest.raises(OSError) as failure:

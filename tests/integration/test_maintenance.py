@@ -18,18 +18,30 @@ async def client(aiohttp_client, lingshui_config, db_url):
 
 
 async def test_plan_list_and_end_a_window(client):
-    resp = await client.post("/api/v1/maintenance", json={
-        "assets": ["mstp-voice", "mstp-voice"], "starts_at": "2030-01-01 02:00", "duration": "2h",
-        "reason": "运营商割接", "by": "张三"})
+    resp = await client.post(
+        "/api/v1/maintenance",
+        json={
+            "assets": ["mstp-voice", "mstp-voice"],
+            "starts_at": "2030-01-01 02:00",
+            "duration": "2h",
+            "reason": "运营商割接",
+            "by": "张三",
+        },
+    )
     assert resp.status == 201
     window = await resp.json()
     assert window["assets"] == ["mstp-voice"]
-    assert window["starts_at"] == "2029-12-31T18:00:00+00:00"       # 02:00 Asia/Shanghai
-    assert window["starts_at_local"] == "2030-01-01T02:00+08:00" and window["ends_at_local"] == "2030-01-01T04:00+08:00"
+    assert window["starts_at"] == "2029-12-31T18:00:00+00:00"  # 02:00 Asia/Shanghai
+    assert (
+        window["starts_at_local"] == "2030-01-01T02:00+08:00"
+        and window["ends_at_local"] == "2030-01-01T04:00+08:00"
+    )
     assert not window["active"] and not window["entered_late"]
     assert window["sla_counts_from"] == window["starts_at"]
-    now = await client.post("/api/v1/maintenance", json={"assets": ["phone-01"], "duration": "30m",
-                                                         "reason": "更换话机", "by": "李四"})
+    now = await client.post(
+        "/api/v1/maintenance",
+        json={"assets": ["phone-01"], "duration": "30m", "reason": "更换话机", "by": "李四"},
+    )
     current = await now.json()
     assert current["active"]
     active = await (await client.get("/api/v1/maintenance", params={"active": "true"})).json()
@@ -42,22 +54,43 @@ async def test_plan_list_and_end_a_window(client):
 
 
 async def test_a_window_entered_after_it_started_says_the_sla_counts_it_only_from_then(client):
-    resp = await client.post("/api/v1/maintenance", json={"assets": ["mstp-ticket"], "starts_at": "2026-01-05 09:00",
-                                                          "duration": "2h", "reason": "补录", "by": "张三"})
+    resp = await client.post(
+        "/api/v1/maintenance",
+        json={
+            "assets": ["mstp-ticket"],
+            "starts_at": "2026-01-05 09:00",
+            "duration": "2h",
+            "reason": "补录",
+            "by": "张三",
+        },
+    )
     window = await resp.json()
     assert resp.status == 201 and window["entered_late"]
-    assert window["sla_counts_from"] > window["starts_at"]         # from when it was entered, not 09:00
+    assert window["sla_counts_from"] > window["starts_at"]  # from when it was entered, not 09:00
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    ({"assets": ["nope"], "duration": "1h"}, "unknown asset(s): nope"),
-    ({"assets": [], "duration": "1h"}, "name at least one asset"),
-    ({"assets": "mstp-voice", "duration": "1h"}, "assets must be a list"),
-    ({"assets": ["internet"]}, "exactly one of an end time or a duration"),
-    ({"assets": ["internet"], "duration": "soon"}, "duration 'soon'"),
-    ({"assets": ["internet"], "starts_at": "2030-01-01T04:00", "ends_at": "2030-01-01T03:00"}, "must end after it starts"),
-    ({"assets": ["internet"], "starts_at": "tomorrow", "duration": "1h"}, "cannot read time 'tomorrow'"),
-])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({"assets": ["nope"], "duration": "1h"}, "unknown asset(s): nope"),
+        ({"assets": [], "duration": "1h"}, "name at least one asset"),
+        ({"assets": "mstp-voice", "duration": "1h"}, "assets must be a list"),
+        ({"assets": ["internet"]}, "exactly one of an end time or a duration"),
+        ({"assets": ["internet"], "duration": "soon"}, "duration 'soon'"),
+        (
+            {
+                "assets": ["internet"],
+                "starts_at": "2030-01-01T04:00",
+                "ends_at": "2030-01-01T03:00",
+            },
+            "must end after it starts",
+        ),
+        (
+            {"assets": ["internet"], "starts_at": "tomorrow", "duration": "1h"},
+            "cannot read time 'tomorrow'",
+        ),
+    ],
+)
 async def test_bad_requests_are_refused_with_a_reason(client, body, reason):
     resp = await client.post("/api/v1/maintenance", json={**body, "by": "张三", "reason": "x"})
     assert resp.status == 400
@@ -67,16 +100,42 @@ async def test_bad_requests_are_refused_with_a_reason(client, body, reason):
 
 def test_cli(sqlite_url):
     def noc(*args):
-        return subprocess.run([sys.executable, "-m", "noc", "maintenance", *args, "--db", sqlite_url],
-                              capture_output=True, text=True, timeout=60, env=os.environ.copy())
+        return subprocess.run(
+            [sys.executable, "-m", "noc", "maintenance", *args, "--db", sqlite_url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=os.environ.copy(),
+        )
 
-    added = noc("add", "--assets", "internet,ce-router", "--duration", "1h", "--reason", "割接", "--by", "张三")
+    added = noc(
+        "add",
+        "--assets",
+        "internet,ce-router",
+        "--duration",
+        "1h",
+        "--reason",
+        "割接",
+        "--by",
+        "张三",
+    )
     assert added.returncode == 0, added.stderr
     assert "ce-router, internet" in added.stdout
     bad = noc("add", "--assets", "ghost", "--duration", "1h", "--reason", "x", "--by", "y")
     assert bad.returncode == 2 and "unknown asset(s): ghost" in bad.stderr
-    late = noc("add", "--assets", "internet", "--start", "2026-01-05 09:00", "--duration", "1h", "--reason", "补录",
-               "--by", "张三")
+    late = noc(
+        "add",
+        "--assets",
+        "internet",
+        "--start",
+        "2026-01-05 09:00",
+        "--duration",
+        "1h",
+        "--reason",
+        "补录",
+        "--by",
+        "张三",
+    )
     assert late.returncode == 0 and "SLA 只从登记时起扣除" in late.stderr
     assert "SLA" not in added.stderr
     listed = json.loads(noc("list", "--active", "--json").stdout)

@@ -29,7 +29,8 @@ def free_udp_port() -> int:
 
 def config(dead_sip_port: int):
     hook = f"json://127.0.0.1:9/{HOOK_TOKEN}"  # port 9 (discard): delivery fails and is retried; never sent
-    return parse_config(f"""
+    return parse_config(
+        f"""
 site: {{name: mtest, title: {{zh: 指标测试, en: metrics test}}}}
 assets:
   - name: loop
@@ -48,12 +49,17 @@ alerting:
     - {{name: noc-lead, urls: ["{hook}"]}}
     - {{name: carrier-liaison, urls: ["{hook}"]}}
     - {{name: purchaser-contact, urls: ["{hook}"]}}
-""", "metrics-test.yaml")
+""",
+        "metrics-test.yaml",
+    )
 
 
 def parse(text: str) -> dict[tuple[str, frozenset], float]:
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for f in text_string_to_metric_families(text) for s in f.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+    }
 
 
 def pick(data: dict, name: str, **labels: str) -> dict[frozenset, float]:
@@ -86,9 +92,12 @@ async def test_metrics_show_live_probes_states_and_incidents(aiohttp_client, db_
     gw_sip = {"site": "mtest", "asset": "gw", "kind": "voice_gateway", "check": "sip"}
 
     def ready(data: dict) -> bool:
-        return (pick(data, "noc_check_state", **loop_icmp, state="up") == {frozenset({**loop_icmp, "state": "up"}.items()): 1.0}
-                and sum(pick(data, "noc_incidents_open").values()) >= 1
-                and bool(pick(data, "noc_sla_last_computed_timestamp_seconds")))
+        return (
+            pick(data, "noc_check_state", **loop_icmp, state="up")
+            == {frozenset({**loop_icmp, "state": "up"}.items()): 1.0}
+            and sum(pick(data, "noc_incidents_open").values()) >= 1
+            and bool(pick(data, "noc_sla_last_computed_timestamp_seconds"))
+        )
 
     text, data = await scrape_until(client, ready)
     assert pick(data, "noc_probe_up", **loop_icmp) == {frozenset(loop_icmp.items()): 1.0}
@@ -109,14 +118,19 @@ async def test_metrics_show_live_probes_states_and_incidents(aiohttp_client, db_
     # noc_incidents_open agrees with the store, level by level, and shows all four levels
     active = await IncidentRepo(app[_store_key()], "mtest").list("active")
     assert active
-    by_level = {dict(k)["severity"]: v for k, v in pick(data, "noc_incidents_open", site="mtest").items()}
+    by_level = {
+        dict(k)["severity"]: v for k, v in pick(data, "noc_incidents_open", site="mtest").items()
+    }
     assert by_level == {level: sum(1 for i in active if i.severity == level) for level in LEVELS}
 
     # the SLA refresh task ran sla.report.current_snapshot against this store at start
-    assert list(pick(data, "noc_sla_last_computed_timestamp_seconds", site="mtest").values()) != [], \
-        "no SLA gauges: see the log for sla_metrics_failed"
+    assert (
+        list(pick(data, "noc_sla_last_computed_timestamp_seconds", site="mtest").values()) != []
+    ), "no SLA gauges: see the log for sla_metrics_failed"
     assert pick(data, "noc_sla_availability_ratio", scope="site:mtest", window="month")
-    assert list(pick(data, "noc_sla_mtbf_target_seconds", site="mtest").values()) == [cfg.sla.mtbf_target]
+    assert list(pick(data, "noc_sla_mtbf_target_seconds", site="mtest").values()) == [
+        cfg.sla.mtbf_target
+    ]
 
     for secret in (COMMUNITY, HOOK_TOKEN):
         assert secret not in text
@@ -124,7 +138,9 @@ async def test_metrics_show_live_probes_states_and_incidents(aiohttp_client, db_
     # an operator resolves the incidents through the API: the engine hears nothing (the check
     # stays down, no transition), the refresh from the store brings the count to zero
     for incident in active:
-        resp = await client.post(f"/api/v1/incidents/{incident.id}/resolve", json={"by": "ops", "note": "fixed"})
+        resp = await client.post(
+            f"/api/v1/incidents/{incident.id}/resolve", json={"by": "ops", "note": "fixed"}
+        )
         assert resp.status == 200, await resp.text()
     _, data = await scrape_until(client, lambda d: sum(pick(d, "noc_incidents_open").values()) == 0)
     assert sum(pick(data, "noc_incidents_open", site="mtest").values()) == 0

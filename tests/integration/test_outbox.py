@@ -50,18 +50,39 @@ def notifiers() -> AsyncIterator[Callable[..., Notifier]]:
 
 async def add_incident(store: Store, key: str, started_ago: float = 60.0) -> int:
     now = utcnow()
-    row = Incident(site="lingshui", fault_key=key, fault_type="circuit_down", root_asset="mstp-voice",
-                   title=key, severity="I", peak_severity="I", status="open",
-                   fault_started_at=now - dt.timedelta(seconds=started_ago), detected_at=now)
+    row = Incident(
+        site="lingshui",
+        fault_key=key,
+        fault_type="circuit_down",
+        root_asset="mstp-voice",
+        title=key,
+        severity="I",
+        peak_severity="I",
+        status="open",
+        fault_started_at=now - dt.timedelta(seconds=started_ago),
+        detected_at=now,
+    )
     async with store.sessions.begin() as session:
         session.add(row)
     return row.id
 
 
-def msg(key: str, receiver: str = "noc", incident_id: int | None = None, title: str | None = None,
-        kind: str = "opened") -> Message:
-    return Message(receiver=receiver, dedup_key=key, incident_id=incident_id, event_kind=kind,
-                   severity="I", title=title or f"【I级】告警 {key}", body=f"灵水热线 {key}：语音专线中断")
+def msg(
+    key: str,
+    receiver: str = "noc",
+    incident_id: int | None = None,
+    title: str | None = None,
+    kind: str = "opened",
+) -> Message:
+    return Message(
+        receiver=receiver,
+        dedup_key=key,
+        incident_id=incident_id,
+        event_kind=kind,
+        severity="I",
+        title=title or f"【I级】告警 {key}",
+        body=f"灵水热线 {key}：语音专线中断",
+    )
 
 
 async def rows(store: Store) -> list[Notification]:
@@ -71,15 +92,19 @@ async def rows(store: Store) -> list[Notification]:
 
 async def attempts_of(store: Store, notification_id: int) -> list[NotificationAttempt]:
     async with store.sessions() as session:
-        q = select(NotificationAttempt).where(NotificationAttempt.notification_id == notification_id)
+        q = select(NotificationAttempt).where(
+            NotificationAttempt.notification_id == notification_id
+        )
         return list((await session.scalars(q.order_by(NotificationAttempt.id))).all())
 
 
 async def until(predicate, timeout: float = 15.0, what: str = "condition") -> None:
     """Wait for an async predicate (a behaviour, not a duration) or fail."""
+
     async def loop() -> None:
         while not await predicate():
             await asyncio.sleep(0.02)
+
     try:
         await asyncio.wait_for(loop(), timeout)
     except TimeoutError:
@@ -136,7 +161,9 @@ async def test_json_delivered_once_and_alarms_incident(store, http_sink, notifie
 async def test_mail_arrives_with_chinese_subject(store, smtp_sink, notifiers):
     outbox = Outbox(store, notifiers({"mail": [smtp_sink.mailto_url()]}))
     title = "【I级】灵水热线语音专线中断"
-    await outbox.enqueue([Message("mail", "m1", None, "opened", "I", title, "影响：全部坐席外呼。")])
+    await outbox.enqueue(
+        [Message("mail", "m1", None, "opened", "I", title, "影响：全部坐席外呼。")]
+    )
     await outbox.drain_once()
     [row] = await rows(store)
     assert row.status == "delivered", row.last_error
@@ -149,7 +176,9 @@ async def test_mail_arrives_with_chinese_subject(store, smtp_sink, notifiers):
 
 async def test_outage_then_everything_in_order_exactly_once(store, http_sink, notifiers):
     http_sink.mode = "refuse"
-    outbox = Outbox(store, notifiers({"noc": [http_sink.json_url()]}), base_backoff=0.05, max_backoff=0.2)
+    outbox = Outbox(
+        store, notifiers({"noc": [http_sink.json_url()]}), base_backoff=0.05, max_backoff=0.2
+    )
     incidents = [await add_incident(store, f"fault:{i}") for i in range(3)]
     worker = asyncio.create_task(outbox.run())
     try:
@@ -159,12 +188,19 @@ async def test_outage_then_everything_in_order_exactly_once(store, http_sink, no
             keys += [m.dedup_key for m in batch]
             await outbox.enqueue(batch)
             refused = http_sink.refused
-            await until(lambda n=refused + 3: _true(http_sink.refused >= n), what="retries while down")
+            await until(
+                lambda n=refused + 3: _true(http_sink.refused >= n), what="retries while down"
+            )
         assert http_sink.requests == []
         assert {r.status for r in await rows(store)} <= {"pending", "sending"}
         async with store.sessions() as session:
-            assert (await session.scalar(select(func.count()).select_from(Incident)
-                                         .where(Incident.alarmed_at.is_not(None)))) == 0
+            assert (
+                await session.scalar(
+                    select(func.count())
+                    .select_from(Incident)
+                    .where(Incident.alarmed_at.is_not(None))
+                )
+            ) == 0
 
         http_sink.mode = "ok"
         await until(lambda: all_delivered(store, 6), what="delivery after the outage")
@@ -178,8 +214,11 @@ async def test_outage_then_everything_in_order_exactly_once(store, http_sink, no
     assert len(await attempts_of(store, first.id)) == first.attempts
     assert not (await attempts_of(store, first.id))[0].ok
     async with store.sessions() as session:
-        assert (await session.scalar(select(func.count()).select_from(Incident)
-                                     .where(Incident.alarmed_at.is_not(None)))) == 3
+        assert (
+            await session.scalar(
+                select(func.count()).select_from(Incident).where(Incident.alarmed_at.is_not(None))
+            )
+        ) == 3
     stats = await outbox.stats()
     assert stats.attempts[("noc", "ok")] == 6 and stats.attempts[("noc", "error")] >= 6
 
@@ -220,7 +259,13 @@ async def test_crash_resumes_from_the_table_at_least_once(store, db_url, http_si
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=10)
-    assert [r.status for r in await rows(store)] == ["delivered", "delivered", "sending", "pending", "pending"]
+    assert [r.status for r in await rows(store)] == [
+        "delivered",
+        "delivered",
+        "sending",
+        "pending",
+        "pending",
+    ]
 
     http_sink.hold.set()  # the killed worker's held request is answered into the void
     http_sink.hold = None
@@ -261,7 +306,9 @@ async def test_receiver_without_service_fails_once_with_reason(store, http_sink,
 
 async def test_gives_up_after_max_attempts_with_backoff(store, http_sink, notifiers):
     http_sink.mode = "refuse"
-    outbox = Outbox(store, notifiers({"noc": [http_sink.json_url()]}), base_backoff=10, max_attempts=3)
+    outbox = Outbox(
+        store, notifiers({"noc": [http_sink.json_url()]}), base_backoff=10, max_attempts=3
+    )
     await outbox.enqueue([msg("a"), msg("b")])
     assert await outbox.drain_once() == 1  # "b" waits behind "a"
     [a, b] = await rows(store)
@@ -276,7 +323,9 @@ async def test_gives_up_after_max_attempts_with_backoff(store, http_sink, notifi
     assert [x.backoff(n) <= 300 for x in [outbox] for n in range(1, 40)] == [True] * 39
 
 
-async def test_one_hanging_receiver_does_not_delay_another(store, http_sink, make_http_sink, notifiers):
+async def test_one_hanging_receiver_does_not_delay_another(
+    store, http_sink, make_http_sink, notifiers
+):
     stuck = await make_http_sink()
     stuck.hold = asyncio.Event()
     outbox = Outbox(store, notifiers({"a": [stuck.json_url()], "b": [http_sink.json_url()]}))
@@ -286,8 +335,10 @@ async def test_one_hanging_receiver_does_not_delay_another(store, http_sink, mak
         await stuck.wait_for(1)
         await outbox.enqueue([msg("b1", receiver="b"), msg("b2", receiver="b")])
         await http_sink.wait_for(2)
-        await until(lambda: _statuses(store, {"a1": "sending", "b1": "delivered", "b2": "delivered"}),
-                    what="b delivered while a hangs")
+        await until(
+            lambda: _statuses(store, {"a1": "sending", "b1": "delivered", "b2": "delivered"}),
+            what="b delivered while a hangs",
+        )
         stuck.hold.set()
         await until(lambda: all_delivered(store, 3), what="a delivered once it answers")
     finally:
@@ -301,7 +352,9 @@ async def _statuses(store: Store, expected: dict[str, str]) -> bool:
 
 async def test_a_closed_port_is_retried_until_it_listens(store, http_sink, notifiers):
     await http_sink.close_port()
-    outbox = Outbox(store, notifiers({"noc": [http_sink.json_url()]}), base_backoff=0.05, max_backoff=0.1)
+    outbox = Outbox(
+        store, notifiers({"noc": [http_sink.json_url()]}), base_backoff=0.05, max_backoff=0.1
+    )
     await outbox.enqueue([msg("c1"), msg("c2")])
     worker = asyncio.create_task(outbox.run())
     try:

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 import pytest
 
 from incident_runbooks import load_runbooks
-from incident_runbooks.automation import StepContext, run_automated_step
 from incident_runbooks.model import ArpScan, Reprobe, SipOptions, SnmpInterfaces, Traceroute
 from noc.config import parse_config
 from noc.lab.kamailio import DEFAULT_SERVER, KamailioPeer
 from noc.lab.snmpd import SnmpdPeer
+from noc.runtime.automation_steps import StepContext, run_automated_step
 from probes.sip import close_default_client
 
 pytestmark = pytest.mark.root
@@ -65,7 +65,9 @@ def config():
 @pytest.fixture(scope="module")
 def kamailio(tmp_path_factory) -> Iterator[KamailioPeer]:
     assert shutil.which("kamailio"), "kamailio is not installed (apt-get install kamailio)"
-    peer = KamailioPeer(["127.0.0.1"], SIP_PORT, tmp_path_factory.mktemp("kamailio-rb"), transports=("udp",))
+    peer = KamailioPeer(
+        ["127.0.0.1"], SIP_PORT, tmp_path_factory.mktemp("kamailio-rb"), transports=("udp",)
+    )
     peer.start()
     yield peer
     peer.stop()
@@ -74,8 +76,13 @@ def kamailio(tmp_path_factory) -> Iterator[KamailioPeer]:
 @pytest.fixture(scope="module")
 def snmpd(tmp_path_factory) -> Iterator[SnmpdPeer]:
     assert shutil.which("snmpd"), "snmpd is not installed (apt-get install snmpd snmp)"
-    peer = SnmpdPeer("127.0.0.1", SNMP_PORT, tmp_path_factory.mktemp("snmpd-rb"), community=COMMUNITY,
-                     overrides={"lo": 10})
+    peer = SnmpdPeer(
+        "127.0.0.1",
+        SNMP_PORT,
+        tmp_path_factory.mktemp("snmpd-rb"),
+        community=COMMUNITY,
+        overrides={"lo": 10},
+    )
     peer.start()
     yield peer
     peer.stop()
@@ -96,7 +103,9 @@ async def _fresh_sip_client():
 
 
 async def test_sip_options_reports_status_server_and_rtt(config, kamailio):
-    out = await run_automated_step(SipOptions(action="sip_options", check="sip"), StepContext(config, "gw"))
+    out = await run_automated_step(
+        SipOptions(action="sip_options", check="sip"), StepContext(config, "gw")
+    )
     assert out.ok, out.text
     [row] = out.data["targets"]
     assert row["status_code"] == 200 and row["server"] == DEFAULT_SERVER
@@ -106,21 +115,31 @@ async def test_sip_options_reports_status_server_and_rtt(config, kamailio):
 
 
 async def test_sip_options_to_a_closed_port_fails_with_the_reason(config, kamailio):
-    out = await run_automated_step(SipOptions(action="sip_options", check="trunk"), StepContext(config, "gw"))
+    out = await run_automated_step(
+        SipOptions(action="sip_options", check="trunk"), StepContext(config, "gw")
+    )
     assert not out.ok
     assert out.data["targets"][0]["result"] == "refused"
-    assert out.summary.startswith(f"SIP OPTIONS: sip:options@127.0.0.1:{CLOSED_SIP_PORT} 被拒绝 refused: ")
+    assert out.summary.startswith(
+        f"SIP OPTIONS: sip:options@127.0.0.1:{CLOSED_SIP_PORT} 被拒绝 refused: "
+    )
 
 
 async def test_sip_options_to_a_silent_port_times_out_with_the_reason(config, silent_port):
-    out = await run_automated_step(SipOptions(action="sip_options", check="silent"), StepContext(config, "gw"))
+    out = await run_automated_step(
+        SipOptions(action="sip_options", check="silent"), StepContext(config, "gw")
+    )
     assert not out.ok
     assert out.data["targets"][0]["result"] == "timeout"
-    assert out.summary.startswith(f"SIP OPTIONS: sip:options@127.0.0.1:{SILENT_SIP_PORT} 超时 timeout: ")
+    assert out.summary.startswith(
+        f"SIP OPTIONS: sip:options@127.0.0.1:{SILENT_SIP_PORT} 超时 timeout: "
+    )
 
 
 async def test_reprobe_of_a_sip_check_uses_the_configured_target(config, kamailio):
-    out = await run_automated_step(Reprobe(action="reprobe", checks=["sip"]), StepContext(config, "gw"))
+    out = await run_automated_step(
+        Reprobe(action="reprobe", checks=["sip"]), StepContext(config, "gw")
+    )
     assert out.ok, out.text
     [check] = out.data["checks"]
     assert (check["asset"], check["check"], check["type"]) == ("gw", "sip", "sip")
@@ -131,7 +150,11 @@ async def test_reprobe_of_a_sip_check_uses_the_configured_target(config, kamaili
 async def test_reprobe_of_all_checks_reports_the_failing_ones(config, kamailio, silent_port):
     out = await run_automated_step(Reprobe(action="reprobe"), StepContext(config, "gw"))
     assert not out.ok
-    assert {(c["check"], c["ok"]) for c in out.data["checks"]} == {("sip", True), ("trunk", False), ("silent", False)}
+    assert {(c["check"], c["ok"]) for c in out.data["checks"]} == {
+        ("sip", True),
+        ("trunk", False),
+        ("silent", False),
+    }
     assert "3 项检查, 1 正常, 2 异常" in out.summary
 
 
@@ -146,13 +169,16 @@ async def test_snmp_interfaces_dumps_the_agent_table_for_a_circuit(config, snmpd
 
 
 async def test_snmp_interfaces_with_rates_and_a_silent_agent(config, snmpd):
-    out = await run_automated_step(SnmpInterfaces(action="snmp_interfaces", rate_interval=0.5),
-                                   StepContext(config, "ce"))
+    out = await run_automated_step(
+        SnmpInterfaces(action="snmp_interfaces", rate_interval=0.5), StepContext(config, "ce")
+    )
     assert out.ok and out.data["focus"] == []
     snmpd.stop()
     try:
-        silent = await run_automated_step(SnmpInterfaces(action="snmp_interfaces", rate_interval=0),
-                                          StepContext(config, "circuit"))
+        silent = await run_automated_step(
+            SnmpInterfaces(action="snmp_interfaces", rate_interval=0),
+            StepContext(config, "circuit"),
+        )
     finally:
         snmpd.start()
     assert not silent.ok
@@ -160,8 +186,9 @@ async def test_snmp_interfaces_with_rates_and_a_silent_agent(config, snmpd):
 
 
 async def test_traceroute_to_loopback(config):
-    out = await run_automated_step(Traceroute(action="traceroute", max_hops=3, probe_timeout=1),
-                                   StepContext(config, "gw"))
+    out = await run_automated_step(
+        Traceroute(action="traceroute", max_hops=3, probe_timeout=1), StepContext(config, "gw")
+    )
     assert out.ok, out.text
     assert out.data["reached"] and out.data["hops"][-1]["address"] == "127.0.0.1"
     assert out.summary == "路由跟踪 / traceroute: 到达 reached - reached 127.0.0.1 in 1 hops"
@@ -178,9 +205,13 @@ async def test_bad_context_and_manual_steps_are_failures(config):
     rb = load_runbooks().for_fault("circuit_down")
     manual = await run_automated_step(rb.step("report-carrier"), StepContext(config, "circuit"))
     assert not manual.ok and manual.data["error"] == "not_automated"
-    unknown = await run_automated_step(rb.step("ce-interface"), StepContext(config, "no-such-asset"))
+    unknown = await run_automated_step(
+        rb.step("ce-interface"), StepContext(config, "no-such-asset")
+    )
     assert not unknown.ok and "unknown asset 'no-such-asset'" in unknown.summary
-    no_sip = await run_automated_step(SipOptions(action="sip_options"), StepContext(config, "circuit"))
+    no_sip = await run_automated_step(
+        SipOptions(action="sip_options"), StepContext(config, "circuit")
+    )
     assert not no_sip.ok and "no sip check" in no_sip.summary
 
 
@@ -204,7 +235,20 @@ def lan_pair() -> Iterator[str]:
     try:
         ip("netns", "add", a)
         ip("netns", "add", b)
-        ip("link", "add", "nocrb-a0", "netns", a, "type", "veth", "peer", "name", "nocrb-b0", "netns", b)
+        ip(
+            "link",
+            "add",
+            "nocrb-a0",
+            "netns",
+            a,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "nocrb-b0",
+            "netns",
+            b,
+        )
         ip("-n", a, "addr", "add", "198.19.77.1/29", "dev", "nocrb-a0")
         ip("-n", b, "addr", "add", "198.19.77.2/29", "dev", "nocrb-b0")
         ip("-n", a, "link", "set", "nocrb-a0", "up")
@@ -217,7 +261,9 @@ def lan_pair() -> Iterator[str]:
 
 async def test_arp_scan_finds_the_host_and_names_the_silent_asset(config, lan_pair):
     step = ArpScan(action="arp_scan", cidr="198.19.77.0/29", iface="nocrb-a0", probe_timeout=1)
-    out = await run_automated_step(step, StepContext(config, "phone-a", ("phone-b",), netns=lan_pair))
+    out = await run_automated_step(
+        step, StepContext(config, "phone-a", ("phone-b",), netns=lan_pair)
+    )
     assert [h["ip"] for h in out.data["hosts"]] == ["198.19.77.2"]
     assert out.data["silent_assets"] == ["phone-b"] and not out.ok
     assert out.summary.endswith("无ARP应答 no ARP answer: phone-b")
@@ -229,4 +275,7 @@ async def test_arp_scan_on_a_missing_interface_is_a_failure(config):
     step = ArpScan(action="arp_scan", cidr="127.0.0.0/30", iface="nocrb-nosuch", probe_timeout=0.5)
     out = await run_automated_step(step, StepContext(config, "phone-a"))
     assert not out.ok
-    assert out.summary == "ARP扫描 / ARP scan: 执行失败 / failed - arp-scan failed: ValueError: Interface 'nocrb-nosuch' not found !"
+    assert (
+        out.summary
+        == "ARP扫描 / ARP scan: 执行失败 / failed - arp-scan failed: ValueError: Interface 'nocrb-nosuch' not found !"
+    )

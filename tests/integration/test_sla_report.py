@@ -31,8 +31,8 @@ from noc.store.tables import Incident, MaintenanceWindow
 
 SH = ZoneInfo("Asia/Shanghai")
 HOUR = 3600
-OPERATING = 30 * 86400 - 2 * HOUR          # 2,584,800 s: September minus the planned 2 h
-DOWNTIME = 10 * 60 + 3 * HOUR              # 11,400 s
+OPERATING = 30 * 86400 - 2 * HOUR  # 2,584,800 s: September minus the planned 2 h
+DOWNTIME = 10 * 60 + 3 * HOUR  # 11,400 s
 AVAILABILITY = round((OPERATING - DOWNTIME) / OPERATING, 9)  # 0.995589601
 
 
@@ -40,11 +40,22 @@ def at(day: int, hour: int, minute: int = 0, second: int = 0) -> dt.datetime:
     return dt.datetime(2026, 9, day, hour, minute, second, tzinfo=SH).astimezone(dt.UTC)
 
 
-def _incident(key: str, type_: str, root: str, level: str, service: str, start: dt.datetime) -> ActiveIncident:
-    return ActiveIncident(key=key, type=type_, root_asset=root, fault_class="outage", severity=level,
-                          peak_severity=level, impact="critical", fault_started_at=start.timestamp(),
-                          detected_at=start.timestamp() + 20, members={root},
-                          services=[{"service": service, "full": True, "impact": "critical", "down": [root]}])
+def _incident(
+    key: str, type_: str, root: str, level: str, service: str, start: dt.datetime
+) -> ActiveIncident:
+    return ActiveIncident(
+        key=key,
+        type=type_,
+        root_asset=root,
+        fault_class="outage",
+        severity=level,
+        peak_severity=level,
+        impact="critical",
+        fault_started_at=start.timestamp(),
+        detected_at=start.timestamp() + 20,
+        members={root},
+        services=[{"service": service, "full": True, "impact": "critical", "down": [root]}],
+    )
 
 
 async def write_scenario(db_url: str) -> dict[str, int]:
@@ -52,43 +63,105 @@ async def write_scenario(db_url: str) -> dict[str, int]:
     repo = IncidentRepo(store, "lingshui")
     ids: dict[str, int] = {}
     try:
+
         async def opened(name, inc, alarm_after):
             book = {inc.key: inc}
-            await repo.apply([Change("opened", inc.key, inc.detected_at, {"runbook": "mstp-circuit-down"})], book)
+            await repo.apply(
+                [Change("opened", inc.key, inc.detected_at, {"runbook": "mstp-circuit-down"})], book
+            )
             ids[name] = inc.id
-            async with store.sessions.begin() as session:  # what the outbox records on first delivery
-                await session.execute(update(Incident).where(Incident.id == inc.id).values(
-                    alarmed_at=dt.datetime.fromtimestamp(inc.fault_started_at + alarm_after, dt.UTC)))
+            async with (
+                store.sessions.begin() as session
+            ):  # what the outbox records on first delivery
+                await session.execute(
+                    update(Incident)
+                    .where(Incident.id == inc.id)
+                    .values(
+                        alarmed_at=dt.datetime.fromtimestamp(
+                            inc.fault_started_at + alarm_after, dt.UTC
+                        )
+                    )
+                )
             return book
 
         # A: 09-05 10:00, level I, recovers by itself after 10 min; alarmed after 30 s, never acknowledged
-        a = _incident("circuit_down:mstp-voice", "circuit_down", "mstp-voice", "I", "voice-intake", at(5, 10))
+        a = _incident(
+            "circuit_down:mstp-voice", "circuit_down", "mstp-voice", "I", "voice-intake", at(5, 10)
+        )
         book = await opened("a", a, 30)
-        await repo.apply([Change("recovered", a.key, at(5, 10, 10).timestamp(),
-                                 {"recovery_kind": "automatic", "id": a.id})], book)
+        await repo.apply(
+            [
+                Change(
+                    "recovered",
+                    a.key,
+                    at(5, 10, 10).timestamp(),
+                    {"recovery_kind": "automatic", "id": a.id},
+                )
+            ],
+            book,
+        )
         # B: 09-20 09:00, level I, alarmed after 90 s, acknowledged after 2 min, fixed by hand after 3 h
-        b = _incident("circuit_down:mstp-voice", "circuit_down", "mstp-voice", "I", "voice-intake", at(20, 9))
+        b = _incident(
+            "circuit_down:mstp-voice", "circuit_down", "mstp-voice", "I", "voice-intake", at(20, 9)
+        )
         await opened("b", b, 90)
         await repo.acknowledge(b.id, "值班员", at=at(20, 9, 2))
         await repo.resolve(b.id, "值班员", "更换光模块", at=at(20, 12))
         # C: 09-25, level IV on the office phones, 1 h, automatic
-        c = _incident("phones_unreachable:lingshui", "phones_unreachable", "phone-01", "IV", "staff-phones", at(25, 14))
+        c = _incident(
+            "phones_unreachable:lingshui",
+            "phones_unreachable",
+            "phone-01",
+            "IV",
+            "staff-phones",
+            at(25, 14),
+        )
         book = await opened("c", c, 60)
-        await repo.apply([Change("recovered", c.key, at(25, 15).timestamp(), {"recovery_kind": "automatic", "id": c.id})],
-                         book)
+        await repo.apply(
+            [
+                Change(
+                    "recovered",
+                    c.key,
+                    at(25, 15).timestamp(),
+                    {"recovery_kind": "automatic", "id": c.id},
+                )
+            ],
+            book,
+        )
         # planned on 09-09 for 09-10 02:00 → 04:00 (the store stamps created_at with the wall clock: set it)
-        planned = await store.add_maintenance(site="lingshui", assets=["mstp-voice"], starts_at=at(10, 2),
-                                              ends_at=at(10, 4), reason="运营商割接", created_by="张三")
+        planned = await store.add_maintenance(
+            site="lingshui",
+            assets=["mstp-voice"],
+            starts_at=at(10, 2),
+            ends_at=at(10, 4),
+            reason="运营商割接",
+            created_by="张三",
+        )
         # entered after the fact (at 10:30) for 09:00 → 10:20 on 09-05: it must not erase A (10:00 → 10:10)
-        late = await store.add_maintenance(site="lingshui", assets=["mstp-voice"], starts_at=at(5, 9),
-                                           ends_at=at(5, 10, 20), reason="补录", created_by="李四")
+        late = await store.add_maintenance(
+            site="lingshui",
+            assets=["mstp-voice"],
+            starts_at=at(5, 9),
+            ends_at=at(5, 10, 20),
+            reason="补录",
+            created_by="李四",
+        )
         async with store.sessions.begin() as session:
             for row_id, created in ((planned.id, at(9, 15)), (late.id, at(5, 10, 30))):
-                await session.execute(update(MaintenanceWindow).where(MaintenanceWindow.id == row_id)
-                                      .values(created_at=created))
+                await session.execute(
+                    update(MaintenanceWindow)
+                    .where(MaintenanceWindow.id == row_id)
+                    .values(created_at=created)
+                )
         for to, frm, when in (("DOWN", "UP", at(12, 10)), ("UP", "DOWN", at(12, 10, 20))):
-            await store.append_transition(site="lingshui", asset="voice-gw", check="icmp", from_state=frm,
-                                          to_state=to, at=when)
+            await store.append_transition(
+                site="lingshui",
+                asset="voice-gw",
+                check="icmp",
+                from_state=frm,
+                to_state=to,
+                at=when,
+            )
     finally:
         await store.close()
     return ids
@@ -96,7 +169,10 @@ async def write_scenario(db_url: str) -> dict[str, int]:
 
 def check_voice(row: dict, ids: dict[str, int]) -> None:
     assert row["scope"] == "service:voice-intake" and row["period"] == "2026-09"
-    assert row["start_local"] == "2026-09-01T00:00:00+08:00" and row["end_local"] == "2026-10-01T00:00:00+08:00"
+    assert (
+        row["start_local"] == "2026-09-01T00:00:00+08:00"
+        and row["end_local"] == "2026-10-01T00:00:00+08:00"
+    )
     assert row["operating_seconds"] == OPERATING and row["maintenance_seconds"] == 2 * HOUR
     assert row["downtime_seconds"] == DOWNTIME
     assert row["availability_ratio"] == AVAILABILITY
@@ -113,8 +189,13 @@ def check_voice(row: dict, ids: dict[str, int]) -> None:
 
 
 def noc(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "noc", "sla", "report", "--config", str(DEFAULT_CONFIG), *args],
-                          capture_output=True, text=True, timeout=120, env=os.environ.copy())
+    return subprocess.run(
+        [sys.executable, "-m", "noc", "sla", "report", "--config", str(DEFAULT_CONFIG), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ.copy(),
+    )
 
 
 def test_cli_report_in_every_format(db_url):
@@ -136,20 +217,44 @@ def test_cli_report_in_every_format(db_url):
     assert rows["service:ticket-exchange"]["availability_ratio"] == 1.0
     assert rows["service:ticket-exchange"]["mtbf_lower_bound"] is True
 
-    table = list(csv.DictReader(io.StringIO(
-        noc("--period", "2026-09", "--format", "csv", "--db", db_url).stdout)))
+    table = list(
+        csv.DictReader(
+            io.StringIO(noc("--period", "2026-09", "--format", "csv", "--db", db_url).stdout)
+        )
+    )
     voice = next(r for r in table if r["scope"] == "service:voice-intake")
-    assert voice["period"] == "2026-09" and voice["failures"] == "2" and voice["downtime_seconds"] == str(float(DOWNTIME))
+    assert (
+        voice["period"] == "2026-09"
+        and voice["failures"] == "2"
+        and voice["downtime_seconds"] == str(float(DOWNTIME))
+    )
     assert voice["availability_percent"] == str(round(AVAILABILITY * 100, 4))
     assert voice["mtbf_hours"] == f"{OPERATING / 2 / 3600:.3f}" == "359.000"
 
-    md = noc("--period", "2026-09", "--scope", "service:voice-intake", "--format", "md", "--lang", "en",
-             "--db", db_url).stdout
+    md = noc(
+        "--period",
+        "2026-09",
+        "--scope",
+        "service:voice-intake",
+        "--format",
+        "md",
+        "--lang",
+        "en",
+        "--db",
+        db_url,
+    ).stdout
     assert "| scope | availability % |" in md
-    assert f"| service:voice-intake | {round(AVAILABILITY * 100, 4)} | 718.0 | 11400.0 | 2 | 0 | 359.000 | 600.0 | 10800.0 | 0 |" in md
+    assert (
+        f"| service:voice-intake | {round(AVAILABILITY * 100, 4)} | 718.0 | 11400.0 | 2 | 0 | 359.000 | 600.0 | 10800.0 | 0 |"
+        in md
+    )
 
     text = noc("--period", "2026-09", "--scope", "site", "--db", db_url)
-    assert text.returncode == 0 and "SLA 报表 lingshui 2026-09" in text.stdout and "可用率%" in text.stdout
+    assert (
+        text.returncode == 0
+        and "SLA 报表 lingshui 2026-09" in text.stdout
+        and "可用率%" in text.stdout
+    )
     assert "site:lingshui" in text.stdout and "超时明细 breaches: -" in text.stdout
 
 
@@ -171,28 +276,47 @@ async def client(aiohttp_client, lingshui_config, db_url):
 
 
 async def test_api_report(client):
-    resp = await client.get("/api/v1/sla", params={"period": "2026-09", "scope": "service:voice-intake"})
+    resp = await client.get(
+        "/api/v1/sla", params={"period": "2026-09", "scope": "service:voice-intake"}
+    )
     assert resp.status == 200
     doc = await resp.json()
     assert doc["targets"]["mtbf_seconds"] == 600 * HOUR and doc["timezone"] == "Asia/Shanghai"
     assert len(doc["rows"]) == 1
     check_voice(doc["rows"][0], client.ids)
-    week = await (await client.get("/api/v1/sla", params={"period": "2026-W38", "scope": "service:voice-intake"})).json()
+    week = await (
+        await client.get(
+            "/api/v1/sla", params={"period": "2026-W38", "scope": "service:voice-intake"}
+        )
+    ).json()
     # ISO week 38 of 2026 is Mon 09-14 … Sun 09-20 (site time): B started 09-20 09:00, within it
     assert week["rows"][0]["failures"] == 1 and week["rows"][0]["downtime_seconds"] == 3 * HOUR
-    span = await (await client.get("/api/v1/sla", params={"from": "2026-09-05T10:05", "to": "2026-09-05T11:00",
-                                                          "scope": "service:voice-intake"})).json()
+    span = await (
+        await client.get(
+            "/api/v1/sla",
+            params={
+                "from": "2026-09-05T10:05",
+                "to": "2026-09-05T11:00",
+                "scope": "service:voice-intake",
+            },
+        )
+    ).json()
     assert span["rows"][0]["downtime_seconds"] == 5 * 60  # A clipped at the span's start
 
 
-@pytest.mark.parametrize(("params", "status", "reason"), [
-    ({"period": "2026-13"}, 400, "month must be in 1..12"),
-    ({}, 400, "give period"),
-    ({"period": "2026-09", "scope": "nope"}, 400, "cannot read scope"),
-    ({"period": "2026-09", "scope": "service:nope"}, 404, "unknown service 'nope'"),
-    ({"period": "2026-09", "scope": "asset:ghost"}, 404, "unknown asset 'ghost'"),
-])
-async def test_api_refuses_bad_requests(aiohttp_client, lingshui_config, sqlite_url, params, status, reason):
+@pytest.mark.parametrize(
+    ("params", "status", "reason"),
+    [
+        ({"period": "2026-13"}, 400, "month must be in 1..12"),
+        ({}, 400, "give period"),
+        ({"period": "2026-09", "scope": "nope"}, 400, "cannot read scope"),
+        ({"period": "2026-09", "scope": "service:nope"}, 404, "unknown service 'nope'"),
+        ({"period": "2026-09", "scope": "asset:ghost"}, 404, "unknown asset 'ghost'"),
+    ],
+)
+async def test_api_refuses_bad_requests(
+    aiohttp_client, lingshui_config, sqlite_url, params, status, reason
+):
     client = await aiohttp_client(create_app(lingshui_config, sqlite_url, probing=False))
     resp = await client.get("/api/v1/sla", params=params)
     assert resp.status == status
@@ -220,10 +344,16 @@ async def test_current_snapshot_for_the_metrics(db_url, lingshui_config):
     assert month.failures == 2 and month.mtbf_seconds == operating / 2
     assert month.mttr_seconds == {"automatic": 600, "manual": 3 * HOUR}
     assert month.breaches == {"automatic": 0, "manual": 0}
-    assert month.alarm_delay_seconds == {"0.5": 60, "1": 90} and month.response_timeliness_ratio == 0.5
+    assert (
+        month.alarm_delay_seconds == {"0.5": 60, "1": 90} and month.response_timeliness_ratio == 0.5
+    )
     # B's last hour (11:00 → 12:00) is inside the 2 h lookback ending 13:00; nothing in the last hour
-    assert month.burn_rate["1h"] == 0 and month.burn_rate["2h"] == pytest.approx(HOUR / 7200 / 0.001)
+    assert month.burn_rate["1h"] == 0 and month.burn_rate["2h"] == pytest.approx(
+        HOUR / 7200 / 0.001
+    )
     rolling = rows[("30d", "service:voice-intake")]
     assert rolling.failures == 2
-    assert rolling.availability_ratio == pytest.approx((30 * 86400 - 2 * HOUR - DOWNTIME) / (30 * 86400 - 2 * HOUR))
+    assert rolling.availability_ratio == pytest.approx(
+        (30 * 86400 - 2 * HOUR - DOWNTIME) / (30 * 86400 - 2 * HOUR)
+    )
     assert snap.targets.mttr_seconds == {"automatic": 900, "manual": 86400}

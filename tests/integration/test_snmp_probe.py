@@ -21,7 +21,7 @@ import pytest
 from noc.lab.snmpd import SnmpdPeer, TrapSink, V3User
 from probes.base import ResultCode, Target, get_probe
 from probes.snmp import SnmpCredentials, SnmpParams, SnmpPoller
-from probes.snmp_traps import SnmpTrapReceiver, TrapObservation
+from probes.snmp.traps import SnmpTrapReceiver, TrapObservation
 
 pytestmark = pytest.mark.root
 
@@ -373,7 +373,7 @@ async def test_link_down_trap_on_real_link_change(nslab, ns_agent):
 async def test_v3_trap_is_received_and_decoded(tmp_path):
     engine_id = "0x80001f88804e4f43" + secrets.token_hex(4)
     user = V3User("noctrap", "trap-auth-key", "trap-priv-key", "sha256", "aes256")
-    from probes.snmp_traps import TrapUser
+    from probes.snmp.traps import TrapUser
 
     queue: asyncio.Queue[TrapObservation] = asyncio.Queue()
     receiver = SnmpTrapReceiver(

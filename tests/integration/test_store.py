@@ -14,8 +14,15 @@ from noc.store import db as dbmod
 from noc.store.tables import Incident, IncidentEvent
 
 UTC = dt.UTC
-TABLES = {"assets", "check_transitions", "incidents", "incident_events", "notifications",
-          "notification_attempts", "maintenance_windows"}
+TABLES = {
+    "assets",
+    "check_transitions",
+    "incidents",
+    "incident_events",
+    "notifications",
+    "notification_attempts",
+    "maintenance_windows",
+}
 
 
 async def table_names(store: Store) -> set[str]:
@@ -64,7 +71,8 @@ async def test_sync_assets_adds_updates_and_retires(db_url, lingshui_config):
             "  - {name: ce-router, kind: router, address: 198.18.10.9}\n"
             "  - {name: voice-gw, kind: voice_gateway, address: 198.18.10.2,"
             " title: {zh: 语音网关/呼叫中心平台}, sip: {uri: 'sip:options@198.18.10.2:5060'},"
-            " checks: [{type: icmp}, {type: sip}, {type: sip, name: trunk, uri: 'sip:options@198.18.1.2:5060', depends_on: [ce-router]}]}\n")
+            " checks: [{type: icmp}, {type: sip}, {type: sip, name: trunk, uri: 'sip:options@198.18.1.2:5060', depends_on: [ce-router]}]}\n"
+        )
         third = await store.sync_assets(smaller)
         assert third.updated == ["ce-router", "voice-gw"]
         assert len(third.retired) == 22 and "phone-19" in third.retired
@@ -95,24 +103,46 @@ async def test_instants_round_trip_in_utc(db_url):
     try:
         shanghai = dt.timezone(dt.timedelta(hours=8))
         at = dt.datetime(2026, 11, 30, 8, 0, 0, 123000, tzinfo=shanghai)  # 00:00 UTC
-        await store.append_transition(site="lingshui", asset="mstp-voice", check="icmp",
-                                      from_state="UP", to_state="DOWN", at=at, reason="timeout")
+        await store.append_transition(
+            site="lingshui",
+            asset="mstp-voice",
+            check="icmp",
+            from_state="UP",
+            to_state="DOWN",
+            at=at,
+            reason="timeout",
+        )
         [row] = await store.transitions(asset="mstp-voice")
         assert row.at == at and row.at.tzinfo is not None
         assert row.at.utcoffset() == dt.timedelta(0)
         assert row.at.isoformat() == "2026-11-30T00:00:00.123000+00:00"
         with pytest.raises(Exception, match="naive datetime"):
-            await store.append_transition(site="lingshui", asset="x", check="icmp", from_state="UP",
-                                          to_state="DOWN", at=dt.datetime(2026, 1, 1))
+            await store.append_transition(
+                site="lingshui",
+                asset="x",
+                check="icmp",
+                from_state="UP",
+                to_state="DOWN",
+                at=dt.datetime(2026, 1, 1),
+            )
     finally:
         await store.close()
 
 
 async def _incident(session, key: str, status: str = "open") -> Incident:
     now = dt.datetime.now(UTC)
-    incident = Incident(site="lingshui", fault_key=key, fault_type="circuit_down", root_asset="mstp-voice",
-                        severity="I", peak_severity="I", status=status, fault_started_at=now,
-                        detected_at=now, impact={})
+    incident = Incident(
+        site="lingshui",
+        fault_key=key,
+        fault_type="circuit_down",
+        root_asset="mstp-voice",
+        severity="I",
+        peak_severity="I",
+        status=status,
+        fault_started_at=now,
+        detected_at=now,
+        impact={},
+    )
     session.add(incident)
     await session.flush()
     return incident
@@ -122,12 +152,20 @@ async def test_log_tables_are_append_only(db_url):
     store = await Store.open(db_url)
     try:
         t0 = dt.datetime(2026, 11, 1, tzinfo=UTC)
-        await store.append_transition(site="lingshui", asset="mstp-voice", check="icmp",
-                                      from_state="UP", to_state="DOWN", at=t0)
+        await store.append_transition(
+            site="lingshui",
+            asset="mstp-voice",
+            check="icmp",
+            from_state="UP",
+            to_state="DOWN",
+            at=t0,
+        )
         async with store.sessions.begin() as session:
             incident = await _incident(session, "circuit_down:mstp-voice")
             first = await store.append_incident_event(session, incident.id, "opened", t0)
-            second = await store.append_incident_event(session, incident.id, "graded", t0, data={"severity": "I"})
+            second = await store.append_incident_event(
+                session, incident.id, "graded", t0, data={"severity": "I"}
+            )
         assert (first.seq, second.seq) == (1, 2)
         assert [e.kind for e in await store.incident_events(incident.id)] == ["opened", "graded"]
 
@@ -152,7 +190,9 @@ async def test_one_open_incident_per_fault(db_url):
         async with store.sessions.begin() as session:
             await _incident(session, "circuit_down:mstp-voice", status="closed")
             await _incident(session, "circuit_down:mstp-voice", status="recovered")
-            await _incident(session, "circuit_down:mstp-voice", status="open")  # closed/recovered twins are fine
+            await _incident(
+                session, "circuit_down:mstp-voice", status="open"
+            )  # closed/recovered twins are fine
         with pytest.raises(IntegrityError):
             async with store.sessions.begin() as session:
                 await _incident(session, "circuit_down:mstp-voice", status="acknowledged")
@@ -169,8 +209,16 @@ async def test_incident_event_seq_is_unique(db_url):
         now = dt.datetime.now(UTC)
         with pytest.raises(IntegrityError):
             async with store.sessions.begin() as session:
-                session.add(IncidentEvent(incident_id=incident.id, seq=1, kind="a", at=now, recorded_at=now, data={}))
-                session.add(IncidentEvent(incident_id=incident.id, seq=1, kind="b", at=now, recorded_at=now, data={}))
+                session.add(
+                    IncidentEvent(
+                        incident_id=incident.id, seq=1, kind="a", at=now, recorded_at=now, data={}
+                    )
+                )
+                session.add(
+                    IncidentEvent(
+                        incident_id=incident.id, seq=1, kind="b", at=now, recorded_at=now, data={}
+                    )
+                )
     finally:
         await store.close()
 
@@ -179,10 +227,18 @@ async def test_maintenance_windows(db_url):
     store = await Store.open(db_url)
     try:
         start = dt.datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
-        await store.add_maintenance(site="lingshui", assets=["mstp-voice"], starts_at=start,
-                                    ends_at=start + dt.timedelta(hours=2), reason="运营商割接", created_by="noc")
+        await store.add_maintenance(
+            site="lingshui",
+            assets=["mstp-voice"],
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=2),
+            reason="运营商割接",
+            created_by="noc",
+        )
         with pytest.raises(ValueError, match="end after it starts"):
-            await store.add_maintenance(site="lingshui", assets=["x"], starts_at=start, ends_at=start)
+            await store.add_maintenance(
+                site="lingshui", assets=["x"], starts_at=start, ends_at=start
+            )
         assert len(await store.maintenance_windows(active_at=start + dt.timedelta(minutes=30))) == 1
         assert await store.maintenance_windows(active_at=start + dt.timedelta(hours=2)) == []
         [w] = await store.maintenance_windows()

@@ -11,12 +11,33 @@ from alerting.model import AlertEvent
 from alerting.mute import AlertMuter, MaintenanceMuter, Window, outlasting
 
 
-def ev(incident: int, kind: str, at: float, severity: str = "I", seq: int = 1, asset: str = "mstp-voice",
-       assets: tuple[str, ...] = (), **ctx) -> AlertEvent:
-    return AlertEvent(incident, kind, at, severity,
-                      {"site": "lingshui", "asset": asset, "asset_kind": "mstp_circuit",
-                       "fault_type": "circuit_down", "severity": severity, "services": "voice-intake"},
-                      ctx, seq=seq, assets=assets or (asset,))
+def ev(
+    incident: int,
+    kind: str,
+    at: float,
+    severity: str = "I",
+    seq: int = 1,
+    asset: str = "mstp-voice",
+    assets: tuple[str, ...] = (),
+    **ctx,
+) -> AlertEvent:
+    return AlertEvent(
+        incident,
+        kind,
+        at,
+        severity,
+        {
+            "site": "lingshui",
+            "asset": asset,
+            "asset_kind": "mstp_circuit",
+            "fault_type": "circuit_down",
+            "severity": severity,
+            "services": "voice-intake",
+        },
+        ctx,
+        seq=seq,
+        assets=assets or (asset,),
+    )
 
 
 def sent(batches) -> list[tuple[str, list[tuple[int, str]]]]:
@@ -101,11 +122,16 @@ def test_same_event_is_never_emitted_twice():
 
 
 def test_continue_routes_to_the_same_receiver_send_once():
-    tree = Route.model_validate({"receiver": "a", "routes": [
-        {"matchers": {"severity": "I"}, "continue": True, "group_wait": 0},
-        {"matchers": {"asset": "mstp-voice"}, "group_wait": 0},
-        {"matchers": {"asset": "mstp-voice"}, "receiver": "b"},
-    ]})
+    tree = Route.model_validate(
+        {
+            "receiver": "a",
+            "routes": [
+                {"matchers": {"severity": "I"}, "continue": True, "group_wait": 0},
+                {"matchers": {"asset": "mstp-voice"}, "group_wait": 0},
+                {"matchers": {"asset": "mstp-voice"}, "receiver": "b"},
+            ],
+        }
+    )
     g = AlertGrouper(tree)
     assert [m.receiver for m in g.add(ev(1, "opened", 0.0), 0.0)] == ["a"]
 
@@ -127,10 +153,19 @@ def test_escalation_reaches_the_tier_receiver_and_then_its_recovery():
     g = grouper()
     g.add(ev(1, "opened", 0.0), 0.0)
     g.due(0.0)
-    g.add(ev(1, "escalated", 600.0, seq=2, escalate_to="noc-lead", escalation_title="10分钟未恢复"), 600.0)
-    assert sorted(sent(g.due(600.0))) == [("noc-lead", [(1, "escalated")]), ("noc-oncall", [(1, "escalated")])]
+    g.add(
+        ev(1, "escalated", 600.0, seq=2, escalate_to="noc-lead", escalation_title="10分钟未恢复"),
+        600.0,
+    )
+    assert sorted(sent(g.due(600.0))) == [
+        ("noc-lead", [(1, "escalated")]),
+        ("noc-oncall", [(1, "escalated")]),
+    ]
     g.add(ev(1, "recovered", 700.0, seq=3), 700.0)
-    assert sorted(sent(g.due(700.0))) == [("noc-lead", [(1, "recovered")]), ("noc-oncall", [(1, "recovered")])]
+    assert sorted(sent(g.due(700.0))) == [
+        ("noc-lead", [(1, "recovered")]),
+        ("noc-oncall", [(1, "recovered")]),
+    ]
 
 
 def test_dedup_key_is_stable_and_fits_the_outbox():
@@ -157,8 +192,10 @@ def test_renotification_held_back_while_muted():
 
 # -- muting ---------------------------------------------------------------------------------
 
-WINDOWS = [Window(1, frozenset({"mstp-voice", "ce-router"}), 1000.0, 2000.0, reason="carrier works"),
-           Window(2, frozenset({"voice-gw"}), 1500.0, 3000.0, ended_at=2500.0)]
+WINDOWS = [
+    Window(1, frozenset({"mstp-voice", "ce-router"}), 1000.0, 2000.0, reason="carrier works"),
+    Window(2, frozenset({"voice-gw"}), 1500.0, 3000.0, ended_at=2500.0),
+]
 
 
 def test_maintenance_mutes_only_when_every_asset_is_under_a_window():
@@ -174,10 +211,15 @@ def test_maintenance_mutes_only_when_every_asset_is_under_a_window():
 
 def test_symptom_only_updates_are_inhibited_but_a_parents_recovery_never():
     m = AlertMuter(WINDOWS)
-    assert m.muted(ev(1, "regraded", 10.0, symptom_only=True), 10.0) == "inhibited: symptom of a parent incident"
+    assert (
+        m.muted(ev(1, "regraded", 10.0, symptom_only=True), 10.0)
+        == "inhibited: symptom of a parent incident"
+    )
     parent = ev(1, "recovered", 1100.0, symptoms=[{"asset": "voice-gw", "type": "sip_trunk_error"}])
     assert m.muted(parent, 1100.0) is None
-    assert m.muted(ev(1, "recovered", 1100.0), 1100.0) is not None  # not a parent: muted in its window
+    assert (
+        m.muted(ev(1, "recovered", 1100.0), 1100.0) is not None
+    )  # not a parent: muted in its window
 
 
 def test_ended_windows_and_incidents_that_outlast_them():
@@ -185,10 +227,16 @@ def test_ended_windows_and_incidents_that_outlast_them():
     assert [w.id for w in m.ended_windows(0.0, 1999.0)] == []
     assert [w.id for w in m.ended_windows(1999.0, 2000.0)] == [1]
     assert [w.id for w in m.ended_windows(2000.0, 4000.0)] == [2]  # ended early at 2500
-    open_events = [ev(1, "opened", 1100.0), ev(2, "opened", 1100.0, asset="internet"),
-                   ev(3, "opened", 1600.0, assets=("ce-router",))]
+    open_events = [
+        ev(1, "opened", 1100.0),
+        ev(2, "opened", 1100.0, asset="internet"),
+        ev(3, "opened", 1600.0, assets=("ce-router",)),
+    ]
     assert [e.incident_id for e in outlasting(WINDOWS[0], open_events, m)] == [1, 3]
-    still_covered = [Window(1, frozenset({"mstp-voice"}), 0.0, 100.0), Window(2, frozenset({"mstp-voice"}), 50.0, 200.0)]
+    still_covered = [
+        Window(1, frozenset({"mstp-voice"}), 0.0, 100.0),
+        Window(2, frozenset({"mstp-voice"}), 50.0, 200.0),
+    ]
     m2 = MaintenanceMuter(still_covered)
     assert outlasting(still_covered[0], [ev(1, "opened", 10.0)], m2) == []
 

@@ -38,18 +38,35 @@ def runbook_context(fault_type: str) -> dict:
 
 def opened(kind: str = "opened", severity: str = "I", **extra) -> AlertEvent:
     ctx = {
-        "fault_type": "circuit_down", "asset": "mstp-voice",
+        "fault_type": "circuit_down",
+        "asset": "mstp-voice",
         "asset_title": {"zh": "MSTP语音专线", "en": "MSTP voice circuit"},
-        "services": [{"service": "voice-intake", "title": {"zh": "市民来电受理", "en": "Citizen voice intake"}}],
+        "services": [
+            {
+                "service": "voice-intake",
+                "title": {"zh": "市民来电受理", "en": "Citizen voice intake"},
+            }
+        ],
         "evidence": {"check": "icmp", "reason": "timeout", "metrics": {"loss_ratio": 1.0}},
-        "detected_at": DETECTED, "fault_started_at": DETECTED - 5,
+        "detected_at": DETECTED,
+        "fault_started_at": DETECTED - 5,
         "runbook": runbook_context("circuit_down"),
-        "symptoms": [{"asset": "voice-gw", "type": "sip_trunk_error"}, {"asset": "phone-01", "type": "phone_unreachable"}],
+        "symptoms": [
+            {"asset": "voice-gw", "type": "sip_trunk_error"},
+            {"asset": "phone-01", "type": "phone_unreachable"},
+        ],
         **extra,
     }
-    return AlertEvent(7, kind, DETECTED + 60, severity,
-                      {"site": "lingshui", "asset": "mstp-voice", "fault_type": "circuit_down"}, ctx, seq=1,
-                      assets=("mstp-voice", "voice-gw", "phone-01"))
+    return AlertEvent(
+        7,
+        kind,
+        DETECTED + 60,
+        severity,
+        {"site": "lingshui", "asset": "mstp-voice", "fault_type": "circuit_down"},
+        ctx,
+        seq=1,
+        assets=("mstp-voice", "voice-gw", "phone-01"),
+    )
 
 
 def test_every_fault_type_has_a_chinese_and_an_english_name():
@@ -71,7 +88,11 @@ def test_opened_in_chinese_has_every_fact():
     assert "证据：icmp timeout (loss_ratio=1)" in lines
     assert "发现：2026-11-29 10:03:04" in lines  # Asia/Shanghai
     assert "预案：MSTP专线中断" in lines
-    assert [ln.strip() for ln in lines if ln.startswith("  ")] == ["1. 复测确认", "2. 查看CE接口状态", "3. 路由跟踪定位"]
+    assert [ln.strip() for ln in lines if ln.startswith("  ")] == [
+        "1. 复测确认",
+        "2. 查看CE接口状态",
+        "3. 路由跟踪定位",
+    ]
     assert "关联症状（2）：voice-gw SIP中继故障；phone-01 固话不可达" in lines
     assert lines[-1] == "详情：https://noc.example/incidents/7"
 
@@ -85,7 +106,10 @@ def test_opened_in_english():
     assert body.rstrip().endswith("Console: http://127.0.0.1:8080/incidents/7")
 
 
-@pytest.mark.parametrize(("recovery", "zh", "en"), [("automatic", "自动恢复", "automatic"), ("manual", "人工恢复", "manual")])
+@pytest.mark.parametrize(
+    ("recovery", "zh", "en"),
+    [("automatic", "自动恢复", "automatic"), ("manual", "人工恢复", "manual")],
+)
 def test_recovered_says_duration_and_kind(recovery, zh, en):
     event = opened("recovered", duration_seconds=3725, recovery_kind=recovery)
     title, body = render(event, "zh-CN")
@@ -98,23 +122,52 @@ def test_recovered_says_duration_and_kind(recovery, zh, en):
 
 @pytest.mark.parametrize("kind", EVENT_KINDS)
 def test_every_event_kind_renders_in_both_languages(kind):
-    event = opened(kind, **{"from": "II", "escalation_title": {"zh": "通知值班长", "en": "notify the lead"},
-                            "renotify_count": 2, "acknowledged_by": "张三", "duration_seconds": 90,
-                            "recovery_kind": "automatic"})
+    event = opened(
+        kind,
+        **{
+            "from": "II",
+            "escalation_title": {"zh": "通知值班长", "en": "notify the lead"},
+            "renotify_count": 2,
+            "acknowledged_by": "张三",
+            "duration_seconds": 90,
+            "recovery_kind": "automatic",
+        },
+    )
     for locale in ("zh-CN", "en"):
         title, body = render(event, locale)
         assert 0 < len(title) <= TITLE_MAX and body.endswith("/incidents/7\n")
     assert "等级：II级 重大 → I级 特别重大" in render(opened("regraded", **{"from": "II"}))[1]
-    assert "升级：通知值班长" in render(opened("escalated", escalation_title={"zh": "通知值班长", "en": "x"}))[1]
+    assert (
+        "升级：通知值班长"
+        in render(opened("escalated", escalation_title={"zh": "通知值班长", "en": "x"}))[1]
+    )
     assert "提醒：第2次，尚未确认" in render(opened("renotify", renotify_count=2))[1]
 
 
 def test_long_titles_are_cut_cleanly():
-    long_zh = AlertEvent(7, "opened", 0.0, "I", {"asset": "mstp-voice-" + "x" * 80, "fault_type": "phones_unreachable"},
-                         {"fault_type": "circuit_degraded", "asset": "线路" * 40}, assets=())
+    long_zh = AlertEvent(
+        7,
+        "opened",
+        0.0,
+        "I",
+        {"asset": "mstp-voice-" + "x" * 80, "fault_type": "phones_unreachable"},
+        {"fault_type": "circuit_degraded", "asset": "线路" * 40},
+        assets=(),
+    )
     title, _ = render(long_zh, "zh-CN")
-    assert len(title) == TITLE_MAX and title.endswith("…") and title.startswith("【I级 特别重大】专线质量劣化 线路")
-    long_en = AlertEvent(7, "recovered", 0.0, "III", {"asset": "a-very-long-asset-name-" * 4}, {"fault_type": "internet_degraded"})
+    assert (
+        len(title) == TITLE_MAX
+        and title.endswith("…")
+        and title.startswith("【I级 特别重大】专线质量劣化 线路")
+    )
+    long_en = AlertEvent(
+        7,
+        "recovered",
+        0.0,
+        "III",
+        {"asset": "a-very-long-asset-name-" * 4},
+        {"fault_type": "internet_degraded"},
+    )
     title, _ = render(long_en, "en")
     assert len(title) <= TITLE_MAX and title.endswith("…")
     assert title.startswith("[P3 significant] RECOVERED: internet line degraded a-very-l…")
@@ -123,16 +176,37 @@ def test_long_titles_are_cut_cleanly():
 
 
 def test_grouped_phones_show_a_count():
-    event = AlertEvent(3, "opened", 0.0, "III", {"asset": "lingshui", "fault_type": "phones_unreachable"},
-                       {}, assets=tuple(f"phone-{i:02}" for i in range(1, 6)))
+    event = AlertEvent(
+        3,
+        "opened",
+        0.0,
+        "III",
+        {"asset": "lingshui", "fault_type": "phones_unreachable"},
+        {},
+        assets=tuple(f"phone-{i:02}" for i in range(1, 6)),
+    )
     assert render(event)[0] == "【III级 较大】办公固话不可达 5部"
     assert render(event, "en")[0] == "[P3 significant] office phones unreachable ×5"
 
 
 def test_a_batch_is_one_message_listing_every_event():
     g = AlertGrouper(AlertingConfig().route)
-    a = AlertEvent(1, "opened", 0.0, "III", {"site": "lingshui", "asset": "internet", "fault_type": "internet_degraded"}, seq=1)
-    b = AlertEvent(2, "opened", 5.0, "IV", {"site": "lingshui", "asset": "phone-03", "fault_type": "phone_unreachable"}, seq=1)
+    a = AlertEvent(
+        1,
+        "opened",
+        0.0,
+        "III",
+        {"site": "lingshui", "asset": "internet", "fault_type": "internet_degraded"},
+        seq=1,
+    )
+    b = AlertEvent(
+        2,
+        "opened",
+        5.0,
+        "IV",
+        {"site": "lingshui", "asset": "phone-03", "fault_type": "phone_unreachable"},
+        seq=1,
+    )
     g.add(a, 0.0)
     g.add(b, 5.0)
     [batch] = g.due(30.0)
@@ -141,7 +215,12 @@ def test_a_batch_is_one_message_listing_every_event():
     assert "1) 【III级 较大】互联网线路劣化 internet" in msg.body
     assert "2) 【IV级 一般】固话不可达 phone-03" in msg.body
     assert "http://noc:8080/incidents/1" in msg.body and "http://noc:8080/incidents/2" in msg.body
-    assert (msg.receiver, msg.severity, msg.event_kind, msg.incident_id) == ("noc-oncall", "III", "opened", None)
+    assert (msg.receiver, msg.severity, msg.event_kind, msg.incident_id) == (
+        "noc-oncall",
+        "III",
+        "opened",
+        None,
+    )
     assert msg.dedup_key == batch.dedup_key
 
 
@@ -165,5 +244,5 @@ def test_warm_up_compiles_every_template_before_the_first_alert():
     env = environment()
     env.cache.clear()
     warm_up()
-    cached = {key[1] for key in env.cache}           # (loader ref, name) keys
+    cached = {key[1] for key in env.cache}  # (loader ref, name) keys
     assert {"title.zh-CN.j2", "body.zh-CN.j2", "title.en.j2", "body.en.j2"} <= cached

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from grafana_builder import build
+from support.grafana_builder import build
 
 REPO = Path(__file__).resolve().parents[2]
 GRAFANA = REPO / "grafana"
@@ -28,12 +28,15 @@ def test_committed_json_is_what_the_builder_writes(tmp_path):
     built = build.build_all()
     assert sorted(built) == [p.name for p in COMMITTED], "a dashboard file is missing or left over"
     for path in COMMITTED:
-        assert path.read_text(encoding="utf-8") == build.render(built[path.name]), \
+        assert path.read_text(encoding="utf-8") == build.render(built[path.name]), (
             f"{path.name} differs from the builder's output: run python grafana/build.py"
+        )
     # --check agrees, and notices a hand edit
     assert build.main(["--check"]) == 0
     for path in COMMITTED:
-        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8").replace("NOC", "N0C", 1), encoding="utf-8")
+        (tmp_path / path.name).write_text(
+            path.read_text(encoding="utf-8").replace("NOC", "N0C", 1), encoding="utf-8"
+        )
     assert build.main(["--check", "--out", str(tmp_path)]) == 1
 
 
@@ -59,23 +62,34 @@ def test_panel_ids_unique_and_types_allowed():
         ids = [p["id"] for p in d["panels"]]
         assert len(ids) == len(set(ids)), f"{name}: duplicate panel ids"
     for name, _, panel in _panels():
-        assert panel["type"] in {"timeseries", "stat", "gauge", "table", "state-timeline"}, (name, panel["title"])
+        assert panel["type"] in {"timeseries", "stat", "gauge", "table", "state-timeline"}, (
+            name,
+            panel["title"],
+        )
 
 
 def test_every_panel_and_target_uses_the_datasource_variable():
     for name, d, panel in _panels():
-        assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, (name, panel["title"])
+        assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, (
+            name,
+            panel["title"],
+        )
         assert panel["targets"], (name, panel["title"])
         for t in panel["targets"]:
             assert t["datasource"]["uid"] == "${datasource}", (name, panel["title"])
         variables = {v["name"]: v for v in d["templating"]["list"]}
-        assert variables["datasource"]["type"] == "datasource" and variables["datasource"]["query"] == "prometheus"
+        assert (
+            variables["datasource"]["type"] == "datasource"
+            and variables["datasource"]["query"] == "prometheus"
+        )
 
 
 def test_titles_are_chinese_and_descriptions_english():
     for name, _, panel in _panels():
         assert CJK.search(panel["title"]), f"{name}: panel title {panel['title']!r} has no Chinese"
-        assert re.search(r"[A-Za-z]{3,}", panel["description"]), f"{name}: {panel['title']!r} lacks an English description"
+        assert re.search(r"[A-Za-z]{3,}", panel["description"]), (
+            f"{name}: {panel['title']!r} lacks an English description"
+        )
 
 
 def test_every_expr_uses_only_exported_metric_names():
@@ -87,10 +101,21 @@ def test_every_expr_uses_only_exported_metric_names():
             assert names <= build.KNOWN_METRICS, (name, panel["title"], names - build.KNOWN_METRICS)
             used |= names
     # the boards cover the figures
-    for needed in ("noc_asset_up", "noc_incidents_open", "noc_alert_queue_depth", "noc_interface_utilisation_ratio",
-                   "noc_interface_contract_bits_per_second", "noc_probe_jitter_seconds", "noc_sip_status_code",
-                   "noc_sla_mtbf_seconds", "noc_sla_mtbf_lower_bound", "noc_sla_mttr_seconds", "noc_sla_breaches", "noc_sla_burn_rate",
-                   "noc_sla_error_budget_remaining_ratio"):
+    for needed in (
+        "noc_asset_up",
+        "noc_incidents_open",
+        "noc_alert_queue_depth",
+        "noc_interface_utilisation_ratio",
+        "noc_interface_contract_bits_per_second",
+        "noc_probe_jitter_seconds",
+        "noc_sip_status_code",
+        "noc_sla_mtbf_seconds",
+        "noc_sla_mtbf_lower_bound",
+        "noc_sla_mttr_seconds",
+        "noc_sla_breaches",
+        "noc_sla_burn_rate",
+        "noc_sla_error_budget_remaining_ratio",
+    ):
         assert needed in used, f"no panel shows {needed}"
 
 
@@ -107,10 +132,14 @@ def test_builder_refuses_an_unknown_panel_type():
 
 
 def test_provisioning_uses_the_uid_variable_and_the_noc_folder():
-    ds = yaml.safe_load((GRAFANA / "provisioning/datasources/hotline-noc.yaml").read_text(encoding="utf-8"))
+    ds = yaml.safe_load(
+        (GRAFANA / "provisioning/datasources/hotline-noc.yaml").read_text(encoding="utf-8")
+    )
     (source,) = ds["datasources"]
     assert source["type"] == "prometheus" and source["uid"] == "${NOC_PROMETHEUS_UID}"
-    boards = yaml.safe_load((GRAFANA / "provisioning/dashboards/hotline-noc.yaml").read_text(encoding="utf-8"))
+    boards = yaml.safe_load(
+        (GRAFANA / "provisioning/dashboards/hotline-noc.yaml").read_text(encoding="utf-8")
+    )
     (provider,) = boards["providers"]
     assert provider["folder"] == "hotline NOC" and provider["type"] == "file"
     assert provider["options"]["path"].startswith("$")

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from probes.icmp import IcmpParams
-from probes.icmp_codec import (
+from probes.icmp.codec import (
     EchoReply,
     IcmpError,
     build_echo_request,
@@ -16,7 +16,7 @@ from probes.icmp_codec import (
     parse_icmp,
     parse_quoted_request,
 )
-from probes.icmp_stats import icmp_stats, jitter
+from probes.icmp.stats import icmp_stats, jitter
 
 MS = 0.001
 

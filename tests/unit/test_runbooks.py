@@ -32,7 +32,9 @@ BAD_FILES = sorted(DATA.glob("*.yaml"))
 
 def expected_messages(path: Path) -> list[str]:
     return [
-        line.split("# expect: ", 1)[1].replace("{file}", str(path)).replace("{shipped}", str(RUNBOOK_DIR))
+        line.split("# expect: ", 1)[1]
+        .replace("{file}", str(path))
+        .replace("{shipped}", str(RUNBOOK_DIR))
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.startswith("# expect: ")
     ]
@@ -106,8 +108,12 @@ def test_first_steps_are_in_document_order(shipped):
 
 def test_escalation_by_level_and_elapsed_time(shipped):
     rb = shipped.for_fault("circuit_down")
-    assert [t.notify for t in rb.escalation_for("P1")][:4] == ["noc-oncall", "noc-lead", "carrier-liaison",
-                                                                "purchaser-contact"]
+    assert [t.notify for t in rb.escalation_for("P1")][:4] == [
+        "noc-oncall",
+        "noc-lead",
+        "carrier-liaison",
+        "purchaser-contact",
+    ]
     assert "purchaser-contact" not in [t.notify for t in rb.escalation_for("III")]
     assert [t.notify for t in rb.due_escalations("I", 12 * 60)] == ["noc-oncall", "noc-lead"]
     assert rb.due_escalations("I", 60) == []
@@ -118,7 +124,12 @@ def test_environment_fills_contact_numbers(monkeypatch):
     rb = load_runbooks().for_fault("circuit_down")
     assert rb.step("report-carrier").contact.phone == "+86 898 0000 0000"
     monkeypatch.delenv("NOC_CARRIER_FAULT_LINE")
-    assert load_runbooks().for_fault("circuit_down").step("report-carrier").contact.phone.startswith("运营商")
+    assert (
+        load_runbooks()
+        .for_fault("circuit_down")
+        .step("report-carrier")
+        .contact.phone.startswith("运营商")
+    )
 
 
 def test_level_label_is_chinese_first():
@@ -162,8 +173,10 @@ def test_a_file_that_fails_to_parse_still_counts_its_fault_types(tmp_path: Path)
     for path in runbook_files():
         shutil.copy(path, tmp_path / path.name)
     broken = tmp_path / "router_down.yaml"
-    broken.write_text(broken.read_text(encoding="utf-8").replace("role: operator", "role: boss", 1),
-                      encoding="utf-8")
+    broken.write_text(
+        broken.read_text(encoding="utf-8").replace("role: operator", "role: boss", 1),
+        encoding="utf-8",
+    )
     messages = [str(i) for i in check_runbooks(tmp_path)]
     assert len(messages) == 1 and "role: must be operator" in messages[0]
     assert messages[0].startswith(f"{broken}:")
@@ -176,7 +189,11 @@ def test_an_empty_directory_is_an_error(tmp_path: Path):
 
 
 def test_p_keys_are_accepted_for_levels(tmp_path: Path):
-    text = (DATA / "level_order_p_keys.yaml").read_text(encoding="utf-8").replace("recover: 8h", "recover: 2h")
+    text = (
+        (DATA / "level_order_p_keys.yaml")
+        .read_text(encoding="utf-8")
+        .replace("recover: 8h", "recover: 2h")
+    )
     good = tmp_path / "p_keys.yaml"
     good.write_text(text, encoding="utf-8")
     rb = load_runbook_files([good], complete=False).get("test-runbook")

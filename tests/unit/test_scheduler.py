@@ -8,8 +8,8 @@ import random
 import pytest
 
 from noc.engine.observe import CheckRef
-from noc.scheduler import Scheduler
-from noc.targets import PlannedCheck, confirm_params
+from noc.runtime.planning import PlannedCheck, confirm_params
+from noc.runtime.scheduler import Scheduler
 from probes.base import ProbeResult, ResultCode, Target, register
 from probes.icmp import IcmpParams
 
@@ -35,8 +35,14 @@ async def _crash(target: Target, params) -> ProbeResult:
 
 
 def plan(asset: str, kind: str, interval: float = 0.05, deadline: float = 0.2) -> PlannedCheck:
-    return PlannedCheck(CheckRef(asset, "c", kind, "router"), kind, Target("127.0.0.1", asset=asset), None,
-                        interval, deadline)
+    return PlannedCheck(
+        CheckRef(asset, "c", kind, "router"),
+        kind,
+        Target("127.0.0.1", asset=asset),
+        None,
+        interval,
+        deadline,
+    )
 
 
 async def test_a_hung_probe_delays_nothing_else_and_becomes_a_timeout():
@@ -46,16 +52,22 @@ async def test_a_hung_probe_delays_nothing_else_and_becomes_a_timeout():
     async def sink(ref, result):
         results.setdefault(ref.asset, []).append(result)
 
-    sched = Scheduler([plan("fast", "test-fast"), plan("hung", "test-hang", deadline=0.3)], sink, lambda key: False,
-                      rng=random.Random(1))
+    sched = Scheduler(
+        [plan("fast", "test-fast"), plan("hung", "test-hang", deadline=0.3)],
+        sink,
+        lambda key: False,
+        rng=random.Random(1),
+    )
     await sched.start()
     while len(results.get("hung", [])) < 1:
         await asyncio.sleep(0.05)
     await sched.stop()
-    assert len(results["fast"]) >= 3                    # kept running while the other hung
+    assert len(results["fast"]) >= 3  # kept running while the other hung
     assert results["hung"][0].result is ResultCode.TIMEOUT
     assert "deadline" in results["hung"][0].reason
-    assert results["hung"][0].duration_seconds >= 0.3   # it held its slot for the whole deadline (was 0)
+    assert (
+        results["hung"][0].duration_seconds >= 0.3
+    )  # it held its slot for the whole deadline (was 0)
 
 
 async def test_a_crashing_probe_is_an_error_result_and_the_loop_goes_on():
@@ -80,8 +92,13 @@ async def test_pending_checks_are_reprobed_at_the_confirmation_spacing():
         pass
 
     # an interval of an hour: only confirmation runs can happen during the test
-    sched = Scheduler([plan("a", "test-fast", interval=3600)], sink, lambda key: pending["on"],
-                      confirm_spacing=0.01, rng=random.Random(3))
+    sched = Scheduler(
+        [plan("a", "test-fast", interval=3600)],
+        sink,
+        lambda key: pending["on"],
+        confirm_spacing=0.01,
+        rng=random.Random(3),
+    )
     sched.rng.uniform = lambda a, b: 0.0  # first run at once
     await sched.start()
     while CALLS.get("a", 0) < 1:
@@ -101,8 +118,12 @@ async def test_kick_wakes_only_the_named_checks():
     async def sink(ref, result):
         pass
 
-    sched = Scheduler([plan("a", "test-fast", interval=3600), plan("b", "test-fast", interval=3600)], sink,
-                      lambda key: False, rng=random.Random(4))
+    sched = Scheduler(
+        [plan("a", "test-fast", interval=3600), plan("b", "test-fast", interval=3600)],
+        sink,
+        lambda key: False,
+        rng=random.Random(4),
+    )
     sched.rng.uniform = lambda a, b: 0.0
     await sched.start()
     while CALLS.get("a", 0) < 1 or CALLS.get("b", 0) < 1:
@@ -116,8 +137,10 @@ async def test_kick_wakes_only_the_named_checks():
 
 def test_confirmation_waits_in_proportion_to_the_line_round_trip():
     params = IcmpParams(count=3, interval="50ms", timeout="500ms")
-    assert confirm_params("icmp", params).timeout == 0.5                    # nothing known yet
-    assert confirm_params("icmp", params, 0.002).timeout == 0.1             # 2 ms line: the floor
-    assert confirm_params("icmp", params, 0.060).timeout == pytest.approx(0.24)   # congested: 4 × 60 ms
-    assert confirm_params("icmp", params, 0.300).timeout == 0.5             # never beyond the check's own
+    assert confirm_params("icmp", params).timeout == 0.5  # nothing known yet
+    assert confirm_params("icmp", params, 0.002).timeout == 0.1  # 2 ms line: the floor
+    assert confirm_params("icmp", params, 0.060).timeout == pytest.approx(
+        0.24
+    )  # congested: 4 × 60 ms
+    assert confirm_params("icmp", params, 0.300).timeout == 0.5  # never beyond the check's own
     assert confirm_params("icmp", params, 0.002).count == 5

@@ -10,9 +10,19 @@ TEST_RANGE = ipaddress.ip_network("198.18.0.0/15")
 
 def test_inventory_has_the_tendered_assets(lingshui_config):
     kinds = Counter(a.kind for a in lingshui_config.assets)
-    assert kinds == {"mstp_circuit": 2, "internet_line": 1, "voice_gateway": 1, "phone": 19, "router": 1}
+    assert kinds == {
+        "mstp_circuit": 2,
+        "internet_line": 1,
+        "voice_gateway": 1,
+        "phone": 19,
+        "router": 1,
+    }
     bandwidth = {a.name: a.bandwidth for a in lingshui_config.assets if a.bandwidth}
-    assert bandwidth == {"mstp-voice": 10_000_000, "mstp-ticket": 10_000_000, "internet": 50_000_000}
+    assert bandwidth == {
+        "mstp-voice": 10_000_000,
+        "mstp-ticket": 10_000_000,
+        "internet": 50_000_000,
+    }
 
 
 def test_every_probe_address_is_in_the_test_range(lingshui_config):

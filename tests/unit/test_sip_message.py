@@ -1,4 +1,4 @@
-"""Pure tests of the SIP codec (probes/sip_message.py) and the probe's result mapping."""
+"""Pure tests of the SIP codec (probes/sip/message.py) and the probe's result mapping."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from probes.base import ResultCode
 from probes.sip import SipParams, result_for_response
-from probes.sip_message import (
+from probes.sip.message import (
     SipParseError,
     build_options,
     frame_stream_message,

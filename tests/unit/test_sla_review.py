@@ -21,9 +21,17 @@ from sla.intervals import PeriodError, Window, custom_window, parse_instant, par
 from sla.report import document, render_csv, render_md, render_table
 
 SH = ZoneInfo("Asia/Shanghai")
-TARGETS = SlaTargets(availability_objective_ratio=0.999, mtbf_seconds=600 * 3600.0,
-                     mttr_seconds={"automatic": 900.0, "manual": 86400.0})
-VOICE = Scope("service", "voice-intake", frozenset({"mstp-voice", "voice-gw", "ce-router"}), frozenset({"voice-intake"}))
+TARGETS = SlaTargets(
+    availability_objective_ratio=0.999,
+    mtbf_seconds=600 * 3600.0,
+    mttr_seconds={"automatic": 900.0, "manual": 86400.0},
+)
+VOICE = Scope(
+    "service",
+    "voice-intake",
+    frozenset({"mstp-voice", "voice-gw", "ce-router"}),
+    frozenset({"voice-intake"}),
+)
 NOV = parse_period("2026-11", SH)
 DEC = parse_period("2026-12", SH)
 AFTER = dt.datetime(2027, 1, 15, tzinfo=dt.UTC)
@@ -35,18 +43,33 @@ def at(month: int, day: int, hour: int, minute: int = 0, second: int = 0) -> dt.
     return dt.datetime(2026, month, day, hour, minute, second, tzinfo=SH).astimezone(dt.UTC)
 
 
-def incident(id: int, start: dt.datetime, duration: dt.timedelta | float | None, kind: str | None = "automatic",
-             level: str = "I", **extra) -> IncidentFact:
+def incident(
+    id: int,
+    start: dt.datetime,
+    duration: dt.timedelta | float | None,
+    kind: str | None = "automatic",
+    level: str = "I",
+    **extra,
+) -> IncidentFact:
     if isinstance(duration, int | float):
         duration = dt.timedelta(seconds=duration)
-    return IncidentFact(id=id, fault_started_at=start, detected_at=start, peak_severity=level,
-                        root_asset="mstp-voice", recovered_at=None if duration is None else start + duration,
-                        recovery_kind=kind if duration is not None else None,
-                        services=frozenset({"voice-intake"}), **extra)
+    return IncidentFact(
+        id=id,
+        fault_started_at=start,
+        detected_at=start,
+        peak_severity=level,
+        root_asset="mstp-voice",
+        recovered_at=None if duration is None else start + duration,
+        recovery_kind=kind if duration is not None else None,
+        services=frozenset({"voice-intake"}),
+        **extra,
+    )
 
 
 def window(id: int, start: dt.datetime, seconds: float, **extra) -> MaintenanceFact:
-    return MaintenanceFact(id, frozenset({"mstp-voice"}), start, start + dt.timedelta(seconds=seconds), **extra)
+    return MaintenanceFact(
+        id, frozenset({"mstp-voice"}), start, start + dt.timedelta(seconds=seconds), **extra
+    )
 
 
 # -- bugs found -------------------------------------------------------------------------------
@@ -55,10 +78,14 @@ def window(id: int, start: dt.datetime, seconds: float, **extra) -> MaintenanceF
 def breach_month() -> tuple[Inputs, dt.datetime]:
     """#1 recovers by itself 1 µs after 15 min; #2 has been open for 14 days at ``now``."""
     now = at(11, 15, 0)
-    return Inputs(incidents=[
-        incident(1, at(11, 3, 8), dt.timedelta(seconds=900, microseconds=1), "automatic"),
-        incident(2, at(11, 1, 0), None),  # 11-01 00:00 → now 11-15 00:00: 14 × 86,400 = 1,209,600 s
-    ]), now
+    return Inputs(
+        incidents=[
+            incident(1, at(11, 3, 8), dt.timedelta(seconds=900, microseconds=1), "automatic"),
+            incident(
+                2, at(11, 1, 0), None
+            ),  # 11-01 00:00 → now 11-15 00:00: 14 × 86,400 = 1,209,600 s
+        ]
+    ), now
 
 
 def test_breach_lines_never_show_a_breach_as_within_target_nor_in_exponent_form(lingshui_config):
@@ -66,7 +93,9 @@ def test_breach_lines_never_show_a_breach_as_within_target_nor_in_exponent_form(
     r = compute(inputs, VOICE, NOV, TARGETS, now)
     # 900.000001 s > 900 s is a breach; 1,209,600 s open > 86,400 s (the longest target) is one too
     assert [(b.incident_id, b.kind, b.duration_seconds, b.target_seconds) for b in r.breaches] == [
-        (1, "automatic", 900.000001, 900), (2, "open", 14 * DAY, 86_400)]
+        (1, "automatic", 900.000001, 900),
+        (2, "open", 14 * DAY, 86_400),
+    ]
     table = render_table([r], lingshui_config, "en")
     md = render_md([r], lingshui_config, "en")
     for text in (table, md):
@@ -85,21 +114,27 @@ def test_open_breaches_reach_the_metrics_gauges():
     assert gauges.breaches == {"automatic": 1, "manual": 0, "open": 1}
     assert sum(gauges.breaches.values()) == len(r.breaches) == 2
     quiet = compute(Inputs(), VOICE, NOV, TARGETS, now).gauges("lingshui", "month")
-    assert quiet.breaches == {"automatic": 0, "manual": 0}  # no open breach: the kind is not invented
+    assert quiet.breaches == {
+        "automatic": 0,
+        "manual": 0,
+    }  # no open breach: the kind is not invented
 
     # and the collector exports it: noc_sla_breaches{recovery="open"} 1 next to automatic 1, manual 0
     from prometheus_client import CollectorRegistry, generate_latest
     from prometheus_client.parser import text_string_to_metric_families
 
-    from noc.metrics_snapshot import MetricsSnapshot
+    from noc.metrics.snapshot import MetricsSnapshot
 
     snap = MetricsSnapshot("lingshui")
     snap.set_sla(SlaSnapshot(now, TARGETS, (gauges,)))
     registry = CollectorRegistry()
     registry.register(snap)
-    exported = {s.labels["recovery"]: s.value
-                for family in text_string_to_metric_families(generate_latest(registry).decode())
-                for s in family.samples if s.name == "noc_sla_breaches"}
+    exported = {
+        s.labels["recovery"]: s.value
+        for family in text_string_to_metric_families(generate_latest(registry).decode())
+        for s in family.samples
+        if s.name == "noc_sla_breaches"
+    }
     assert exported == {"automatic": 1, "manual": 0, "open": 1}
 
 
@@ -135,7 +170,9 @@ def test_a_period_not_yet_begun_has_no_burn_rate():
     # December has not begun: nothing of it is evaluated. The lookbacks used to end at December's
     # start (36 h after now) and count the unobserved 36 h as good time: 3d gave
     # 3,600 / 259,200 / 0.001 = 13.9× for a month with no second observed.
-    assert r.evaluated_until == DEC.start and r.operating_seconds == 0 and r.availability_ratio is None
+    assert (
+        r.evaluated_until == DEC.start and r.operating_seconds == 0 and r.availability_ratio is None
+    )
     assert r.burn_rates == {} and r.burn_alerts == ()
     assert r.failures == 0 and r.downtime_seconds == 0
 
@@ -144,7 +181,9 @@ def test_a_period_not_yet_begun_has_no_burn_rate():
 
 
 def test_incident_covering_the_whole_month_costs_it_all_and_counts_where_it_started():
-    inputs = Inputs(incidents=[incident(1, at(10, 31, 12), 40 * DAY, "manual")])  # 10-31 12:00 → 12-10 12:00
+    inputs = Inputs(
+        incidents=[incident(1, at(10, 31, 12), 40 * DAY, "manual")]
+    )  # 10-31 12:00 → 12-10 12:00
     r = compute(inputs, VOICE, NOV, TARGETS, AFTER)
     assert r.downtime_seconds == 30 * DAY and r.availability_ratio == 0.0
     assert r.failures == 0 and r.mtbf_lower_bound is True  # counted in October, where it started
@@ -166,10 +205,14 @@ def test_month_edges_are_site_midnights():
 
 def test_overlapping_maintenance_windows_and_a_partly_covered_incident():
     inputs = Inputs(
-        incidents=[incident(1, at(11, 10, 1), 5 * HOUR, "manual")],                       # 01:00 → 06:00
-        maintenance=[window(1, at(11, 10, 2), 2 * HOUR), window(2, at(11, 10, 3), 2 * HOUR),  # 02–04, 03–05
-                     window(3, at(11, 12, 2), 4 * HOUR, ended_at=at(11, 12, 3)),            # ended early: 02–03
-                     window(4, at(11, 14, 2), 4 * HOUR, ended_at=at(11, 14, 1))])           # cancelled: nothing
+        incidents=[incident(1, at(11, 10, 1), 5 * HOUR, "manual")],  # 01:00 → 06:00
+        maintenance=[
+            window(1, at(11, 10, 2), 2 * HOUR),
+            window(2, at(11, 10, 3), 2 * HOUR),  # 02–04, 03–05
+            window(3, at(11, 12, 2), 4 * HOUR, ended_at=at(11, 12, 3)),  # ended early: 02–03
+            window(4, at(11, 14, 2), 4 * HOUR, ended_at=at(11, 14, 1)),
+        ],
+    )  # cancelled: nothing
     r = compute(inputs, VOICE, NOV, TARGETS, AFTER)
     assert r.maintenance_seconds == 3 * HOUR + HOUR  # union 02–05 on 11-10, 02–03 on 11-12
     assert r.downtime_seconds == HOUR + HOUR  # 01–02 and 05–06

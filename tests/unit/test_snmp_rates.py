@@ -6,7 +6,7 @@ import pytest
 
 from probes.base import ResultCode
 from probes.snmp import SnmpCredentials, SnmpParams, build_result, classify_error
-from probes.snmp_rates import (
+from probes.snmp.rates import (
     AgentSample,
     InterfaceSample,
     agent_restarted,

@@ -1,0 +1,417 @@
+"""The in-memory snapshot behind ``/metrics``: probe results, check states, open incidents and
+SLA figures, updated as they happen, read at scrape time. Pure: no I/O, no clock.
+
+Why it renders on write: a scrape at 1,000 assets is some 60,000 samples, and
+``prometheus_client.generate_latest`` spends ~8 µs formatting each one (sorting and escaping
+labels per sample), several times the 50 ms a scrape may cost. Here each series' exposition
+line is rendered when its value changes (a few per probe result, a few hundred per second
+at most) with its label text rendered once, so a scrape only joins ready strings
+(:meth:`MetricsSnapshot.render`). The same families are also a prometheus_client collector
+(:meth:`MetricsSnapshot.collect` yields ``GaugeMetricFamily`` objects) for anything that
+reads the registry the ordinary way; both views come from the same dictionaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.utils import floatToGoString
+
+from probes.base import ProbeResult
+from sla.gauges import RECOVERY_KINDS, SlaSnapshot
+
+SEVERITY_LEVELS = ("I", "II", "III", "IV")
+# one-hot over these; a flapping check shows "flapping" (the incident layer holds it open
+# through the flaps), otherwise its health state in lower case
+CHECK_STATES = ("unknown", "up", "degraded", "down", "flapping")
+CHECK_LABELS = ("site", "asset", "kind", "check")
+_RATE_VALUES = {
+    "in_bps": ("rate", "in"),
+    "out_bps": ("rate", "out"),
+    "in_utilisation_ratio": ("util", "in"),
+    "out_utilisation_ratio": ("util", "out"),
+    "oper_up": ("oper", ""),
+}
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+class GaugeFamily:
+    """One gauge family: label values → value, plus each series' rendered exposition line."""
+
+    __slots__ = ("name", "documentation", "label_names", "header", "_values", "_lines", "_prefix")
+
+    def __init__(self, name: str, documentation: str, label_names: tuple[str, ...]):
+        self.name = name
+        self.documentation = documentation
+        self.label_names = label_names
+        doc = documentation.replace("\\", r"\\").replace("\n", r"\n")
+        self.header = f"# HELP {name} {doc}\n# TYPE {name} gauge\n"
+        self._values: dict[tuple[str, ...], float] = {}
+        self._lines: dict[tuple[str, ...], str] = {}
+        self._prefix: dict[tuple[str, ...], str] = {}
+
+    def _render_prefix(self, labels: tuple[str, ...]) -> str:
+        if len(labels) != len(self.label_names):
+            raise ValueError(f"{self.name} takes labels {self.label_names}, got {labels!r}")
+        text = ",".join(
+            f'{n}="{_escape(v)}"' for n, v in zip(self.label_names, labels, strict=True)
+        )
+        prefix = self._prefix[labels] = f"{self.name}{{{text}}} "
+        return prefix
+
+    def _line(self, labels: tuple[str, ...], value: float) -> str:
+        prefix = self._prefix.get(labels) or self._render_prefix(labels)
+        return prefix + floatToGoString(value) + "\n"
+
+    def set(self, labels: tuple[str, ...], value: float) -> None:
+        value = float(value)
+        self._values[labels] = value
+        self._lines[labels] = self._line(labels, value)
+
+    def remove(self, labels: tuple[str, ...]) -> None:
+        self._values.pop(labels, None)
+        self._lines.pop(labels, None)
+        self._prefix.pop(labels, None)
+
+    def replace(self, items: Iterable[tuple[tuple[str, ...], float]]) -> None:
+        """Set exactly these series; the others are dropped (their label text kept if they return)."""
+        values: dict[tuple[str, ...], float] = {}
+        lines: dict[tuple[str, ...], str] = {}
+        for labels, value in items:
+            values[labels] = value = float(value)
+            lines[labels] = self._line(labels, value)
+        for stale in self._prefix.keys() - values.keys():
+            del self._prefix[stale]
+        self._values, self._lines = values, lines
+
+    def get(self, labels: tuple[str, ...]) -> float | None:
+        return self._values.get(labels)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def render(self, out: list[str]) -> None:
+        out.append(self.header)
+        out.extend(self._lines.values())
+
+    def family(self) -> GaugeMetricFamily:
+        fam = GaugeMetricFamily(self.name, self.documentation, labels=list(self.label_names))
+        for labels, value in self._values.items():
+            fam.add_metric(labels, value)
+        return fam
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    labels: tuple[str, str, str, str]  # site, asset, kind, check
+    check_type: str
+
+
+class MetricsSnapshot:
+    """Every scrape-time value of the service, as gauge families keyed by their label values."""
+
+    def __init__(self, site: str):
+        self.site = site
+        F = GaugeFamily  # noqa: N806 - a short alias keeps the table below readable
+        c, i = CHECK_LABELS, (*CHECK_LABELS, "interface")
+        s, w = ("site", "scope"), ("site", "scope", "window")
+        self.probe_up = F("noc_probe_up", "1 if the last probe of the check succeeded, else 0.", c)
+        self.rtt = F(
+            "noc_probe_rtt_seconds",
+            "Average round-trip time of the last ICMP probe; SIP: response time.",
+            c,
+        )
+        self.loss = F("noc_probe_loss_ratio", "Packet loss of the last ICMP probe (0..1).", c)
+        self.jitter = F(
+            "noc_probe_jitter_seconds", "Jitter (mean |RTT difference|) of the last ICMP probe.", c
+        )
+        self.duration = F(
+            "noc_probe_duration_seconds", "How long the last probe of the check took.", c
+        )
+        self.last_ts = F(
+            "noc_probe_last_timestamp_seconds",
+            "When the last probe of the check started (Unix time).",
+            c,
+        )
+        self.sip_status = F(
+            "noc_sip_status_code",
+            "Final SIP status code of the last OPTIONS probe; 0 when none came.",
+            c,
+        )
+        self.if_rate = F(
+            "noc_interface_rate_bits_per_second",
+            "Interface bit rate from the last two SNMP polls.",
+            (*i, "direction"),
+        )
+        self.if_util = F(
+            "noc_interface_utilisation_ratio",
+            "Interface bit rate over the contracted bandwidth (else ifHighSpeed).",
+            (*i, "direction"),
+        )
+        self.if_contract = F(
+            "noc_interface_contract_bits_per_second",
+            "Contracted bandwidth of the circuit (inventory).",
+            ("site", "asset", "kind", "interface"),
+        )
+        self.if_oper = F(
+            "noc_interface_oper_up", "1 if the interface's ifOperStatus is up, else 0.", i
+        )
+        self.check_state = F(
+            "noc_check_state", "1 for the check's current state, 0 for the others.", (*c, "state")
+        )
+        self.asset_up = F(
+            "noc_asset_up", "1 if no check of the asset is down, else 0.", ("site", "asset", "kind")
+        )
+        self.incidents = F(
+            "noc_incidents_open",
+            "Open or acknowledged incidents, by severity (I..IV).",
+            ("site", "severity"),
+        )
+        self.sla_availability = F(
+            "noc_sla_availability_ratio", "Availability over the window (0..1).", w
+        )
+        self.sla_failures = F(
+            "noc_sla_failures", "Failures (incidents of level I-III) in the window.", w
+        )
+        self.sla_mtbf = F("noc_sla_mtbf_seconds", "Mean time between failures over the window.", w)
+        self.sla_mtbf_lower = F(
+            "noc_sla_mtbf_lower_bound",
+            "1 if the window had no failure: MTBF is at least noc_sla_mtbf_seconds.",
+            w,
+        )
+        self.sla_mttr = F(
+            "noc_sla_mttr_seconds",
+            "Mean time to recover over the window, by recovery kind.",
+            (*w, "recovery"),
+        )
+        self.sla_breaches = F(
+            "noc_sla_breaches",
+            "Recoveries over their target in the window, by recovery kind.",
+            (*w, "recovery"),
+        )
+        self.sla_budget = F(
+            "noc_sla_error_budget_remaining_ratio",
+            "Error budget left over the window (1 = untouched).",
+            w,
+        )
+        self.sla_timeliness = F(
+            "noc_sla_response_timeliness_ratio",
+            "Incidents acknowledged within their runbook deadline, over those due.",
+            w,
+        )
+        self.sla_alarm_delay = F(
+            "noc_sla_alarm_delay_seconds",
+            "Fault start to first delivered alert: p50 and max.",
+            (*w, "quantile"),
+        )
+        self.sla_burn = F(
+            "noc_sla_burn_rate",
+            "Error-budget burn rate over the lookback (1 = exactly on budget).",
+            (*s, "lookback"),
+        )
+        self.sla_objective = F(
+            "noc_sla_availability_objective_ratio", "Contracted availability objective.", ("site",)
+        )
+        self.sla_mtbf_target = F(
+            "noc_sla_mtbf_target_seconds", "Contracted MTBF target (600 h).", ("site",)
+        )
+        self.sla_mttr_target = F(
+            "noc_sla_mttr_target_seconds",
+            "Contracted recovery targets, by recovery kind.",
+            ("site", "recovery"),
+        )
+        self.sla_computed = F(
+            "noc_sla_last_computed_timestamp_seconds",
+            "When the SLA figures were last computed.",
+            ("site",),
+        )
+        self.families: tuple[GaugeFamily, ...] = tuple(
+            v for v in vars(self).values() if isinstance(v, GaugeFamily)
+        )
+        self._checks: dict[tuple[str, str], _Check] = {}
+        self._asset_checks: dict[str, list[tuple[str, str]]] = {}
+        self._asset_labels: dict[str, tuple[str, str, str]] = {}
+        self._down: set[tuple[str, str]] = set()
+        self._state: dict[tuple[str, str], tuple[str, str]] = {}  # (health state, shown state)
+        self._if_series: dict[tuple[str, str], set[tuple[GaugeFamily, tuple[str, ...]]]] = {}
+        self.set_open_incidents({})
+
+    # -- inventory -----------------------------------------------------------------------
+
+    def add_check(self, asset: str, check: str, check_type: str, kind: str) -> None:
+        """Register a check: its state starts ``unknown`` and its asset counts as up."""
+        key = (asset, check)
+        self._checks[key] = _Check((self.site, asset, kind, check), check_type)
+        self._asset_checks.setdefault(asset, []).append(key)
+        self._asset_labels[asset] = (self.site, asset, kind)
+        self.set_check_state(key, "unknown")
+
+    def set_contract(self, asset: str, kind: str, interface: str, bits_per_second: float) -> None:
+        self.if_contract.set((self.site, asset, kind, interface), bits_per_second)
+
+    # -- updates -------------------------------------------------------------------------
+
+    def observe_result(self, key: tuple[str, str], result: ProbeResult) -> None:
+        """Fold one probe result of ``key`` into the probe and interface gauges."""
+        info = self._checks.get(key)
+        if info is None:
+            return
+        labels = info.labels
+        self.probe_up.set(labels, 1.0 if result.ok else 0.0)
+        self.duration.set(labels, result.duration_seconds)
+        self.last_ts.set(labels, result.started_at)
+        values = result.values
+        if info.check_type == "icmp":
+            self._set_or_remove(self.rtt, labels, values.get("rtt_avg_seconds"))
+            self._set_or_remove(self.loss, labels, values.get("loss_ratio"))
+            self._set_or_remove(self.jitter, labels, values.get("jitter_seconds"))
+        elif info.check_type == "sip":
+            self._set_or_remove(
+                self.rtt, labels, result.timings.get("rtt") if result.status_code else None
+            )
+            self.sip_status.set(labels, float(result.status_code or 0))
+        elif info.check_type == "snmp":
+            self._observe_interfaces(key, labels, values if result.ok else {})
+
+    def _observe_interfaces(
+        self, key: tuple[str, str], labels: tuple[str, ...], values: Mapping[str, float]
+    ) -> None:
+        seen: set[tuple[GaugeFamily, tuple[str, ...]]] = set()
+        for name, value in values.items():
+            if not name.startswith("if."):
+                continue
+            interface, _, metric = name[3:].rpartition(".")
+            what = _RATE_VALUES.get(metric)
+            if what is None or not interface:
+                continue
+            family = {"rate": self.if_rate, "util": self.if_util, "oper": self.if_oper}[what[0]]
+            series = (*labels, interface, what[1]) if what[1] else (*labels, interface)
+            family.set(series, value)
+            seen.add((family, series))
+        for family, series in self._if_series.get(key, set()) - seen:
+            family.remove(series)
+        self._if_series[key] = seen
+
+    def set_check_state(self, key: tuple[str, str], state: str, flapping: bool = False) -> None:
+        """The check's health state (``UP``, ``down`` …, any case) and whether it flaps."""
+        info = self._checks.get(key)
+        if info is None:
+            return
+        state = state.lower()
+        if state not in CHECK_STATES:
+            raise ValueError(f"unknown check state {state!r}; one of {', '.join(CHECK_STATES)}")
+        shown = "flapping" if flapping else state
+        if self._state.get(key) == (state, shown):
+            return  # the usual case: a result that changed nothing
+        self._state[key] = (state, shown)
+        for name in CHECK_STATES:
+            self.check_state.set((*info.labels, name), 1.0 if name == shown else 0.0)
+        was_down = key in self._down
+        if state == "down":
+            self._down.add(key)
+        else:
+            self._down.discard(key)
+        asset = info.labels[1]
+        if was_down != (state == "down") or self.asset_up.get(self._asset_labels[asset]) is None:
+            up = not any(k in self._down for k in self._asset_checks[asset])
+            self.asset_up.set(self._asset_labels[asset], 1.0 if up else 0.0)
+
+    def set_open_incidents(self, by_severity: Mapping[str, int]) -> None:
+        """Open + acknowledged incidents per severity; all four levels are always exported."""
+        unknown = set(by_severity) - set(SEVERITY_LEVELS)
+        if unknown:
+            raise ValueError(
+                f"unknown severity {sorted(unknown)}; one of {', '.join(SEVERITY_LEVELS)}"
+            )
+        for level in SEVERITY_LEVELS:
+            self.incidents.set((self.site, level), by_severity.get(level, 0))
+
+    def set_sla(self, snap: SlaSnapshot) -> None:
+        """Replace every SLA gauge with the figures of ``snap``."""
+        site = self.site
+        rows: dict[GaugeFamily, list[tuple[tuple[str, ...], float]]] = {
+            f: [] for f in self._sla_families()
+        }
+        for r in snap.rows:
+            w = (r.site, r.scope, r.window)
+            rows[self.sla_availability].append((w, r.availability_ratio))
+            rows[self.sla_failures].append((w, r.failures))
+            if r.mtbf_seconds is not None:
+                rows[self.sla_mtbf].append((w, r.mtbf_seconds))
+                rows[self.sla_mtbf_lower].append((w, 1.0 if r.mtbf_lower_bound else 0.0))
+            rows[self.sla_mttr] += [((*w, kind), v) for kind, v in r.mttr_seconds.items()]
+            rows[self.sla_breaches] += [
+                ((*w, kind), r.breaches.get(kind, 0))
+                for kind in dict.fromkeys((*RECOVERY_KINDS, *r.breaches))
+            ]
+            rows[self.sla_budget].append((w, r.error_budget_remaining_ratio))
+            if r.response_timeliness_ratio is not None:
+                rows[self.sla_timeliness].append((w, r.response_timeliness_ratio))
+            rows[self.sla_alarm_delay] += [((*w, q), v) for q, v in r.alarm_delay_seconds.items()]
+            if r.window == "30d":
+                rows[self.sla_burn] += [
+                    ((r.site, r.scope, lookback), v) for lookback, v in r.burn_rate.items()
+                ]
+        t = snap.targets
+        rows[self.sla_objective].append(((site,), t.availability_objective_ratio))
+        rows[self.sla_mtbf_target].append(((site,), t.mtbf_seconds))
+        rows[self.sla_mttr_target] += [((site, kind), v) for kind, v in t.mttr_seconds.items()]
+        rows[self.sla_computed].append(((site,), snap.computed_at.timestamp()))
+        for family, items in rows.items():
+            family.replace(items)
+
+    def _sla_families(self) -> tuple[GaugeFamily, ...]:
+        return tuple(f for f in self.families if f.name.startswith("noc_sla_"))
+
+    @staticmethod
+    def _set_or_remove(family: GaugeFamily, labels: tuple[str, ...], value: float | None) -> None:
+        if value is None:
+            family.remove(labels)
+        else:
+            family.set(labels, value)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def render(self) -> str:
+        """The snapshot in the Prometheus text format (0.0.4), from the ready lines."""
+        out: list[str] = []
+        for family in self.families:
+            family.render(out)
+        return "".join(out)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """prometheus_client's collector protocol: the same values as metric families."""
+        for family in self.families:
+            yield family.family()
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        for family in self.families:
+            yield GaugeMetricFamily(
+                family.name, family.documentation, labels=list(family.label_names)
+            )
+
+    def sample_count(self) -> int:
+        return sum(len(f) for f in self.families)
+
+
+def snapshot_for_config(config) -> MetricsSnapshot:  # noqa: ANN001 - noc.config.NocConfig (kept import-light)
+    """A snapshot with every enabled check and every contracted circuit interface of ``config``."""
+    snap = MetricsSnapshot(config.site.name)
+    for asset, check in config.iter_checks():
+        snap.add_check(asset.name, check.check_name, check.type, asset.kind)
+    for asset in config.assets:
+        if not asset.bandwidth:
+            continue
+        interfaces = [
+            n for c in asset.checks if c.type == "snmp" and c.enabled for n in c.interfaces
+        ]
+        if asset.interface:
+            interfaces.append(asset.interface)
+        for name in dict.fromkeys(interfaces):
+            snap.set_contract(asset.name, asset.kind, name, asset.bandwidth)
+    return snap

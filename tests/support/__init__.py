@@ -1,0 +1,1 @@
+"""Test helpers: real local sinks, the service as a child process, waiting, the Grafana builder."""

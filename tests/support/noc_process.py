@@ -1,0 +1,105 @@
+"""``noc run`` as a child process, driven through its HTTP API: the service as an operator runs
+it, for end-to-end (lab) and dashboard tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from support.waiting import wait_until
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_child(proc: subprocess.Popen, sig: int = signal.SIGTERM, grace: float = 10.0) -> int:
+    """Signal a child started with ``start_new_session`` and wait; SIGKILL its group after ``grace``."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return proc.returncode
+
+
+class NocProcess:
+    """``noc run --config CONFIG --db DB`` on a free local port, its log (JSON lines) in ``log``.
+    ``db`` is a database URL, or a path for an SQLite file."""
+
+    def __init__(self, config: Path, db: str | Path, log: Path, env: dict[str, str] | None = None):
+        self.config, self.db, self.log_path = config, db, log
+        self.db_url = db if isinstance(db, str) else f"sqlite:///{db}"
+        self.env = env or {}
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> NocProcess:
+        self.log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "noc",
+                "run",
+                "--config",
+                str(self.config),
+                "--db",
+                self.db_url,
+                "--listen",
+                f"127.0.0.1:{self.port}",
+                "--log-format",
+                "json",
+            ],
+            stdout=self.log,
+            stderr=self.log,
+            start_new_session=True,
+            cwd=REPO,
+            env={**os.environ, **self.env},
+        )
+        try:
+            wait_until(self._healthy, 30, "service health")
+        except BaseException:
+            self.stop(signal.SIGKILL)
+            raise
+        return self
+
+    def _healthy(self) -> bool:
+        assert self.proc.poll() is None, f"service died: {self.log_path.read_text()[-3000:]}"
+        try:
+            return self.get("/healthz")["status"] == "ok"
+        except OSError:
+            return False
+
+    def text(self, path: str) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as resp:
+            return resp.read().decode("utf-8")
+
+    def get(self, path: str) -> Any:
+        return json.loads(self.text(path))
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Signal it and wait (SIGKILL to its group after 10 s); returns its exit code."""
+        code = stop_child(self.proc, sig)
+        self.log.close()
+        return code
+
+    def log_events(self) -> list[dict[str, Any]]:
+        lines = self.log_path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.startswith("{")]
+
+    def incidents(self) -> list[dict[str, Any]]:
+        return self.get("/api/v1/incidents?limit=1000")["incidents"]
