@@ -179,6 +179,14 @@ def _runbook_issues(rb: Runbook, src: LocatedData) -> list[SourceIssue]:
                     "an automated step only observes; it cannot be an intervention",
                 )
             )
+        if "when" in step.model_fields_set and step.automated is None:
+            issues.append(
+                src.issue(
+                    ("steps", i, "when"),
+                    "is for automated steps (when the service runs them); "
+                    "this step has no `automated`",
+                )
+            )
 
     issues.extend(_deadline_issues(rb, src))
 

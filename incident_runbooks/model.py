@@ -3,7 +3,8 @@
 A runbook answers, for one family of fault types: how fast must the NOC acknowledge and
 recover at each severity level (I–IV), what the staff do, in order and by whom, which of
 those steps the service runs itself (``automated``), which steps change the network
-(``intervention``: a recovery after one is *manual*), and whom to call when it drags on.
+(``intervention``: a recovery after one is *manual*), when the service runs them (``when``:
+as the incident opens, or once it has recovered), and whom to call when it drags on.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ Role = Literal[
 ]
 
 AUTOMATED_ACTIONS = ("reprobe", "snmp_interfaces", "traceroute", "sip_options", "arp_scan")
+
+When = Literal["on_open", "on_recovery"]
+"""When the service runs an automated step: diagnostics as the incident opens, a verification
+once the service has seen it recover (a verify step run at opening would only confirm the fault)."""
 
 
 def _check_id(value: str) -> str:
@@ -188,6 +193,12 @@ class Step(StrictModel):
     contact: Contact | None = None
     intervention: bool
     automated: AutomatedAction | None = None  # read-only: the loader rejects it on an intervention
+    when: When = "on_open"  # only written with ``automated`` (the loader checks)
+
+    @property
+    def runs_on(self) -> When | None:
+        """When the service runs this step by itself; None for a step people do."""
+        return self.when if self.automated is not None else None
 
     @property
     def role_label(self) -> str:
@@ -233,8 +244,9 @@ class Runbook(StrictModel):
                 return s
         raise KeyError(f"runbook {self.id!r} has no step {step_id!r}")
 
-    def automated_steps(self) -> list[Step]:
-        return [s for s in self.steps if s.automated is not None]
+    def automated_steps(self, when: When | None = None) -> list[Step]:
+        """The steps the service runs itself; with ``when``, only those run at that moment."""
+        return [s for s in self.steps if s.automated is not None and when in (None, s.runs_on)]
 
     def escalation_for(self, level: str) -> list[EscalationTier]:
         """The tiers that apply at ``level``, in order."""

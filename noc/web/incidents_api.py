@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from noc.appkeys import AUTOMATION, CONFIG, RUNBOOKS, STORE
+from noc.appkeys import AUTOMATION, CONFIG, ENGINE, RUNBOOKS, STORE
 from noc.incident_view import incident_detail, incident_summary
 from noc.store.incidents import IncidentError, IncidentRepo
 from noc.web.api import json_error
@@ -110,9 +110,19 @@ async def acknowledge(request: web.Request) -> web.Response:
 
 
 async def resolve(request: web.Request) -> web.Response:
-    return await _act(
+    response = await _act(
         request, ("by", "note"), lambda repo, i, b: repo.resolve(i, b["by"], b["note"])
     )
+    automation = request.app.get(AUTOMATION)
+    # verify as on a recovery the engine saw, where the automation follows the engine (probing)
+    if response.status == 200 and automation is not None and _follows_engine(request.app):
+        automation.recovered(_incident_id(request))
+    return response
+
+
+def _follows_engine(app: web.Application) -> bool:
+    engine = app.get(ENGINE)
+    return engine is not None and app[AUTOMATION].on_changes in engine.listeners
 
 
 async def close(request: web.Request) -> web.Response:

@@ -2,7 +2,8 @@
 
 An incident is produced by the real engine from results on the real store; then operators
 acknowledge it, record runbook steps, resolve and close it, and bad requests are refused with
-a reason while what was recorded stays.
+a reason while what was recorded stays. The runbook automation runs diagnostics when an
+incident opens and its verify step once it recovers (issue 11).
 """
 
 from __future__ import annotations
@@ -12,21 +13,27 @@ import json
 import os
 import subprocess
 import sys
+import time
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from incident_runbooks import load_runbooks
 from noc.app import create_app
-from noc.appkeys import ENGINE
+from noc.appkeys import AUTOMATION, ENGINE
+from noc.incident_view import incident_detail
+from noc.runtime.automation import StepAutomation
+from noc.runtime.automation_steps import StepOutput
 from noc.store.incidents import IncidentRepo
 from probes.base import ProbeResult, ResultCode
 
 T0 = 1_796_000_000.0
 
 
-async def break_ticket_circuit(engine) -> None:
+async def break_ticket_circuit(engine, t0: float = T0) -> None:
     ref = engine.refs[("mstp-ticket", "icmp")]
     await engine.ingest(
-        ref, ProbeResult.success(kind="icmp", started_at=T0, values={"sent": 3, "received": 3})
+        ref, ProbeResult.success(kind="icmp", started_at=t0, values={"sent": 3, "received": 3})
     )
     for i in range(3):
         await engine.ingest(
@@ -35,8 +42,21 @@ async def break_ticket_circuit(engine) -> None:
                 ResultCode.TIMEOUT,
                 "no reply",
                 kind="icmp",
-                started_at=T0 + 1 + i * 0.2,
+                started_at=t0 + 1 + i * 0.2,
                 values={"sent": 3, "received": 0, "loss_ratio": 1.0},
+            ),
+        )
+
+
+async def heal_ticket_circuit(engine, at: float) -> None:
+    ref = engine.refs[("mstp-ticket", "icmp")]
+    for i in range(3):
+        await engine.ingest(
+            ref,
+            ProbeResult.success(
+                kind="icmp",
+                started_at=at + i * 0.2,
+                values={"sent": 3, "received": 3, "loss_ratio": 0.0, "rtt_avg_seconds": 0.001},
             ),
         )
 
@@ -224,3 +244,128 @@ async def test_concurrent_timeline_writers_never_clash_on_seq(client):
     seqs = [e["seq"] for e in detail["timeline"]]
     assert seqs == list(range(1, len(seqs) + 1))
     assert sum(e["kind"] == "step_done" for e in detail["timeline"]) == 12
+
+
+# -- automated steps: diagnostics when the incident opens, verification once it recovers ----
+
+
+class FakeSteps:
+    """Stands in for ``run_automated_step`` (the steps themselves are tested against real
+    peers in test_runbook_automation.py): records which ran, and can hold the open-time ones
+    to let the incident recover while its diagnostics are still running."""
+
+    def __init__(self) -> None:
+        self.ran: list[str] = []
+        self.release = asyncio.Event()
+        self.release.set()
+
+    async def __call__(self, step, context) -> StepOutput:
+        if step.runs_on == "on_open":
+            await self.release.wait()
+        self.ran.append(step.id)
+        return StepOutput(True, f"{step.id}: ok", f"{step.id}: ok {context.root_asset}")
+
+
+@pytest.fixture
+def fake_steps(monkeypatch) -> FakeSteps:
+    fake = FakeSteps()
+    monkeypatch.setattr("noc.runtime.automation.run_automated_step", fake)
+    return fake
+
+
+@pytest.fixture
+async def automated(lingshui_config, db_url, fake_steps):
+    """The engine on a real store with the runbook automation listening, as ``noc run`` has it."""
+    from noc.runtime.engine import Engine
+    from noc.store import Store
+
+    runbooks = load_runbooks()
+    store = await Store.open(db_url)
+    engine = Engine(lingshui_config, store, runbook_for=runbooks.runbook_id_for)
+    automation = StepAutomation(lingshui_config, runbooks, engine.repo, start_delay=0)
+    engine.listeners.append(automation.on_changes)
+    await engine.start()
+    try:
+        yield engine, automation, IncidentRepo(store, "lingshui")
+    finally:
+        await automation.close()
+        await store.close()
+
+
+async def show(repo: IncidentRepo, incident_id: int) -> dict:
+    row = await repo.get(incident_id)
+    runbook = load_runbooks().for_fault(row.fault_type)
+    return incident_detail(row, await repo.events(row.id), runbook, ZoneInfo("Asia/Shanghai"))
+
+
+def step_events(detail: dict) -> dict[str, dict]:
+    return {e["data"]["step"]: e for e in detail["timeline"] if e["kind"] == "step_done"}
+
+
+async def test_verify_runs_when_the_incident_recovers_not_when_it_opens(automated, fake_steps):
+    engine, automation, repo = automated
+    t0 = time.time() - 120
+    await break_ticket_circuit(engine, t0)
+    await automation.idle()
+    [row] = await repo.list()
+    assert sorted(fake_steps.ran) == ["ce-interface", "confirm", "path"]
+    opened = await show(repo, row.id)
+    verify = next(s for s in opened["runbook_progress"]["steps"] if s["id"] == "verify")
+    assert verify["runs_on"] == "on_recovery" and not verify["done"]
+    assert "verify" not in step_events(opened)
+
+    await heal_ticket_circuit(engine, t0 + 60)
+    await automation.idle()
+    assert fake_steps.ran[3:] == ["verify"]
+    done = await show(repo, row.id)
+    assert done["status"] == "recovered"
+    timeline = done["timeline"]
+    [recovered] = [e for e in timeline if e["kind"] == "recovered"]
+    verified = step_events(done)["verify"]
+    assert timeline.index(verified) > timeline.index(recovered)
+    assert verified["seq"] > recovered["seq"] and verified["at"] > recovered["at"]
+    assert (
+        verified["actor"] == "noc-auto" and verified["data"]["output"] == "verify: ok mstp-ticket"
+    )
+    progress = {s["id"]: s for s in done["runbook_progress"]["steps"]}
+    assert progress["verify"]["done"] and progress["verify"]["done_at"] > done["recovered_at"]
+    assert [e["at"] for e in timeline] == sorted(e["at"] for e in timeline)
+
+
+async def test_a_recovery_during_the_diagnostics_still_gets_its_verify_step(automated, fake_steps):
+    engine, automation, repo = automated
+    fake_steps.release.clear()  # the diagnostics hang on (a traceroute takes its time)
+    t0 = time.time() - 60
+    await break_ticket_circuit(engine, t0)
+    await heal_ticket_circuit(engine, t0 + 5)  # recovered seconds later
+    [row] = await repo.list()
+    assert row.status == "recovered"
+    await asyncio.sleep(0.2)
+    assert fake_steps.ran == []  # the verification waits for the diagnostics
+    fake_steps.release.set()
+    await automation.idle()
+    assert sorted(fake_steps.ran[:3]) == ["ce-interface", "confirm", "path"]
+    assert fake_steps.ran[3:] == ["verify"]
+    detail = await show(repo, row.id)
+    steps = step_events(detail)
+    assert set(steps) == {"confirm", "ce-interface", "path", "verify"}
+    assert all(
+        steps["verify"]["seq"] > e["seq"] for e in detail["timeline"] if e is not steps["verify"]
+    )
+    assert detail["runbook_progress"]["done"] == 4
+
+
+async def test_an_operator_resolve_through_the_api_runs_the_verify_step(client, fake_steps):
+    app = client.server.app
+    app[ENGINE].listeners.append(app[AUTOMATION].on_changes)  # as `noc run` wires it
+    app[AUTOMATION].start_delay = 0
+    [incident] = (await (await client.get("/api/v1/incidents")).json())["incidents"]
+    base = f"/api/v1/incidents/{incident['id']}"
+    assert (
+        await client.post(f"{base}/resolve", json={"by": "张三", "note": "已修复"})
+    ).status == 200
+    await app[AUTOMATION].idle()
+    assert fake_steps.ran == ["verify"]
+    detail = await (await client.get(base)).json()
+    kinds = [(e["kind"], e["data"].get("step")) for e in detail["timeline"]]
+    assert kinds[-3:] == [("resolved", None), ("recovered", None), ("step_done", "verify")]

@@ -88,6 +88,23 @@ def test_runbooks_for_outages_have_manual_interventions_and_automated_diagnosis(
         assert any(s.intervention for s in rb.steps), fault_type
 
 
+def test_verify_steps_run_on_recovery_and_diagnostics_on_open(shipped):
+    """A verify step run when the incident opens would only re-confirm the fault (issue 11)."""
+    verifies = [rb.step("verify") for rb in shipped if "verify" in {s.id for s in rb.steps}]
+    assert len(verifies) >= 8
+    for rb in shipped:
+        for step in rb.steps:
+            expected = None if step.automated is None else "on_open"
+            if step.id == "verify" and step.automated is not None:
+                expected = "on_recovery"
+            assert step.runs_on == expected, (rb.id, step.id)
+    rb = shipped.for_fault("circuit_down")
+    assert [s.id for s in rb.automated_steps("on_open")] == ["confirm", "ce-interface", "path"]
+    assert [s.id for s in rb.automated_steps("on_recovery")] == ["verify"]
+    assert [s.id for s in rb.automated_steps()] == ["confirm", "ce-interface", "path", "verify"]
+    assert rb.step("report-carrier").runs_on is None
+
+
 def test_deadline_accepts_p_aliases(shipped):
     rb = shipped.for_fault("circuit_down")
     assert rb.deadline("P1") == rb.deadline("I")
