@@ -22,6 +22,7 @@ from noc.appkeys import (
     METRICS,
     OUTBOX,
     PIPELINE,
+    PROBES,
     PROBING_ALLOWED,
     PROBING_ENABLED,
     RUNBOOKS,
@@ -84,6 +85,19 @@ async def probe_safety_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+async def probes_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The service's one client per probe kind (the scheduler's and the runbook steps');
+    their sockets and the SNMP engine are closed on shutdown."""
+    from probes.probeset import ProbeSet
+
+    probes = ProbeSet()
+    app[PROBES] = probes
+    try:
+        yield
+    finally:
+        await probes.aclose()
+
+
 async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
     """The engine (resumed from the store) and the scheduler feeding it probe results."""
     from noc.runtime.engine import Engine
@@ -91,7 +105,7 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
     from probes.safety import addresses_in_test_range
 
     engine = Engine(app[CONFIG], app[STORE], runbook_for=app[RUNBOOKS].runbook_id_for)
-    automation = StepAutomation(app[CONFIG], app[RUNBOOKS], engine.repo)
+    automation = StepAutomation(app[CONFIG], app[RUNBOOKS], engine.repo, app[PROBES])
     app[AUTOMATION] = automation
     if app[PROBING_ENABLED]:  # diagnostics probe the network too
         engine.listeners.append(automation.on_changes)
@@ -123,7 +137,9 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
     plans = engine.plans
     if not app[PROBING_ALLOWED]:
         plans = [p for p in plans if not addresses_in_test_range([p.target.address])]
-    scheduler = Scheduler(plans, ingest, engine.pending, recent_rtt=engine.recent_rtt)
+    scheduler = Scheduler(
+        plans, ingest, engine.pending, probes=app[PROBES], recent_rtt=engine.recent_rtt
+    )
     engine.kick = scheduler.kick
     app[SCHEDULER] = scheduler
     ticks = asyncio.create_task(engine.run_ticks(), name="engine ticks")
@@ -140,7 +156,6 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         await scheduler.stop()
         await automation.close()
         await cancel_and_wait([ticks])
-        await _close_probe_clients()
 
 
 def _sync_check_states(snapshot: MetricsSnapshot, engine) -> None:  # noqa: ANN001 - noc.runtime.engine.Engine
@@ -238,16 +253,6 @@ async def alerting_ctx(app: web.Application) -> AsyncIterator[None]:
         await cancel_and_wait(tasks)
 
 
-async def _close_probe_clients() -> None:
-    from probes import icmp, sip, snmp
-
-    await sip.close_default_client()
-    snmp.close_default_poller()
-    pinger = icmp.default_pinger()
-    await pinger.aclose()
-    icmp.set_default_pinger(None)
-
-
 def create_app(
     config: NocConfig,
     db_url: str | None = None,
@@ -265,6 +270,7 @@ def create_app(
     app[RUNBOOKS] = runbooks if runbooks is not None else load_runbooks()
     app.cleanup_ctx.append(store_ctx)
     app.cleanup_ctx.append(probe_safety_ctx)
+    app.cleanup_ctx.append(probes_ctx)
     app.cleanup_ctx.append(engine_ctx)
     app.cleanup_ctx.append(metrics_ctx)
     app.cleanup_ctx.append(alerting_ctx)

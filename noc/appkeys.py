@@ -13,6 +13,7 @@ from noc.runtime.automation import StepAutomation
 from noc.runtime.engine import Engine
 from noc.runtime.scheduler import Scheduler
 from noc.store import Store
+from probes.probeset import ProbeSet
 
 CONFIG = web.AppKey("config", NocConfig)
 DB_URL = web.AppKey("db_url", str)
@@ -20,6 +21,7 @@ STORE = web.AppKey("store", Store)
 METRICS = web.AppKey("metrics", Metrics)
 PROBING_ALLOWED = web.AppKey("probing_allowed", bool)
 PROBING_ENABLED = web.AppKey("probing_enabled", bool)
+PROBES = web.AppKey("probes", ProbeSet)
 ENGINE = web.AppKey("engine", Engine)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 RUNBOOKS = web.AppKey("runbooks", RunbookSet)

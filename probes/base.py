@@ -6,6 +6,11 @@ scheduler, the CLI) owns the overall timeout; a probe never raises for a network
 ``result`` code says what happened and whose ``reason`` says it in words. Library errors are
 translated to result codes at one place per protocol module.
 
+Each kind is one package (``probes/icmp``, ``probes/snmp``, ``probes/sip``) owning its params
+model, client, codec and rendering, and describing itself to the service with a
+:class:`probes.kind.ProbeKind`; ``probes.probeset`` lists the kinds and holds one client of
+each.
+
 Result codes (a closed set, so dashboards and runbooks can rely on them):
 
     ok              the peer answered as a healthy peer does
@@ -95,33 +100,6 @@ class ProbeResult:
 
 
 ProbeFunc = Callable[[Target, Any], Awaitable[ProbeResult]]
-
-_REGISTRY: dict[str, ProbeFunc] = {}
-
-
-def register(kind: str) -> Callable[[ProbeFunc], ProbeFunc]:
-    """Register ``func`` as the probe for ``kind`` (``icmp``, ``snmp``, ``sip``)."""
-
-    def deco(func: ProbeFunc) -> ProbeFunc:
-        if kind in _REGISTRY and _REGISTRY[kind] is not func:
-            raise ValueError(f"probe kind {kind!r} registered twice")
-        _REGISTRY[kind] = func
-        return func
-
-    return deco
-
-
-def get_probe(kind: str) -> ProbeFunc:
-    try:
-        return _REGISTRY[kind]
-    except KeyError:
-        raise KeyError(
-            f"no probe registered for kind {kind!r}; known: {sorted(_REGISTRY)}"
-        ) from None
-
-
-def registered_kinds() -> list[str]:
-    return sorted(_REGISTRY)
 
 
 class Stopwatch:

@@ -6,7 +6,9 @@ and for runbook steps. Readable output by default (Chinese label first, then Eng
 
 Exit codes: 0 the probe said ok, 1 it did not, 2 bad usage (or a probe of the RFC 2544
 test range refused by the lab guard). Secrets given as options are masked in everything
-printed, and the clients (pinger, SIP sockets, SNMP engine) are closed before exit.
+printed. Each command probes through a short-lived ``ProbeSet`` (its pinger, SIP sockets or
+SNMP engine closed before exit) and prints the result as the probe kind renders it, the same
+text the runbook timeline builds on.
 """
 
 from __future__ import annotations
@@ -15,17 +17,14 @@ import asyncio
 import json
 import socket
 import sys
-import unicodedata
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
 import click
 
-from noc.core.units import format_bandwidth, parse_bandwidth, parse_duration
+from noc.core.units import parse_bandwidth, parse_duration
 
 MASK = "********"
-OPER_STATUS = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant", 6: "notPresent",
-               7: "lowerLayerDown"}  # fmt: skip
 
 
 # --- shared helpers (also used by noc.cli.diag) ------------------------------------------
@@ -105,29 +104,11 @@ def as_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, default=str)
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+def shown(kind: str, result: Any, json_out: bool) -> str:
+    """``result`` as one JSON object, or as its probe kind renders it for people."""
+    from probes.probeset import probe_kind
 
-
-def table(header: list[str], rows: list[list[str]]) -> list[str]:
-    """Left-aligned columns that stay aligned with Chinese (double-width) labels."""
-    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(
-            c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)
-        ).rstrip()
-
-    return [line(header), *(line(r) for r in rows)]
-
-
-def _ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1000:.3f} ms"
-
-
-def _result_line(result: Any) -> str:
-    reason = f" — {result.reason}" if result.reason else ""
-    return f"结果 result: {result.result}{reason}"
+    return as_json(result.to_dict()) if json_out else probe_kind(kind).render(result)
 
 
 # --- the group ----------------------------------------------------------------------------
@@ -184,7 +165,9 @@ def icmp(
     """ICMP回显 / ping HOST: RTT, loss and jitter."""
     from pydantic import ValidationError
 
-    from probes.icmp import IcmpParams, IcmpPinger
+    from probes.base import Target
+    from probes.icmp import IcmpParams
+    from probes.probeset import ProbeSet
 
     try:
         params = IcmpParams(count=count, interval=interval, timeout=timeout, privileged=privileged)
@@ -193,42 +176,11 @@ def icmp(
     refuse_unsafe([host])
 
     async def go() -> Any:
-        pinger = IcmpPinger()
-        try:
-            return await pinger.ping(host, params)
-        finally:
-            await pinger.aclose()
+        async with ProbeSet() as probes:
+            return await probes["icmp"](Target(host), params)
 
     result = asyncio.run(go())
-    finish(result.ok, as_json(result.to_dict()) if json_out else "\n".join(render_icmp(result)))
-
-
-def render_icmp(result: Any) -> list[str]:
-    v = result.values
-    address = result.info.get("address", result.target)
-    lines = [
-        f"ICMP {result.target}" + (f" ({address})" if address != result.target else ""),
-        _result_line(result),
-    ]
-    if "sent" in v:
-        lines.append(
-            f"发送/接收 sent/received: {int(v['sent'])}/{int(v.get('received', 0))}   "
-            f"丢包 loss: {v.get('loss_ratio', 1.0) * 100:.1f} %"
-        )
-    if "rtt_avg_seconds" in v:
-        lines.append(
-            "时延 RTT min/avg/max: "
-            + "/".join(
-                _ms(v.get(k)).removesuffix(" ms")
-                for k in ("rtt_min_seconds", "rtt_avg_seconds", "rtt_max_seconds")
-            )
-            + " ms"
-        )
-    if "jitter_seconds" in v:
-        lines.append(f"抖动 jitter: {_ms(v['jitter_seconds'])}")
-    if "socket" in result.info:
-        lines.append(f"套接字 socket: {result.info['socket']}")
-    return lines
+    finish(result.ok, shown("icmp", result, json_out))
 
 
 # --- SNMP -----------------------------------------------------------------------------------
@@ -330,8 +282,7 @@ def snmp(
     )
     refuse_unsafe([host])
     result = asyncio.run(_poll_snmp(host, creds, params, rate_interval, bandwidth))
-    text = as_json(result.to_dict()) if json_out else "\n".join(render_snmp(result, creds.version))
-    finish(result.ok, text, secrets)
+    finish(result.ok, shown("snmp", result, json_out), secrets)
 
 
 def _snmp_settings(
@@ -396,11 +347,11 @@ async def _poll_snmp(
 ) -> Any:
     """One poll, or two ``rate_interval`` apart so the second carries rates."""
     from probes.base import Target
-    from probes.snmp import SnmpPoller
+    from probes.probeset import ProbeSet
 
     contracted = {name: bandwidth for name in params.interfaces} if bandwidth else {}
-    poller = SnmpPoller()
-    try:
+    async with ProbeSet() as probes:
+        poller = probes.client("snmp")
         result = await poller.poll(
             Target(host, creds.port, extra={"bandwidth_bps": contracted}), creds, params
         )
@@ -413,91 +364,6 @@ async def _poll_snmp(
         return await poller.poll(
             Target(host, creds.port, extra={"bandwidth_bps": contracted}), creds, params
         )
-    finally:
-        poller.close()
-
-
-def _rate(bps: float | None) -> str:
-    if bps is None:
-        return "-"
-    for unit, size in (("Gbit/s", 1e9), ("Mbit/s", 1e6), ("kbit/s", 1e3)):
-        if bps >= size:
-            return f"{bps / size:.2f} {unit}"
-    return f"{bps:.0f} bit/s"
-
-
-def _pct(ratio: float | None) -> str:
-    return "-" if ratio is None else f"{ratio * 100:.2f} %"
-
-
-def _uptime(seconds: float) -> str:
-    days, rest = divmod(int(seconds), 86400)
-    hours, rest = divmod(rest, 3600)
-    return f"{days}d {hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
-
-
-def render_snmp(result: Any, version: str) -> list[str]:
-    info, values = result.info, result.values
-    lines = [f"SNMP {result.target} (v{version})", _result_line(result)]
-    if not result.ok:
-        return lines
-    lines.append(
-        f"设备 sysName: {info.get('sys_name') or '-'}   运行时间 uptime: "
-        + (_uptime(values["sys_uptime_seconds"]) if "sys_uptime_seconds" in values else "-")
-    )
-    if info.get("sys_descr"):
-        lines.append(f"描述 sysDescr: {info['sys_descr']}")
-    interval = info.get("interval_seconds")
-    lines.append(
-        f"速率区间 rate interval: {interval:.2f} s"
-        if interval
-        else "速率 rates: 无（单次轮询）/ none (one poll; use --rate-interval)"
-    )
-    header = [
-        "接口 if",
-        "管理 admin",
-        "运行 oper",
-        "带宽 bandwidth",
-        "入 in",
-        "出 out",
-        "入利用率 in %",
-        "出利用率 out %",
-        "错包 err/s",
-        "丢弃 discards/s",
-    ]
-    rows = []
-    for row in info.get("interfaces", []):
-        bw = row.get("bandwidth_bps")
-        source = {"contract": " (合同 contract)", "ifHighSpeed": ""}.get(
-            row.get("bandwidth_source") or "", ""
-        )
-        rows.append(
-            [
-                row["label"],
-                OPER_STATUS.get(row.get("admin_status"), str(row.get("admin_status") or "-")),
-                OPER_STATUS.get(row.get("oper_status"), str(row.get("oper_status") or "-")),
-                (format_bandwidth(bw) + source) if bw else "-",
-                _rate(row.get("in_bps")),
-                _rate(row.get("out_bps")),
-                _pct(row.get("in_utilisation_ratio")),
-                _pct(row.get("out_utilisation_ratio")),
-                _sum_rate(row, "in_errors_per_second", "out_errors_per_second"),
-                _sum_rate(row, "in_discards_per_second", "out_discards_per_second"),
-            ]
-        )
-    lines.append("接口 interfaces:")
-    lines += ["  " + line for line in table(header, rows)]
-    if info.get("missing_interfaces"):
-        lines.append(f"缺失 missing: {', '.join(info['missing_interfaces'])}")
-    if result.findings:
-        lines.append(f"发现 findings: {', '.join(result.findings)}")
-    return lines
-
-
-def _sum_rate(row: dict[str, Any], a: str, b: str) -> str:
-    if row.get(a) is None and row.get(b) is None:
-        return "-"
-    return f"{(row.get(a) or 0.0) + (row.get(b) or 0.0):.2f}"
 
 
 # --- SIP ------------------------------------------------------------------------------------
@@ -518,7 +384,8 @@ def sip(uri: str, transport: str, timeout: float, json_out: bool) -> None:
     """SIP OPTIONS / is the gateway or phone alive at the SIP layer? (a bare HOST[:PORT] is
     taken as sip:HOST[:PORT])"""
     from probes.base import Target
-    from probes.sip import DEFAULT_PORT, SipClient, SipParams
+    from probes.probeset import ProbeSet
+    from probes.sip import DEFAULT_PORT, SipParams
     from probes.sip.message import parse_uri
 
     if not uri.lower().startswith(("sip:", "sips:")):
@@ -532,32 +399,11 @@ def sip(uri: str, transport: str, timeout: float, json_out: bool) -> None:
     params = SipParams(transport=transport, timeout=timeout)
 
     async def go() -> Any:
-        client = SipClient()
-        try:
-            return await client.probe(target, params)
-        finally:
-            await client.close()
+        async with ProbeSet() as probes:
+            return await probes["sip"](target, params)
 
     result = asyncio.run(go())
-    finish(result.ok, as_json(result.to_dict()) if json_out else "\n".join(render_sip(result)))
-
-
-def render_sip(result: Any) -> list[str]:
-    info = result.info
-    lines = [f"SIP OPTIONS {result.target} ({info.get('transport', '?')})", _result_line(result)]
-    if result.status_code is not None:
-        lines.append(
-            f"状态码 status: {result.status_code} {info.get('reason_phrase', '')}".rstrip()
-        )
-    if info.get("server"):
-        lines.append(f"服务器 server: {info['server']}")
-    if info.get("user_agent"):
-        lines.append(f"终端 user-agent: {info['user_agent']}")
-    if "rtt" in result.timings:
-        lines.append(f"往返 RTT: {_ms(result.timings['rtt'])}")
-    if "transmissions" in info:
-        lines.append(f"发送次数 transmissions: {info['transmissions']}")
-    return lines
+    finish(result.ok, shown("sip", result, json_out))
 
 
 def _validation_text(exc: Any) -> str:

@@ -13,13 +13,15 @@ reads the registry the ordinary way; both views come from the same dictionaries.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.utils import floatToGoString
 
 from probes.base import ProbeResult
+from probes.kind import Gauges, no_gauges
+from probes.probeset import KINDS
 from sla.gauges import RECOVERY_KINDS, SlaSnapshot
 
 SEVERITY_LEVELS = ("I", "II", "III", "IV")
@@ -110,6 +112,7 @@ class GaugeFamily:
 class _Check:
     labels: tuple[str, str, str, str]  # site, asset, kind, check
     check_type: str
+    gauges: Callable[[ProbeResult], Gauges]  # the probe kind's figures of a result
 
 
 class MetricsSnapshot:
@@ -233,6 +236,13 @@ class MetricsSnapshot:
         self.families: tuple[GaugeFamily, ...] = tuple(
             v for v in vars(self).values() if isinstance(v, GaugeFamily)
         )
+        # the probe kinds' figure names (probes.kind.Gauges) → their families
+        self._figures = {
+            "rtt_seconds": self.rtt,
+            "loss_ratio": self.loss,
+            "jitter_seconds": self.jitter,
+            "sip_status_code": self.sip_status,
+        }
         self._checks: dict[tuple[str, str], _Check] = {}
         self._asset_checks: dict[str, list[tuple[str, str]]] = {}
         self._asset_labels: dict[str, tuple[str, str, str]] = {}
@@ -246,7 +256,9 @@ class MetricsSnapshot:
     def add_check(self, asset: str, check: str, check_type: str, kind: str) -> None:
         """Register a check: its state starts ``unknown`` and its asset counts as up."""
         key = (asset, check)
-        self._checks[key] = _Check((self.site, asset, kind, check), check_type)
+        probe_kind = KINDS.get(check_type)
+        gauges = probe_kind.gauges if probe_kind is not None else no_gauges
+        self._checks[key] = _Check((self.site, asset, kind, check), check_type, gauges)
         self._asset_checks.setdefault(asset, []).append(key)
         self._asset_labels[asset] = (self.site, asset, kind)
         self.set_check_state(key, "unknown")
@@ -265,34 +277,28 @@ class MetricsSnapshot:
         self.probe_up.set(labels, 1.0 if result.ok else 0.0)
         self.duration.set(labels, result.duration_seconds)
         self.last_ts.set(labels, result.started_at)
-        values = result.values
-        if info.check_type == "icmp":
-            self._set_or_remove(self.rtt, labels, values.get("rtt_avg_seconds"))
-            self._set_or_remove(self.loss, labels, values.get("loss_ratio"))
-            self._set_or_remove(self.jitter, labels, values.get("jitter_seconds"))
-        elif info.check_type == "sip":
-            self._set_or_remove(
-                self.rtt, labels, result.timings.get("rtt") if result.status_code else None
-            )
-            self.sip_status.set(labels, float(result.status_code or 0))
-        elif info.check_type == "snmp":
-            self._observe_interfaces(key, labels, values if result.ok else {})
+        gauges = info.gauges(result)
+        for name, value in gauges.figures.items():
+            self._set_or_remove(self._figures[name], labels, value)
+        if gauges.interfaces is not None:
+            self._observe_interfaces(key, labels, gauges.interfaces)
 
     def _observe_interfaces(
-        self, key: tuple[str, str], labels: tuple[str, ...], values: Mapping[str, float]
+        self,
+        key: tuple[str, str],
+        labels: tuple[str, ...],
+        interfaces: Mapping[str, Mapping[str, float]],
     ) -> None:
         seen: set[tuple[GaugeFamily, tuple[str, ...]]] = set()
-        for name, value in values.items():
-            if not name.startswith("if."):
-                continue
-            interface, _, metric = name[3:].rpartition(".")
-            what = _RATE_VALUES.get(metric)
-            if what is None or not interface:
-                continue
-            family = {"rate": self.if_rate, "util": self.if_util, "oper": self.if_oper}[what[0]]
-            series = (*labels, interface, what[1]) if what[1] else (*labels, interface)
-            family.set(series, value)
-            seen.add((family, series))
+        for interface, metrics in interfaces.items():
+            for metric, value in metrics.items():
+                what = _RATE_VALUES.get(metric)
+                if what is None:
+                    continue
+                family = {"rate": self.if_rate, "util": self.if_util, "oper": self.if_oper}[what[0]]
+                series = (*labels, interface, what[1]) if what[1] else (*labels, interface)
+                family.set(series, value)
+                seen.add((family, series))
         for family, series in self._if_series.get(key, set()) - seen:
             family.remove(series)
         self._if_series[key] = seen

@@ -21,6 +21,7 @@ from noc.core.logs import get_logger
 from noc.engine.incidents import Change
 from noc.runtime.automation_steps import StepContext, run_automated_step
 from noc.store.incidents import IncidentError, IncidentRepo
+from probes.probeset import ProbeSet
 
 log = get_logger("noc.automation")
 ACTOR = "noc-auto"
@@ -32,6 +33,7 @@ class StepAutomation:
         config: NocConfig,
         runbooks: RunbookSet,
         repo: IncidentRepo,
+        probes: ProbeSet,
         max_parallel: int = 4,
         start_delay: float = 1.0,
     ):
@@ -41,6 +43,7 @@ class StepAutomation:
         self.start_delay = start_delay
         self.runbooks = runbooks
         self.repo = repo
+        self.probes = probes
         self._sem = asyncio.Semaphore(max_parallel)
         self._tasks: set[asyncio.Task] = set()
         self._opening: dict[int, set[asyncio.Task]] = {}  # open-time steps still running
@@ -134,7 +137,8 @@ class StepAutomation:
         if delay > 0:
             await asyncio.sleep(delay)
         async with self._sem:
-            output = await run_automated_step(step, StepContext(self.config, root, members))
+            context = StepContext(self.config, root, members, probes=self.probes)
+            output = await run_automated_step(step, context)
         try:
             await self.repo.step_done(
                 incident_id,

@@ -5,7 +5,11 @@ Automated steps only observe. Each runs under its own timeout and never raises: 
 happens (timeout, refusal, a bad inventory entry, a missing blackhole route for the test
 range) comes back as a :class:`StepOutput` with ``ok=False`` and the reason. ``ok`` means
 "ran, and what it looked at is healthy", so the timeline can show it green or red.
-Timeline text is Chinese first, then English, like the rest of the operator output.
+Timeline text is Chinese first, then English, like the rest of the operator output. How a
+probe result reads is its kind's own (``probes.<kind>.render``, which the CLI uses too): a
+re-probe row ends with the kind's ``brief``, the interface dump is the SNMP kind's timeline
+table, a SIP OPTIONS row its ``answer``. Probes run on the clients of the ``ProbeSet`` in the
+step's context (the service's own).
 """
 
 from __future__ import annotations
@@ -15,9 +19,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import probes.icmp  # noqa: F401 - registers the icmp probe
-import probes.sip  # noqa: F401 - registers the sip probe
-import probes.snmp  # noqa: F401 - registers the snmp probe
 from incident_runbooks.model import (
     ArpScan,
     Reprobe,
@@ -29,7 +30,7 @@ from incident_runbooks.model import (
 from noc.config import Asset, NocConfig, SipCheck, SnmpCheck
 from noc.engine.observe import to_observation
 from noc.runtime.planning import PlannedCheck, plan_check
-from probes.base import ProbeResult, ResultCode, Target, get_probe
+from probes.base import ProbeResult, ResultCode, Target
 from probes.diag import (
     DiagError,
     arp_scan_async,
@@ -37,8 +38,11 @@ from probes.diag import (
     format_traceroute,
     traceroute_async,
 )
+from probes.probeset import ProbeSet
 from probes.safety import ProbeSafetyError, check_probe_safety
-from probes.snmp import SnmpPoller
+from probes.sip import render as sip_render
+from probes.snmp import AgentMemory, SnmpParams, SnmpPoller
+from probes.snmp import render as snmp_render
 
 RESULT_LABELS = {
     "ok": "正常 ok",
@@ -57,12 +61,14 @@ RESULT_LABELS = {
 @dataclass(frozen=True)
 class StepContext:
     """What the incident is about: its root asset, member assets (grouped phones, symptoms)
-    and the inventory. ``netns`` runs traceroute/ARP scan in a network namespace."""
+    and the inventory; ``probes`` are the clients to probe with. ``netns`` runs
+    traceroute/ARP scan in a network namespace."""
 
     config: NocConfig
     root_asset: str
     member_assets: tuple[str, ...] = ()
     netns: str | None = None
+    probes: ProbeSet = field(kw_only=True)
 
     def assets(self, members: bool = True) -> list[Asset]:
         """Root first, then the members the inventory knows (a member removed since is skipped)."""
@@ -93,10 +99,6 @@ def _label(code: str) -> str:
     return RESULT_LABELS.get(code, code)
 
 
-def _ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1000:.1f} ms"
-
-
 def _output(
     ok: bool, title: str, verdict: str, lines: list[str], data: dict[str, Any]
 ) -> StepOutput:
@@ -109,8 +111,8 @@ async def _guard(addresses: list[str]) -> None:
     await asyncio.to_thread(check_probe_safety, [a for a in addresses if a])
 
 
-async def _run_planned(planned: PlannedCheck) -> ProbeResult:
-    probe = get_probe(planned.kind)
+async def _run_planned(planned: PlannedCheck, probes: ProbeSet) -> ProbeResult:
+    probe = probes[planned.kind]
     try:
         return await asyncio.wait_for(probe(planned.target, planned.params), planned.deadline)
     except TimeoutError:
@@ -122,7 +124,9 @@ async def _run_planned(planned: PlannedCheck) -> ProbeResult:
         )
 
 
-def _check_line(planned: PlannedCheck, result: ProbeResult) -> tuple[bool | None, str]:
+def _check_line(
+    planned: PlannedCheck, result: ProbeResult, probes: ProbeSet
+) -> tuple[bool | None, str]:
     """Verdict for one re-probed check (None: no verdict, e.g. a circuit whose agent is silent)."""
     obs = to_observation(planned.ref, result)
     who = f"{planned.ref.asset} {planned.ref.check}({planned.kind})"
@@ -131,17 +135,8 @@ def _check_line(planned: PlannedCheck, result: ProbeResult) -> tuple[bool | None
             None,
             f"  {who}: 无结论 no verdict - SNMP agent did not answer ({_label(str(result.result))}: {result.reason})",
         )
-    detail = []
-    values = result.values
-    if "loss_ratio" in values:
-        detail.append(f"loss {values['loss_ratio'] * 100:.0f}%")
-    if "rtt_avg_seconds" in values:
-        detail.append(f"rtt {_ms(values['rtt_avg_seconds'])}")
-    if result.status_code is not None:
-        detail.append(f"SIP {result.status_code}")
-        if "rtt" in result.timings:
-            detail.append(f"rtt {_ms(result.timings['rtt'])}")
-    extra = f" ({', '.join(detail)})" if detail else ""
+    detail = probes.kinds[planned.kind].brief(result)
+    extra = f" ({detail})" if detail else ""
     reason = f" - {obs.reason}" if obs.reason else ""
     return obs.ok, f"  {who}: {_label(obs.result)}{reason}{extra}"
 
@@ -155,8 +150,8 @@ async def _reprobe(action: Reprobe, ctx: StepContext) -> StepOutput:
     if not planned:
         raise _StepFailed("没有可执行的检查 / no configured check matches")
     await _guard([p.target.address for p in planned])
-    results = await asyncio.gather(*(_run_planned(p) for p in planned))
-    verdicts = [_check_line(p, r) for p, r in zip(planned, results, strict=True)]
+    results = await asyncio.gather(*(_run_planned(p, ctx.probes) for p in planned))
+    verdicts = [_check_line(p, r, ctx.probes) for p, r in zip(planned, results, strict=True)]
     failed = sum(1 for ok, _ in verdicts if ok is False)
     unknown = sum(1 for ok, _ in verdicts if ok is None)
     verdict = (
@@ -204,42 +199,6 @@ def _snmp_agent(ctx: StepContext) -> tuple[Asset, Asset, list[str]]:
     )
 
 
-_IF_STATUS = {
-    1: "up",
-    2: "down",
-    3: "testing",
-    4: "unknown",
-    5: "dormant",
-    6: "notPresent",
-    7: "lowerLayerDown",
-}
-
-
-def _status(value: Any) -> str:
-    """IF-MIB admin/oper status as a word (the probe reports the integer)."""
-    if isinstance(value, int):
-        return _IF_STATUS.get(value, str(value))
-    return str(value) if value is not None else "?"
-
-
-def _interface_lines(rows: list[dict[str, Any]], focus: list[str]) -> list[str]:
-    lines = ["  接口 interface        admin/oper   速率 speed   in / out            错包 errors/s"]
-    for row in rows:
-        mark = "*" if row.get("label") in focus or row.get("name") in focus else " "
-        speed = row.get("bandwidth_bps") or 0
-        rates = "-"
-        if row.get("in_bps") is not None:
-            rates = f"{row['in_bps'] / 1e6:.2f}/{row.get('out_bps', 0) / 1e6:.2f} Mbit/s"
-        errors = "-"
-        if row.get("in_errors_per_second") is not None:
-            errors = f"{row['in_errors_per_second']:.1f}/{row.get('out_errors_per_second', 0):.1f}"
-        lines.append(
-            f" {mark}{row.get('label', '?'):<20} {_status(row.get('admin_status')) + '/' + _status(row.get('oper_status')):<12}"
-            f" {speed / 1e6:>6g}M   {rates:<19} {errors}"
-        )
-    return lines
-
-
 async def _snmp_interfaces(action: SnmpInterfaces, ctx: StepContext) -> StepOutput:
     asset, agent, focus = _snmp_agent(ctx)
     creds = agent.snmp
@@ -256,15 +215,13 @@ async def _snmp_interfaces(action: SnmpInterfaces, ctx: StepContext) -> StepOutp
         check="runbook",
         extra={"credentials": creds, "bandwidth_bps": contracted},
     )
-    params = probes.snmp.SnmpParams(timeout=min(2.0, action.timeout / 4), retries=1)
-    poller = SnmpPoller()  # its own engine and samples: the service's rate history stays untouched
-    try:
-        result = await poller.poll(target, creds, params)
-        if result.ok and action.rate_interval > 0:
-            await asyncio.sleep(action.rate_interval)
-            result = await poller.poll(target, creds, params)
-    finally:
-        poller.close()
+    params = SnmpParams(timeout=min(2.0, action.timeout / 4), retries=1)
+    poller: SnmpPoller = ctx.probes.client("snmp")
+    memory = AgentMemory()  # its own samples: the service's rate history stays untouched
+    result = await poller.poll(target, creds, params, memory)
+    if result.ok and action.rate_interval > 0:
+        await asyncio.sleep(action.rate_interval)
+        result = await poller.poll(target, creds, params, memory)
     where = f"{agent.name} ({agent.address})"
     if not result.ok:
         verdict = f"{where} 无应答 / no answer - {_label(str(result.result))}: {result.reason}"
@@ -273,7 +230,8 @@ async def _snmp_interfaces(action: SnmpInterfaces, ctx: StepContext) -> StepOutp
     down = [
         r.get("label")
         for r in rows
-        if _status(r.get("admin_status")) == "up" and _status(r.get("oper_status")) != "up"
+        if snmp_render.status_word(r.get("admin_status")) == "up"
+        and snmp_render.status_word(r.get("oper_status")) != "up"
     ]
     focus_down = [f for f in focus if f in down or f in result.info.get("missing_interfaces", [])]
     uptime = result.values.get("sys_uptime_seconds")
@@ -287,7 +245,7 @@ async def _snmp_interfaces(action: SnmpInterfaces, ctx: StepContext) -> StepOutp
         if uptime is not None
         else ""
     ]
-    lines = [line for line in lines if line] + _interface_lines(rows, focus)
+    lines = [line for line in lines if line] + snmp_render.timeline_table(rows, focus)
     data = {"agent": agent.name, "focus": focus, "down": down, "result": result.to_dict()}
     return _output(not focus_down, "接口表 / interface table", verdict, lines, data)
 
@@ -311,16 +269,13 @@ async def _sip_options(action: SipOptions, ctx: StepContext) -> StepOutput:
         which = f" {action.check!r}" if action.check else ""
         raise _StepFailed(f"没有SIP检查{which} / no sip check{which} on the incident's assets")
     await _guard([p.target.address for p in planned])
-    results = await asyncio.gather(*(_run_planned(p) for p in planned))
+    results = await asyncio.gather(*(_run_planned(p, ctx.probes) for p in planned))
     lines, rows = [], []
     for p, r in zip(planned, results, strict=True):
-        status = (
-            f"{r.status_code} {r.info.get('reason_phrase', '')}".strip() if r.status_code else "-"
-        )
-        server = r.info.get("server") or r.info.get("user_agent") or "-"
         lines.append(
-            f"  {p.ref.asset} {p.ref.check} {r.target}: {_label(str(r.result))}, status {status}, "
-            f"server {server}, rtt {_ms(r.timings.get('rtt'))}" + ("" if r.ok else f" - {r.reason}")
+            f"  {p.ref.asset} {p.ref.check} {r.target}: {_label(str(r.result))}, "
+            + sip_render.answer(r)
+            + ("" if r.ok else f" - {r.reason}")
         )
         rows.append(
             {

@@ -7,9 +7,10 @@ concurrency limit. Intervals carry ±10 % jitter so checks started together drif
 **Fast confirmation**: after each run the scheduler asks the engine whether a decision is
 pending for that check (a failure on a check that was up, or a success on one that was down);
 if so it re-probes after ``confirm_spacing`` (50 ms) with the check's confirmation parameters
-(for ICMP a short burst) until the hysteresis decides, so an outage is confirmed in about a
-second while a single lost packet never raises an incident. ``kick(keys)`` runs checks now
-(the engine kicks an asset's own and dependent checks when its state changes).
+(the probe kind's: for ICMP a short burst) until the hysteresis decides, so an outage is
+confirmed in about a second while a single lost packet never raises an incident.
+``kick(keys)`` runs checks now (the engine kicks an asset's own and dependent checks when its
+state changes). Probes run on the clients of the ``ProbeSet`` the app hands in.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from noc.core.aio import cancel_and_wait, wait_event
 from noc.core.logs import get_logger
 from noc.engine.observe import CheckRef
-from noc.runtime.planning import PlannedCheck, confirm_params
-from probes.base import ProbeResult, ResultCode, get_probe
+from noc.runtime.planning import PlannedCheck
+from probes.base import ProbeResult, ResultCode
+from probes.probeset import ProbeSet
 
 log = get_logger("noc.runtime.scheduler")
 
@@ -37,6 +39,7 @@ class Scheduler:
         sink: Sink,
         pending: Callable[[tuple[str, str]], bool],
         *,
+        probes: ProbeSet,
         concurrency: int = 64,
         jitter: float = 0.1,
         confirm_spacing: float = 0.05,
@@ -46,6 +49,7 @@ class Scheduler:
         self.plans = list(plans)
         self.sink = sink
         self.pending = pending
+        self.probes = probes
         self.recent_rtt = recent_rtt or (lambda key: None)
         self.jitter = jitter
         self.confirm_spacing = confirm_spacing
@@ -83,7 +87,7 @@ class Scheduler:
     async def run_once(self, plan: PlannedCheck, confirming: bool = False) -> ProbeResult:
         """One bounded probe run; a crash or overrun is a result, never an exception."""
         params = (
-            confirm_params(plan.kind, plan.params, self.recent_rtt(plan.ref.key))
+            self.probes.confirm_params(plan.kind, plan.params, self.recent_rtt(plan.ref.key))
             if confirming
             else plan.params
         )
@@ -91,7 +95,7 @@ class Scheduler:
             started = time.time()
             try:
                 async with asyncio.timeout(plan.deadline):
-                    result = await get_probe(plan.kind)(plan.target, params)
+                    result = await self.probes[plan.kind](plan.target, params)
             except TimeoutError:
                 result = ProbeResult.failure(
                     ResultCode.TIMEOUT,

@@ -1,13 +1,18 @@
 """ICMP echo probe: latency, loss and jitter through one shared raw socket."""
 
-from probes.icmp.pinger import IcmpPinger
-from probes.icmp.probe import IcmpParams, default_pinger, probe_icmp, set_default_pinger, sweep
+from probes.icmp import params, render
+from probes.icmp.params import IcmpParams
+from probes.icmp.pinger import IcmpPinger, sweep
+from probes.kind import ProbeKind
 
-__all__ = [
-    "IcmpParams",
-    "IcmpPinger",
-    "default_pinger",
-    "probe_icmp",
-    "set_default_pinger",
-    "sweep",
-]
+KIND = ProbeKind(
+    "icmp",
+    client=IcmpPinger,
+    deadline=params.deadline,
+    confirm=params.confirmation,
+    render=render.render,
+    brief=render.brief,
+    gauges=render.gauges,
+)
+
+__all__ = ["KIND", "IcmpParams", "IcmpPinger", "sweep"]

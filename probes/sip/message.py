@@ -218,6 +218,14 @@ class SipResponse:
     def is_provisional(self) -> bool:
         return self.status_code < 200
 
+    def mismatch(self, request: OptionsRequest) -> str | None:
+        """Why this response (same branch) is not an answer to ``request``, or None if it is."""
+        if self.call_id != request.call_id:
+            return "response Call-ID does not match the request"
+        if self.cseq_method.upper() != "OPTIONS" or self.cseq_number != request.cseq:
+            return "response CSeq does not match the request"
+        return None
+
 
 def _canonical(name: str) -> str:
     low = name.strip().lower()

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from probes.snmp import _AUTH_PROTOCOLS, _PRIV_PROTOCOLS, AuthProtocolName, PrivProtocolName
+from probes.snmp.params import AUTH_PROTOCOLS, PRIV_PROTOCOLS, AuthProtocolName, PrivProtocolName
 
 SNMP_TRAP_OID = (1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0)
 SYS_UPTIME_0 = (1, 3, 6, 1, 2, 1, 1, 3, 0)
@@ -175,9 +175,9 @@ class SnmpTrapReceiver:
             config.add_v3_user(
                 engine,
                 u.user,
-                getattr(hl, _AUTH_PROTOCOLS[u.auth_protocol]),
+                getattr(hl, AUTH_PROTOCOLS[u.auth_protocol]),
                 u.auth_key.get_secret_value(),
-                getattr(hl, _PRIV_PROTOCOLS[u.priv_protocol]),
+                getattr(hl, PRIV_PROTOCOLS[u.priv_protocol]),
                 u.priv_key.get_secret_value(),
                 securityEngineId=rfc1902.OctetString(hexValue=u.engine_id.removeprefix("0x")),
             )

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from probes.base import ResultCode, Target, get_probe
-from probes.icmp import IcmpParams, IcmpPinger, probe_icmp, set_default_pinger, sweep
+from probes.base import ResultCode, Target
+from probes.icmp import IcmpParams, IcmpPinger, sweep
+from probes.probeset import ProbeSet
 
 pytestmark = pytest.mark.root
 
@@ -106,14 +107,11 @@ async def test_unprivileged_socket_refused_by_sysctl_is_an_error_value(make_ns, 
     assert "ping_group_range" in result.reason
 
 
-async def test_probe_icmp_is_registered_and_uses_the_default_pinger(make_ns, pingers):
+async def test_the_probe_set_probes_icmp_through_the_pinger_it_holds(make_ns, pingers):
     pinger = pingers(make_ns("default"))
-    assert get_probe("icmp") is probe_icmp
-    set_default_pinger(pinger)
-    try:
-        result = await probe_icmp(Target("127.0.0.1", asset="lo"), {"count": 2, "interval": "5ms"})
-    finally:
-        set_default_pinger(None)
+    probes = ProbeSet(icmp=pinger)
+    assert probes.client("icmp") is pinger
+    result = await probes["icmp"](Target("127.0.0.1", asset="lo"), {"count": 2, "interval": "5ms"})
     assert result.result is ResultCode.OK and result.kind == "icmp"
     assert result.info["socket"] == "raw"  # privileged=None as root: raw socket
     assert result.target == "127.0.0.1"

@@ -19,7 +19,7 @@ from noc.config import parse_config
 from noc.lab.kamailio import DEFAULT_SERVER, KamailioPeer
 from noc.lab.snmpd import SnmpdPeer
 from noc.runtime.automation_steps import StepContext, run_automated_step
-from probes.sip import close_default_client
+from probes.probeset import ProbeSet
 
 pytestmark = pytest.mark.root
 
@@ -96,16 +96,25 @@ def silent_port() -> Iterator[None]:
     sock.close()
 
 
-@pytest.fixture(autouse=True)
-async def _fresh_sip_client():
-    yield
-    await close_default_client()  # the shared socket belongs to this test's event loop
+@pytest.fixture
+async def probes():
+    """The test's probe clients; their sockets belong to this test's event loop."""
+    async with ProbeSet() as probes:
+        yield probes
 
 
-async def test_sip_options_reports_status_server_and_rtt(config, kamailio):
-    out = await run_automated_step(
-        SipOptions(action="sip_options", check="sip"), StepContext(config, "gw")
-    )
+@pytest.fixture
+def context(config, probes):
+    """A StepContext for an incident on ``root`` that probes with the test's ProbeSet."""
+
+    def make(root: str, members: tuple[str, ...] = (), netns: str | None = None) -> StepContext:
+        return StepContext(config, root, members, netns, probes=probes)
+
+    return make
+
+
+async def test_sip_options_reports_status_server_and_rtt(kamailio, context):
+    out = await run_automated_step(SipOptions(action="sip_options", check="sip"), context("gw"))
     assert out.ok, out.text
     [row] = out.data["targets"]
     assert row["status_code"] == 200 and row["server"] == DEFAULT_SERVER
@@ -114,10 +123,8 @@ async def test_sip_options_reports_status_server_and_rtt(config, kamailio):
     assert f"server {DEFAULT_SERVER}" in out.text and "status 200 OK" in out.text
 
 
-async def test_sip_options_to_a_closed_port_fails_with_the_reason(config, kamailio):
-    out = await run_automated_step(
-        SipOptions(action="sip_options", check="trunk"), StepContext(config, "gw")
-    )
+async def test_sip_options_to_a_closed_port_fails_with_the_reason(kamailio, context):
+    out = await run_automated_step(SipOptions(action="sip_options", check="trunk"), context("gw"))
     assert not out.ok
     assert out.data["targets"][0]["result"] == "refused"
     assert out.summary.startswith(
@@ -125,10 +132,8 @@ async def test_sip_options_to_a_closed_port_fails_with_the_reason(config, kamail
     )
 
 
-async def test_sip_options_to_a_silent_port_times_out_with_the_reason(config, silent_port):
-    out = await run_automated_step(
-        SipOptions(action="sip_options", check="silent"), StepContext(config, "gw")
-    )
+async def test_sip_options_to_a_silent_port_times_out_with_the_reason(silent_port, context):
+    out = await run_automated_step(SipOptions(action="sip_options", check="silent"), context("gw"))
     assert not out.ok
     assert out.data["targets"][0]["result"] == "timeout"
     assert out.summary.startswith(
@@ -136,10 +141,8 @@ async def test_sip_options_to_a_silent_port_times_out_with_the_reason(config, si
     )
 
 
-async def test_reprobe_of_a_sip_check_uses_the_configured_target(config, kamailio):
-    out = await run_automated_step(
-        Reprobe(action="reprobe", checks=["sip"]), StepContext(config, "gw")
-    )
+async def test_reprobe_of_a_sip_check_uses_the_configured_target(kamailio, context):
+    out = await run_automated_step(Reprobe(action="reprobe", checks=["sip"]), context("gw"))
     assert out.ok, out.text
     [check] = out.data["checks"]
     assert (check["asset"], check["check"], check["type"]) == ("gw", "sip", "sip")
@@ -147,8 +150,8 @@ async def test_reprobe_of_a_sip_check_uses_the_configured_target(config, kamaili
     assert out.text.splitlines()[1].startswith("  gw sip(sip): 正常 ok")
 
 
-async def test_reprobe_of_all_checks_reports_the_failing_ones(config, kamailio, silent_port):
-    out = await run_automated_step(Reprobe(action="reprobe"), StepContext(config, "gw"))
+async def test_reprobe_of_all_checks_reports_the_failing_ones(kamailio, silent_port, context):
+    out = await run_automated_step(Reprobe(action="reprobe"), context("gw"))
     assert not out.ok
     assert {(c["check"], c["ok"]) for c in out.data["checks"]} == {
         ("sip", True),
@@ -158,9 +161,9 @@ async def test_reprobe_of_all_checks_reports_the_failing_ones(config, kamailio, 
     assert "3 项检查, 1 正常, 2 异常" in out.summary
 
 
-async def test_snmp_interfaces_dumps_the_agent_table_for_a_circuit(config, snmpd):
+async def test_snmp_interfaces_dumps_the_agent_table_for_a_circuit(snmpd, context):
     step = SnmpInterfaces(action="snmp_interfaces", rate_interval=0)
-    out = await run_automated_step(step, StepContext(config, "circuit"))
+    out = await run_automated_step(step, context("circuit"))
     assert out.ok, out.text
     assert out.data["agent"] == "ce" and out.data["focus"] == ["lo"]
     assert "关注接口 lo: up" in out.summary
@@ -168,16 +171,16 @@ async def test_snmp_interfaces_dumps_the_agent_table_for_a_circuit(config, snmpd
     assert "up/up" in lo_row and "10M" in lo_row
 
 
-async def test_snmp_interfaces_with_rates_and_a_silent_agent(config, snmpd):
+async def test_snmp_interfaces_with_rates_and_a_silent_agent(snmpd, context):
     out = await run_automated_step(
-        SnmpInterfaces(action="snmp_interfaces", rate_interval=0.5), StepContext(config, "ce")
+        SnmpInterfaces(action="snmp_interfaces", rate_interval=0.5), context("ce")
     )
     assert out.ok and out.data["focus"] == []
     snmpd.stop()
     try:
         silent = await run_automated_step(
             SnmpInterfaces(action="snmp_interfaces", rate_interval=0),
-            StepContext(config, "circuit"),
+            context("circuit"),
         )
     finally:
         snmpd.start()
@@ -185,40 +188,36 @@ async def test_snmp_interfaces_with_rates_and_a_silent_agent(config, snmpd):
     assert "无应答 / no answer - 超时 timeout" in silent.summary
 
 
-async def test_traceroute_to_loopback(config):
+async def test_traceroute_to_loopback(context):
     out = await run_automated_step(
-        Traceroute(action="traceroute", max_hops=3, probe_timeout=1), StepContext(config, "gw")
+        Traceroute(action="traceroute", max_hops=3, probe_timeout=1), context("gw")
     )
     assert out.ok, out.text
     assert out.data["reached"] and out.data["hops"][-1]["address"] == "127.0.0.1"
     assert out.summary == "路由跟踪 / traceroute: 到达 reached - reached 127.0.0.1 in 1 hops"
 
 
-async def test_a_step_that_outlives_its_timeout_is_a_failure_not_an_exception(config, silent_port):
+async def test_a_step_that_outlives_its_timeout_is_a_failure_not_an_exception(silent_port, context):
     step = SipOptions(action="sip_options", check="silent", timeout=0.3)  # the probe waits 1 s
-    out = await run_automated_step(step, StepContext(config, "gw"))
+    out = await run_automated_step(step, context("gw"))
     assert not out.ok
     assert out.data["error"] == "未在 0.3s 内完成 / did not finish within 0.3s"
 
 
-async def test_bad_context_and_manual_steps_are_failures(config):
+async def test_bad_context_and_manual_steps_are_failures(context):
     rb = load_runbooks().for_fault("circuit_down")
-    manual = await run_automated_step(rb.step("report-carrier"), StepContext(config, "circuit"))
+    manual = await run_automated_step(rb.step("report-carrier"), context("circuit"))
     assert not manual.ok and manual.data["error"] == "not_automated"
-    unknown = await run_automated_step(
-        rb.step("ce-interface"), StepContext(config, "no-such-asset")
-    )
+    unknown = await run_automated_step(rb.step("ce-interface"), context("no-such-asset"))
     assert not unknown.ok and "unknown asset 'no-such-asset'" in unknown.summary
-    no_sip = await run_automated_step(
-        SipOptions(action="sip_options"), StepContext(config, "circuit")
-    )
+    no_sip = await run_automated_step(SipOptions(action="sip_options"), context("circuit"))
     assert not no_sip.ok and "no sip check" in no_sip.summary
 
 
-async def test_shipped_runbook_step_runs_for_a_phone_group(config, kamailio, silent_port):
+async def test_shipped_runbook_step_runs_for_a_phone_group(kamailio, silent_port, context):
     """The grouped phone runbook's first step probes root and members alike."""
     rb = load_runbooks().for_fault("phones_unreachable")
-    out = await run_automated_step(rb.step("sip-check"), StepContext(config, "gw", ("circuit",)))
+    out = await run_automated_step(rb.step("sip-check"), context("gw", ("circuit",)))
     assert [t["check"] for t in out.data["targets"]] == ["sip", "trunk", "silent"]
     assert not out.ok  # the trunk is down
 
@@ -259,21 +258,19 @@ def lan_pair() -> Iterator[str]:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
-async def test_arp_scan_finds_the_host_and_names_the_silent_asset(config, lan_pair):
+async def test_arp_scan_finds_the_host_and_names_the_silent_asset(lan_pair, context):
     step = ArpScan(action="arp_scan", cidr="198.19.77.0/29", iface="nocrb-a0", probe_timeout=1)
-    out = await run_automated_step(
-        step, StepContext(config, "phone-a", ("phone-b",), netns=lan_pair)
-    )
+    out = await run_automated_step(step, context("phone-a", ("phone-b",), netns=lan_pair))
     assert [h["ip"] for h in out.data["hosts"]] == ["198.19.77.2"]
     assert out.data["silent_assets"] == ["phone-b"] and not out.ok
     assert out.summary.endswith("无ARP应答 no ARP answer: phone-b")
-    alone = await run_automated_step(step, StepContext(config, "phone-a", netns=lan_pair))
+    alone = await run_automated_step(step, context("phone-a", netns=lan_pair))
     assert alone.ok, alone.text
 
 
-async def test_arp_scan_on_a_missing_interface_is_a_failure(config):
+async def test_arp_scan_on_a_missing_interface_is_a_failure(context):
     step = ArpScan(action="arp_scan", cidr="127.0.0.0/30", iface="nocrb-nosuch", probe_timeout=0.5)
-    out = await run_automated_step(step, StepContext(config, "phone-a"))
+    out = await run_automated_step(step, context("phone-a"))
     assert not out.ok
     assert (
         out.summary

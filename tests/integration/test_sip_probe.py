@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from noc.lab.kamailio import KamailioError, KamailioPeer
-from probes.base import ResultCode, Target, get_probe
-from probes.sip import SipClient, SipParams, close_default_client, probe_sip
+from probes.base import ResultCode, Target
+from probes.probeset import ProbeSet
+from probes.sip import SipClient, SipParams
 
 PORT = 15060
 NOTHING_PORT = 15061
@@ -53,10 +54,17 @@ def peer(kamailio: KamailioPeer):
         kamailio.set_mode(address, "ok")
 
 
-@pytest.fixture(autouse=True)
-async def _close_shared_client():
-    yield
-    await close_default_client()
+@pytest.fixture
+async def probes():
+    """A ProbeSet for the test; its SIP sockets belong to this test's event loop."""
+    async with ProbeSet() as probes:
+        yield probes
+
+
+@pytest.fixture
+def probe_sip(probes):
+    """The set's ``sip`` probe: the SIP client's ``probe`` through the common contract."""
+    return probes["sip"]
 
 
 # --------------------------------------------------------------------------- test responders
@@ -108,12 +116,16 @@ async def udp_responder(port: int, behave: Callable[[bytes, int], list[bytes]]):
 # --------------------------------------------------------------------------- outcomes
 
 
-async def test_registered_under_sip():
-    assert get_probe("sip") is probe_sip
+async def test_the_probe_set_probes_sip_through_its_one_client(probes, peer):
+    client = probes.client("sip")
+    assert isinstance(client, SipClient)
+    assert probes["sip"] == client.probe
+    assert (await probes["sip"](target(), None)).ok
+    assert client.udp_socket_count == 1
 
 
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
-async def test_ok_with_server_header(peer, transport):
+async def test_ok_with_server_header(peer, transport, probe_sip):
     result = await probe_sip(target(), SipParams(transport=transport))
     assert result.result is ResultCode.OK and result.ok
     assert result.status_code == 200 and result.reason == "200 OK"
@@ -123,7 +135,7 @@ async def test_ok_with_server_header(peer, transport):
 
 
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
-async def test_503_mode_is_error_response_on_that_address_only(peer, transport):
+async def test_503_mode_is_error_response_on_that_address_only(peer, transport, probe_sip):
     peer.set_mode(BUSY, "503")
     params = SipParams(transport=transport)
     busy, gw = await asyncio.gather(probe_sip(target(BUSY), params), probe_sip(target(GW), params))
@@ -135,7 +147,7 @@ async def test_503_mode_is_error_response_on_that_address_only(peer, transport):
 
 
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
-async def test_silent_mode_times_out_and_retransmits(peer, transport):
+async def test_silent_mode_times_out_and_retransmits(peer, transport, probe_sip):
     peer.set_mode(QUIET, "silent")
     result = await probe_sip(target(QUIET), SipParams(transport=transport, timeout="1.2s"))
     assert result.result is ResultCode.TIMEOUT and result.status_code is None
@@ -145,14 +157,14 @@ async def test_silent_mode_times_out_and_retransmits(peer, transport):
 
 
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
-async def test_nothing_listening_is_refused(transport):
+async def test_nothing_listening_is_refused(transport, probe_sip):
     result = await probe_sip(
         target(port=NOTHING_PORT), SipParams(transport=transport, timeout="1s")
     )
     assert result.result is ResultCode.REFUSED, result.reason
 
 
-async def test_stopped_kamailio_is_refused(tmp_path):
+async def test_stopped_kamailio_is_refused(tmp_path, probe_sip):
     peer = KamailioPeer([GW], STOPPED_PORT, tmp_path)
     peer.start()
     try:
@@ -171,21 +183,21 @@ async def test_stopped_kamailio_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize(("user", "status"), [("auth", 401), ("proxyauth", 407)])
-async def test_auth_challenge(peer, user, status):
+async def test_auth_challenge(peer, user, status, probe_sip):
     strict = await probe_sip(target(user=user), SipParams(alive_codes=["2xx"]))
     assert strict.result is ResultCode.AUTH_REQUIRED and strict.status_code == status
     default = await probe_sip(target(user=user), None)  # 401/407 mean "alive" by default
     assert default.result is ResultCode.OK and default.status_code == status
 
 
-async def test_404_alive_only_when_configured(peer):
+async def test_404_alive_only_when_configured(peer, probe_sip):
     alive = await probe_sip(target(user="missing"), {"alive_codes": ["2xx", 404]})
     assert alive.result is ResultCode.OK and alive.status_code == 404
     dead = await probe_sip(target(user="missing"), {"alive_codes": ["2xx"]})
     assert dead.result is ResultCode.ERROR_RESPONSE and dead.status_code == 404
 
 
-async def test_garbage_udp_answer_is_malformed():
+async def test_garbage_udp_answer_is_malformed(probe_sip):
     transport, proto = await udp_responder(
         GARBAGE_UDP, lambda req, n: [b"HTTP/1.1 400 Bad Request\r\n\r\n"]
     )
@@ -197,7 +209,7 @@ async def test_garbage_udp_answer_is_malformed():
     assert len(proto.received) == 1  # answered at once, no retransmission needed
 
 
-async def test_garbage_tcp_answer_is_malformed():
+async def test_garbage_tcp_answer_is_malformed(probe_sip):
     async def handle(reader, writer):
         await reader.read(4096)
         writer.write(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
@@ -228,7 +240,7 @@ async def test_provisional_does_not_end_transaction():
     assert result.info["transmissions"] == 2 and proto.received[0] == proto.received[1]
 
 
-async def test_stray_and_mismatched_answers():
+async def test_stray_and_mismatched_answers(probe_sip):
     def stray_then_right(req: bytes, n: int) -> list[bytes]:
         return [
             echo_response(req, 503, "Stray", branch="z9hG4bKnotours"),
@@ -252,7 +264,7 @@ async def test_stray_and_mismatched_answers():
     assert result.result is ResultCode.MALFORMED and "Call-ID" in result.reason
 
 
-async def test_unresolvable_target_is_an_error_value():
+async def test_unresolvable_target_is_an_error_value(probe_sip):
     result = await probe_sip(Target("no-such-host.invalid", PORT), SipParams(timeout="1s"))
     assert result.result is ResultCode.ERROR and not result.ok
 
@@ -319,7 +331,7 @@ def test_set_mode_on_stopped_peer_fails_clearly(tmp_path):
         stopped.set_mode(GW, "503")
 
 
-async def test_ipv6_udp_tcp_and_refused(tmp_path):
+async def test_ipv6_udp_tcp_and_refused(tmp_path, probe_sip):
     peer = KamailioPeer(["::1"], IPV6_PORT, tmp_path)
     peer.start()
     try:

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from noc.lab.snmpd import SnmpdPeer, TrapSink, V3User
-from probes.base import ResultCode, Target, get_probe
-from probes.snmp import SnmpCredentials, SnmpParams, SnmpPoller
+from probes.base import ResultCode, Target
+from probes.probeset import ProbeSet
+from probes.snmp import AgentMemory, SnmpCredentials, SnmpParams, SnmpPoller
 from probes.snmp.traps import SnmpTrapReceiver, TrapObservation
 
 pytestmark = pytest.mark.root
@@ -119,11 +120,25 @@ async def test_v2c_poll_reads_lo_interface_table(lo_agent, poller):
     assert "if.lo.in_bps" in again.values
 
 
-async def test_registered_probe_uses_target_credentials(lo_agent):
-    probe = get_probe("snmp")
-    result = await probe(Target("127.0.0.1", extra={"credentials": _v2c()}), FAST)
+async def test_a_poll_with_its_own_memory_leaves_the_rate_history_alone(lo_agent, poller):
+    first = await _poll(poller, _v2c())
+    assert first.ok, first.reason
+    kept = dict(poller.memory.samples)
+    own = AgentMemory()
+    target = Target("127.0.0.1", extra={"credentials": _v2c()})
+    aside = [await poller.poll(target, _v2c(), FAST, own) for _ in range(2)]
+    assert all(r.ok for r in aside), [r.reason for r in aside]
+    assert aside[1].info["interval_seconds"] > 0  # rates against its own first sample
+    assert poller.memory.samples == kept  # the scheduler's previous sample is untouched
+    assert set(own.samples) == set(kept)
+
+
+async def test_the_probe_set_probe_uses_target_credentials(lo_agent):
+    async with ProbeSet() as probes:
+        result = await probes["snmp"](Target("127.0.0.1", extra={"credentials": _v2c()}), FAST)
     assert result.ok, result.reason
     assert result.kind == "snmp" and result.target == f"127.0.0.1:{LO_PORT}"
+    assert result.info["version"] == "2c"
 
 
 @pytest.mark.parametrize("name", list(USERS))

@@ -257,7 +257,9 @@ def test_classify_port_unreachable_as_refused():
 
 async def test_probe_with_bad_credentials_is_an_error_value_without_secrets():
     from probes.base import Target
-    from probes.snmp import probe_snmp
+    from probes.snmp import SnmpPoller
+
+    probe_snmp = SnmpPoller().probe
 
     missing = await probe_snmp(Target("127.0.0.1"))
     assert missing.result is ResultCode.ERROR and not missing.ok
@@ -276,7 +278,9 @@ async def test_probe_with_bad_credentials_is_an_error_value_without_secrets():
 
 async def test_probe_accepts_params_as_mapping_and_rejects_unknown_keys():
     from probes.base import Target
-    from probes.snmp import probe_snmp
+    from probes.snmp import SnmpPoller
+
+    probe_snmp = SnmpPoller().probe
 
     target = Target("127.0.0.1", extra={"credentials": {"version": "2c", "community": "c"}})
     result = await probe_snmp(target, {"timout": "1s"})
