@@ -3,6 +3,11 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# the Python versions the tests passed with (`make lock` rewrites it from .venv)
+LOCK := constraints.txt
+PIP_INSTALL := $(PY) -m pip install -c $(LOCK)
+RUN_STAMP := $(VENV)/.installed-run
+# the test install (the service plus pytest, ruff, …); `venv` names it
 STAMP := $(VENV)/.installed-stamp
 LAB_INVENTORY ?= .lab/lingshui.yaml
 LISTEN ?= 127.0.0.1:8080
@@ -10,45 +15,76 @@ PYTEST_ARGS ?=
 
 .PHONY: run test bench lint venv system-deps postgres lab-up lab-down clean
 
-$(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
-	@touch $(STAMP)
+.PHONY: run-deps test-deps lock
+
+$(PY):
+	@echo "creating the virtualenv $(VENV) …"
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "could not create $(VENV); on Debian: apt-get install python3-venv (README.md)" >&2; exit 1; }
+
+# pip prints a line per package it collects and installs: minutes on a fresh checkout
+$(RUN_STAMP): pyproject.toml $(LOCK) | $(PY)
+	@echo "installing Python packages into $(VENV) (the versions in $(LOCK)) …"
+	@$(PIP_INSTALL) -q --upgrade pip
+	$(PIP_INSTALL) -e .
+	@touch $@
+
+$(STAMP): pyproject.toml $(LOCK) | $(PY)
+	@echo "installing Python packages and the test tools into $(VENV) (the versions in $(LOCK)) …"
+	@$(PIP_INSTALL) -q --upgrade pip
+	$(PIP_INSTALL) -e '.[test]'
+	@touch $@ $(RUN_STAMP)
 
 venv: $(STAMP)
 
-system-deps:
-	@./.ci/system-deps
+# Debian packages: `run` = the service and its lab, `test` = those and the tests' peers
+run-deps:
+	@./.ci/system-deps run
+
+test-deps:
+	@./.ci/system-deps test
+
+system-deps: test-deps
 
 postgres:
 	@./.ci/ensure-postgres
 
+# Rewrite $(LOCK) from what .venv holds (after `make test` passed with it); see docs/operations.md
+lock:
+	@test -x $(PY) || { echo "no $(VENV) to freeze: run \`make test\` first" >&2; exit 1; }
+	@{ echo "# The versions \`make test\` passed with; \`make run\` and \`make test\` install with -c $(LOCK)."; \
+	  echo "# Written by \`make lock\` (pip freeze of .venv); see docs/operations.md."; \
+	  $(PY) -m pip freeze --all --exclude-editable \
+	    | grep -viE '^(hotline-noc|hotline_noc|setuptools|wheel|distribute)( |==|@)'; } > $(LOCK).tmp
+	@mv $(LOCK).tmp $(LOCK)
+	@echo "wrote $(LOCK): $$(grep -vc '^#' $(LOCK)) pinned packages"
+
 # Start the service on its embedded defaults: SQLite, the shipped Lingshui inventory and, when run
 # as root, the built-in network lab (its generated inventory matches the lab's daemons).
-run: venv system-deps
+run: $(RUN_STAMP) run-deps
+	@echo "the noc command: $(abspath $(VENV))/bin/noc (on PATH: export PATH=\"$(abspath $(VENV))/bin:\$$PATH\")"
 	@config=noc/defaults/lingshui.yaml; \
 	if [ "$$(id -u)" = 0 ]; then \
 	  $(VENV)/bin/noc lab up --inventory-out $(LAB_INVENTORY) && config=$(LAB_INVENTORY); \
 	else \
-	  echo "not root: no network lab; probes of 198.18.0.0/15 are refused unless its blackhole route exists"; \
+	  echo "not root: no network lab (run as root for it); probes of 198.18.0.0/15 are refused unless its blackhole route exists"; \
 	fi; \
 	echo "控制台 console: http://$(LISTEN)/   指标 metrics: http://$(LISTEN)/metrics   (Ctrl-C stops)"; \
 	exec $(VENV)/bin/noc run --config $$config --listen $(LISTEN)
 
-test: venv system-deps postgres
+test: venv test-deps postgres
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
-bench: venv system-deps
+bench: venv test-deps
 	$(PY) bench/run.py
 
 lint: venv
 	$(VENV)/bin/ruff check .
 
-lab-up: venv system-deps
+lab-up: $(RUN_STAMP) run-deps
 	$(VENV)/bin/noc lab up --inventory-out $(LAB_INVENTORY)
 
-lab-down: venv
+lab-down: $(RUN_STAMP)
 	$(VENV)/bin/noc lab down
 
 clean:

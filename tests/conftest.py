@@ -18,7 +18,9 @@ REPO = Path(__file__).resolve().parent.parent
 pytest_plugins = [
     "support.sinks"
 ]  # http_sink, make_http_sink, smtp_sink: real local delivery endpoints
-PG_ADMIN_URL = os.environ.get("NOC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+# a role that may CREATE DATABASE and nothing more; .ci/ensure-postgres creates it and lets it in
+# from the loopback addresses only
+PG_ADMIN_URL = os.environ.get("NOC_TEST_PG", "postgresql://noc_test@127.0.0.1:5432/test")
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +30,9 @@ def pg_admin() -> str:
             conn.execute("SELECT 1")
     except psycopg.OperationalError as exc:
         pytest.fail(
-            f"PostgreSQL is not answering at {PG_ADMIN_URL} (CI starts it; see .ci/run): {exc}"
+            f"cannot connect to PostgreSQL at {PG_ADMIN_URL}: {exc}; `make test` sets it up "
+            "(as root, .ci/ensure-postgres), or point NOC_TEST_PG at a database whose user "
+            "may CREATE DATABASE"
         )
     return PG_ADMIN_URL
 
