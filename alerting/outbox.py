@@ -32,22 +32,17 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
-
 from alerting.model import Message
 from alerting.notify import DeliveryResult, Notifier
 from noc.core.aio import cancel_and_wait, wait_event
+from noc.store.notifications import Delivery, NotificationRepo
 from noc.store.repo import Store
-from noc.store.tables import Incident, Notification, NotificationAttempt
+from noc.store.tables import Notification
 from noc.store.types import utcnow
 
 log = logging.getLogger("alerting.outbox")
 
-UNDELIVERED = ("pending", "sending")
 ALARM_ACTOR = "alerting"
-RECORD_TRIES = 3
 
 
 @dataclass
@@ -75,6 +70,7 @@ class Outbox:
         rng: random.Random | None = None,
     ):
         self.store = store
+        self.notifications = NotificationRepo(store)
         self.notifier = notifier
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
@@ -97,31 +93,7 @@ class Outbox:
         """
         if not messages:
             return 0
-        now = self.clock()
-        dialect = postgresql if self.store.backend == "postgresql" else sqlite
-        added = 0
-        async with self.store.sessions.begin() as session:
-            for m in messages:
-                stmt = (
-                    dialect.insert(Notification)
-                    .values(
-                        dedup_key=m.dedup_key,
-                        incident_id=m.incident_id,
-                        receiver=m.receiver,
-                        event_kind=m.event_kind,
-                        severity=m.severity,
-                        locale=m.locale,
-                        title=m.title[:200],
-                        body=m.body,
-                        status="pending",
-                        attempts=0,
-                        created_at=now,
-                        next_attempt_at=now,
-                    )
-                    .on_conflict_do_nothing(index_elements=["dedup_key"])
-                    .returning(Notification.id)
-                )
-                added += len((await session.execute(stmt)).all())
+        added = await self.notifications.enqueue(messages, self.clock())
         self.notify_new()
         return added
 
@@ -154,7 +126,7 @@ class Outbox:
                 self._wake.clear()
                 now = self.clock()
                 try:
-                    heads = await self._heads()
+                    heads = await self.notifications.heads()
                 except Exception as exc:  # the database is away: try again later
                     log.error("outbox: cannot read the queue: %r", exc)
                     heads = []
@@ -186,7 +158,7 @@ class Outbox:
 
     async def drain_once(self, now: dt.datetime | None = None) -> int:
         """Deliver everything due at ``now`` (receivers in parallel); returns attempts made."""
-        receivers = {h.receiver for h in await self._heads()}
+        receivers = {h.receiver for h in await self.notifications.heads()}
         counts = await asyncio.gather(*(self._drain_receiver(r, now) for r in sorted(receivers)))
         return sum(counts)
 
@@ -194,115 +166,39 @@ class Outbox:
         """Send a receiver's queue head by head until it is empty or its head must wait."""
         attempts = 0
         while not self._stopping:
-            head = await self._head(receiver)
+            head = await self.notifications.head(receiver)
             if head is None or head.next_attempt_at > (now or self.clock()):
                 return attempts
             attempts += 1
             await self._attempt(head)
         return attempts
 
-    async def _heads(self) -> list[Notification]:
-        first = (
-            select(func.min(Notification.id))
-            .where(Notification.status.in_(UNDELIVERED))
-            .group_by(Notification.receiver)
-        )
-        async with self.store.sessions() as session:
-            rows = await session.scalars(select(Notification).where(Notification.id.in_(first)))
-            return list(rows.all())
-
-    async def _head(self, receiver: str) -> Notification | None:
-        query = (
-            select(Notification)
-            .where(Notification.receiver == receiver, Notification.status.in_(UNDELIVERED))
-            .order_by(Notification.id)
-            .limit(1)
-        )
-        async with self.store.sessions() as session:
-            return await session.scalar(query)
-
     async def _attempt(self, row: Notification) -> None:
         # Claim before calling the channel: a crash from here on leaves the row "sending".
-        async with self.store.sessions.begin() as session:
-            await session.execute(
-                update(Notification)
-                .where(Notification.id == row.id)
-                .values(status="sending", attempts=Notification.attempts + 1)
-            )
+        await self.notifications.claim(row.id)
         attempts = row.attempts + 1
         result = await self.notifier.send(row.receiver, row.title, row.body)
         self._attempts[(row.receiver, "ok" if result.ok else "error")] += 1
         await self._record(row, attempts, result)
 
     async def _record(self, row: Notification, attempts: int, result: DeliveryResult) -> None:
-        """The attempt, the row's new status and (first delivery) the incident's alarm, atomically."""
+        """The attempt's outcome, recorded in one transaction (:meth:`NotificationRepo.record`)."""
         now = self.clock()
-        values: dict[str, object] = {"last_error": result.error}
         if result.ok:
-            values.update(status="delivered", delivered_at=now)
+            status, next_attempt_at = "delivered", None
         elif result.config_error or self._given_up(row, attempts, now):
-            values.update(status="failed")
+            status, next_attempt_at = "failed", None
         else:
-            values.update(
-                status="pending", next_attempt_at=now + dt.timedelta(seconds=self.backoff(attempts))
-            )
-        for retry in range(RECORD_TRIES):
-            try:
-                async with self.store.timeline_writer() as session:
-                    # a write first: on SQLite the transaction takes the write lock before it reads
-                    await session.execute(
-                        update(Notification).where(Notification.id == row.id).values(**values)
-                    )
-                    session.add(
-                        NotificationAttempt(
-                            notification_id=row.id,
-                            at=now,
-                            ok=result.ok,
-                            duration_seconds=result.duration_seconds,
-                            error=result.error,
-                        )
-                    )
-                    if result.ok and row.incident_id is not None:
-                        await self._mark_alarmed(session, row, now)
-                break
-            except DBAPIError as exc:
-                # e.g. the engine appended to the same incident timeline at the same moment (seq
-                # clash): retry the bookkeeping, never the send, or the NOC would get it twice
-                if retry == RECORD_TRIES - 1:
-                    raise
-                log.warning("outbox: recording notification %s failed, retrying: %r", row.id, exc)
-                await asyncio.sleep(0.05 * (retry + 1))
-        if values["status"] == "failed":
+            status = "pending"
+            next_attempt_at = now + dt.timedelta(seconds=self.backoff(attempts))
+        delivery = Delivery(
+            status, result.ok, result.duration_seconds, result.error, next_attempt_at
+        )
+        await self.notifications.record(row, delivery, now, ALARM_ACTOR)
+        if status == "failed":
             log.warning(
                 "notification %s to %s failed for good: %s", row.id, row.receiver, result.error
             )
-
-    async def _mark_alarmed(self, session, row: Notification, now: dt.datetime) -> None:
-        """The first delivered message of an incident is the moment the NOC was alarmed."""
-        done = await session.execute(
-            update(Incident)
-            .where(Incident.id == row.incident_id, Incident.alarmed_at.is_(None))
-            .values(alarmed_at=now)
-        )
-        if done.rowcount != 1:
-            return
-        started = await session.scalar(
-            select(Incident.fault_started_at).where(Incident.id == row.incident_id)
-        )
-        delay = (now - started).total_seconds() if started is not None else None
-        await self.store.append_incident_event(
-            session,
-            row.incident_id,
-            "alarmed",
-            now,
-            ALARM_ACTOR,
-            {
-                "receiver": row.receiver,
-                "notification_id": row.id,
-                "event_kind": row.event_kind,
-                "delay_seconds": delay,
-            },
-        )
 
     def _given_up(self, row: Notification, attempts: int, now: dt.datetime) -> bool:
         if self.max_attempts is not None and attempts >= self.max_attempts:
@@ -318,16 +214,10 @@ class Outbox:
 
     async def stats(self) -> OutboxStats:
         now = self.clock()
-        query = (
-            select(Notification.receiver, func.count(), func.min(Notification.created_at))
-            .where(Notification.status.in_(UNDELIVERED))
-            .group_by(Notification.receiver)
-        )
-        async with self.store.sessions() as session:
-            rows = (await session.execute(query)).all()
+        queues = await self.notifications.queue_depths()
         depth = {r: 0 for r in self.notifier.receivers}
         oldest: dict[str, float] = {}
-        for receiver, count, first in rows:
-            depth[receiver] = count
-            oldest[receiver] = max(0.0, (now - first).total_seconds())
+        for queue in queues:
+            depth[queue.receiver] = queue.undelivered
+            oldest[queue.receiver] = max(0.0, (now - queue.oldest_created_at).total_seconds())
         return OutboxStats(dict(self._attempts), depth, oldest)

@@ -2,9 +2,10 @@
 
 Alerting reads the **event log**, not the engine's memory: it tails ``incident_events`` (woken
 at once by the engine after each change, and every second for actions made by other processes,
-such as ``noc incident ack`` from a terminal). Each relevant event becomes an ``AlertEvent``;
-the grouper applies routes and timers, the muter maintenance windows; due batches are rendered
-and written to the outbox before delivery. Escalations are decided here too and recorded as
+such as ``noc incident ack`` from a terminal). Each relevant event becomes an ``AlertEvent``
+(:func:`alerting.events.alert_event`, pure: this module only fetches the rows and hands them
+over); the grouper applies routes and timers, the muter maintenance windows; due batches are
+rendered and written to the outbox before delivery. Escalations are decided here too and recorded as
 ``escalated`` events, so they travel the same path and stay in the timeline.
 
 After a restart the tail resumes from the active and recently changed incidents, and the
@@ -19,8 +20,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, or_, select
-
+from alerting.events import ALERT_KINDS, alert_event, told
 from alerting.grouping import AlertGrouper
 from alerting.model import AlertEvent
 from alerting.mute import AlertMuter, Window, outlasting
@@ -30,27 +30,18 @@ from incident_runbooks.loader import RunbookSet
 from noc.config import NocConfig
 from noc.core.aio import wait_event
 from noc.core.logs import get_logger
+from noc.store.incidents import IncidentRepo
+from noc.store.maintenance import MaintenanceRepo
+from noc.store.notifications import NotificationRepo
 from noc.store.repo import Store
-from noc.store.tables import Incident, IncidentEvent, Notification
+from noc.store.tables import Incident, IncidentEvent
+from noc.store.timeline import Timeline
 from noc.store.types import UTC
 
 log = get_logger("alerting.pipeline")
 
-# timeline kinds that are told to people, and as what
-ALERT_KINDS = {
-    "opened": "opened",
-    "regraded": "regraded",
-    "escalated": "escalated",
-    "acknowledged": "acknowledged",
-    "recovered": "recovered",
-    "closed": "closed",
-}
 RESUME_WINDOW = dt.timedelta(hours=24)
 ESCALATION_CHECK_SECONDS = 1.0
-
-
-def _epoch(value: dt.datetime | None) -> float | None:
-    return value.timestamp() if value else None
 
 
 def sent_from_dedup_key(key: str) -> list[tuple[int, int, str]]:
@@ -76,6 +67,9 @@ class AlertPipeline:
     ):
         self.config = config
         self.store = store
+        self.incidents = IncidentRepo(store, config.site.name)
+        self.timeline = Timeline(store)
+        self.maintenance = MaintenanceRepo(store)
         self.runbooks = runbooks
         self.outbox = outbox
         self.poll_interval = poll_interval
@@ -95,23 +89,11 @@ class AlertPipeline:
 
     async def start(self) -> None:
         warm_up()
-        async with self.store.sessions() as session:
-            keys = (await session.scalars(select(Notification.dedup_key))).all()
-            self._cursor = await session.scalar(select(func.max(IncidentEvent.id))) or 0
-            since = dt.datetime.now(UTC) - RESUME_WINDOW
-            recent = select(Incident.id).where(
-                or_(
-                    Incident.status.in_(("open", "acknowledged", "recovered")),
-                    Incident.closed_at >= since,
-                )
-            )
-            backlog = (
-                await session.scalars(
-                    select(IncidentEvent)
-                    .where(IncidentEvent.incident_id.in_(recent))
-                    .order_by(IncidentEvent.id)
-                )
-            ).all()
+        resume = await NotificationRepo(self.store).resume_point(
+            dt.datetime.now(UTC) - RESUME_WINDOW
+        )
+        self._cursor = resume.cursor
+        keys, backlog = resume.dedup_keys, resume.backlog
         self.grouper = AlertGrouper(
             self.tree, sent=[t for k in keys for t in sent_from_dedup_key(k)]
         )
@@ -159,14 +141,7 @@ class AlertPipeline:
             # transaction off the path of a fresh incident's first message
             self._escalated_at = now
             await self._escalate(now)
-        async with self.store.sessions() as session:
-            rows = (
-                await session.scalars(
-                    select(IncidentEvent)
-                    .where(IncidentEvent.id > self._cursor)
-                    .order_by(IncidentEvent.id)
-                )
-            ).all()
+        rows = await self.timeline.events_after(self._cursor)
         if rows:
             self._cursor = rows[-1].id
         await self._refresh_windows()
@@ -205,144 +180,36 @@ class AlertPipeline:
         rows = [r for r in rows if r.kind in ALERT_KINDS]
         if not rows:
             return []
-        ids = {r.incident_id for r in rows}
-        async with self.store.sessions() as session:
-            incidents = {
-                i.id: i
-                for i in (await session.scalars(select(Incident).where(Incident.id.in_(ids)))).all()
-            }
+        incidents = await self.incidents.by_ids({r.incident_id for r in rows})
         out = []
         for row in rows:
             incident = incidents.get(row.incident_id)
-            if (
-                incident is None
-                or incident.close_note
-                and incident.close_note.startswith("merged into")
-            ):
+            if not told(incident, row):
                 continue  # a merged incident is told as part of its parent
-            event = self._alert(incident, row)
+            event = alert_event(incident, row, self.config, self.runbooks)
             out.append(event)
             self._latest[incident.id] = event
             if row.kind == "closed":
                 self._latest.pop(incident.id, None)
         return out
 
-    def _alert(self, incident: Incident, row: IncidentEvent) -> AlertEvent:
-        impact = incident.impact or {}
-        root = incident.root_asset
-        asset = self.config.assets_by_name.get(root)
-        members = list(impact.get("members", []))
-        symptoms = impact.get("symptoms", [])
-        assets = tuple(
-            dict.fromkeys(([root] if asset else []) + members + [s["asset"] for s in symptoms])
-        )
-        services = impact.get("services", [])
-        titles = {s.name: s.title for s in self.config.services}
-        severity = row.data.get("to") if row.kind == "regraded" else incident.severity
-        labels = {
-            "site": incident.site,
-            "asset": root,
-            "asset_kind": asset.kind if asset else "phone",
-            "fault_type": incident.fault_type,
-            "severity": severity,
-            "services": ",".join(sorted(s["service"] for s in services)),
-        }
-        context: dict[str, Any] = {
-            "fault_type": incident.fault_type,
-            "asset": root,
-            "asset_title": asset.title.model_dump() if asset and asset.title else root,
-            "services": [
-                {
-                    "service": s["service"],
-                    "title": titles[s["service"]].model_dump()
-                    if s["service"] in titles
-                    else s["service"],
-                }
-                for s in services
-            ],
-            "symptoms": [{"asset": s["asset"], "type": s["type"]} for s in symptoms],
-            "members": members,
-            "detected_at": _epoch(incident.detected_at),
-            "fault_started_at": _epoch(incident.fault_started_at),
-        }
-        if incident.fault_type in self.runbooks.fault_types():
-            rb = self.runbooks.for_fault(incident.fault_type)
-            context["runbook"] = {"title": rb.title, "steps": [s.title for s in rb.first_steps(3)]}
-        data = row.data or {}
-        if row.kind == "opened":
-            context["evidence"] = data.get("evidence") or ""
-        elif row.kind == "regraded":
-            context["from"] = data.get("from")
-        elif row.kind == "escalated":
-            context["escalate_to"] = data.get("notify")
-            context["escalation_title"] = data.get("title") or ""
-        elif row.kind == "acknowledged":
-            context["acknowledged_by"] = row.actor or ""
-            if data.get("note"):
-                context["note"] = data["note"]
-        elif row.kind == "recovered":
-            context["recovery_kind"] = (
-                data.get("recovery_kind") or incident.recovery_kind or "automatic"
-            )
-            context["duration_seconds"] = (
-                data.get("duration_seconds") or (row.at - incident.fault_started_at).total_seconds()
-            )
-        elif row.kind == "closed" and data.get("note"):
-            context["note"] = data["note"]
-        return AlertEvent(
-            incident_id=incident.id,
-            kind=ALERT_KINDS[row.kind],
-            at=row.at.timestamp(),
-            severity=severity,
-            labels=labels,
-            context=context,
-            seq=row.seq,
-            assets=assets,
-        )
-
     # -- escalation ------------------------------------------------------------------------------
 
     async def _escalate(self, now: float) -> None:
         """Record due escalations as ``escalated`` events (they are then alerted like any event)."""
-        async with self.store.timeline_writer() as session:
-            active = (
-                await session.scalars(
-                    select(Incident)
-                    .where(Incident.status.in_(("open", "acknowledged")))
-                    .with_for_update()
-                )
-            ).all()
-            for incident in active:
-                if incident.fault_type not in self.runbooks.fault_types():
-                    continue
-                done = {
-                    (e.data.get("reason"), e.data.get("notify"), e.data.get("after"))
-                    for e in (
-                        await session.scalars(
-                            select(IncidentEvent).where(
-                                IncidentEvent.incident_id == incident.id,
-                                IncidentEvent.kind == "escalated",
-                            )
-                        )
-                    ).all()
-                }
-                for due in self._due(incident, now):
-                    if (due["reason"], due["notify"], due["after"]) in done:
-                        continue
-                    await self.store.append_incident_event(
-                        session,
-                        incident.id,
-                        "escalated",
-                        dt.datetime.fromtimestamp(now, UTC),
-                        "noc",
-                        due,
-                    )
-                    log.info(
-                        "incident_escalated",
-                        incident=incident.id,
-                        notify=due["notify"],
-                        reason=due["reason"],
-                    )
+        covered = self.runbooks.fault_types()
+        recorded = await self.incidents.escalate(
+            lambda incident: self._due(incident, now) if incident.fault_type in covered else [],
+            dt.datetime.fromtimestamp(now, UTC),
+            "noc",
+        )
+        for incident_id, due in recorded:
+            log.info(
+                "incident_escalated",
+                incident=incident_id,
+                notify=due["notify"],
+                reason=due["reason"],
+            )
 
     def _due(self, incident: Incident, now: float) -> list[dict[str, Any]]:
         runbook = self.runbooks.for_fault(incident.fault_type)
@@ -376,5 +243,5 @@ class AlertPipeline:
         return due
 
     async def _refresh_windows(self) -> None:
-        rows = await self.store.maintenance_windows()
+        rows = await self.maintenance.windows()
         self.muter = AlertMuter([Window.from_row(r) for r in rows])

@@ -14,8 +14,6 @@ import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable
 
-from sqlalchemy import func, select
-
 from noc.config import NocConfig
 from noc.core.logs import get_logger
 from noc.engine.faults import CheckView, Fault, classify_all
@@ -26,7 +24,7 @@ from noc.engine.topology import Topology
 from noc.runtime.planning import plan_all
 from noc.store.incidents import IncidentRepo
 from noc.store.repo import Store
-from noc.store.tables import CheckTransition
+from noc.store.timeline import Timeline
 from probes.base import ProbeResult
 from probes.snmp.traps import TrapObservation
 
@@ -48,6 +46,7 @@ class Engine:
         self.store = store
         self.site = config.site.name
         self.repo = IncidentRepo(store, self.site)
+        self.timeline = Timeline(store)
         self.plans = plan_all(config)
         self.refs = {p.ref.key: p.ref for p in self.plans}
         self._snmp_agent = {
@@ -81,25 +80,7 @@ class Engine:
     async def start(self) -> None:
         """Resume from the store: last state of every check, then the active incidents."""
         restored = 0
-        async with self.store.sessions() as session:
-            latest = (
-                select(
-                    CheckTransition.asset,
-                    CheckTransition.check,
-                    func.max(CheckTransition.id).label("id"),
-                )
-                .where(
-                    CheckTransition.site == self.site,
-                    CheckTransition.from_state != CheckTransition.to_state,
-                )
-                .group_by(CheckTransition.asset, CheckTransition.check)
-                .subquery()
-            )
-            rows = (
-                await session.scalars(
-                    select(CheckTransition).join(latest, CheckTransition.id == latest.c.id)
-                )
-            ).all()
+        rows = await self.timeline.last_changes(self.site)
         for row in rows:
             key = (row.asset, row.check)
             if key in self.health and row.to_state in (State.DOWN, State.DEGRADED):
@@ -259,7 +240,7 @@ class Engine:
     async def _record(self, event: Transition | FlapChange) -> None:
         key = (event.asset, event.check)
         if isinstance(event, Transition):
-            await self.store.append_transition(
+            await self.timeline.append_transition(
                 site=self.site,
                 asset=event.asset,
                 check=event.check,
@@ -284,7 +265,7 @@ class Engine:
             )
         else:
             state = str(self.health[key].state)
-            await self.store.append_transition(
+            await self.timeline.append_transition(
                 site=self.site,
                 asset=event.asset,
                 check=event.check,

@@ -8,7 +8,7 @@ when they make no sense for the incident's status, with a reason the API and CLI
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -171,6 +171,52 @@ class IncidentRepo:
         ).all()
         return any(e.data.get("intervention") for e in events)
 
+    # -- alerting side -------------------------------------------------------------------
+
+    async def escalate(
+        self,
+        due: Callable[[Incident], list[dict[str, Any]]],
+        at: dt.datetime,
+        actor: str,
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Record due escalations as ``escalated`` events, each (reason, notify, after) once.
+
+        One timeline transaction with the active incidents locked (``FOR UPDATE``), so an
+        operator's acknowledgement cannot slip in between deciding and recording. ``due`` says
+        what is due for one incident (pure; ``[]`` when nothing is). Returns (incident id, data)
+        of the escalations recorded.
+        """
+        recorded: list[tuple[int, dict[str, Any]]] = []
+        async with self.store.timeline_writer() as session:
+            active = (
+                await session.scalars(
+                    select(Incident).where(Incident.status.in_(ACTIVE)).with_for_update()
+                )
+            ).all()
+            for incident in active:
+                wanted = due(incident)
+                if not wanted:
+                    continue
+                done = {
+                    (e.data.get("reason"), e.data.get("notify"), e.data.get("after"))
+                    for e in (
+                        await session.scalars(
+                            select(IncidentEvent).where(
+                                IncidentEvent.incident_id == incident.id,
+                                IncidentEvent.kind == "escalated",
+                            )
+                        )
+                    ).all()
+                }
+                for data in wanted:
+                    if (data["reason"], data["notify"], data["after"]) in done:
+                        continue
+                    await self.store.append_incident_event(
+                        session, incident.id, "escalated", at, actor, data
+                    )
+                    recorded.append((incident.id, data))
+        return recorded
+
     # -- operator side -------------------------------------------------------------------
 
     async def get(self, incident_id: int) -> Incident:
@@ -179,6 +225,12 @@ class IncidentRepo:
         if row is None:
             raise IncidentError(f"no incident #{incident_id}")
         return row
+
+    async def by_ids(self, ids: Iterable[int]) -> dict[int, Incident]:
+        """The incidents with these ids (missing ones left out), by id."""
+        async with self.store.sessions() as session:
+            rows = (await session.scalars(select(Incident).where(Incident.id.in_(set(ids))))).all()
+        return {row.id: row for row in rows}
 
     async def list(self, status: str | None = None, limit: int = 100) -> list[Incident]:
         query = select(Incident).order_by(Incident.id.desc()).limit(limit)

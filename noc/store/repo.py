@@ -1,4 +1,10 @@
-"""The repository: every read and write of the event store goes through :class:`Store`.
+"""The store: the engine, sessions and timeline lock every repository of :mod:`noc.store` uses.
+
+All SQL of the service is written in :mod:`noc.store`: :class:`Store` here (connection, the
+inventory's assets, and shortcuts to the log and maintenance repositories), and one repository
+module per concern: :mod:`~noc.store.timeline` (transitions, incident events),
+:mod:`~noc.store.incidents`, :mod:`~noc.store.notifications` (the outbox),
+:mod:`~noc.store.maintenance` and :mod:`~noc.store.sla_facts`. Nothing outside builds a query.
 
 Writes to the log tables are appends; there is deliberately no method that updates or deletes
 a transition or an incident event (the database refuses it too).
@@ -13,13 +19,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from noc.config import NocConfig
 from noc.core.secrets import public_spec
 from noc.store import db
+from noc.store.maintenance import MaintenanceRepo
 from noc.store.tables import AssetRow, CheckTransition, Incident, IncidentEvent, MaintenanceWindow
+from noc.store.timeline import Timeline, append_event
 from noc.store.types import utcnow
 
 
@@ -122,7 +130,7 @@ class Store:
         async with self.sessions() as session:
             return await session.scalar(select(AssetRow).where(AssetRow.name == name))
 
-    # -- the log ----------------------------------------------------------------------------
+    # -- the log and maintenance: shortcuts to their repositories ------------------------------
 
     async def append_transition(
         self,
@@ -136,20 +144,16 @@ class Store:
         reason: str = "",
         details: dict[str, Any] | None = None,
     ) -> CheckTransition:
-        row = CheckTransition(
+        return await Timeline(self).append_transition(
             site=site,
             asset=asset,
             check=check,
             from_state=from_state,
             to_state=to_state,
             at=at,
-            recorded_at=utcnow(),
             reason=reason,
-            details=details or {},
+            details=details,
         )
-        async with self.sessions.begin() as session:
-            session.add(row)
-        return row
 
     async def transitions(
         self,
@@ -158,15 +162,7 @@ class Store:
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
     ) -> list[CheckTransition]:
-        query = select(CheckTransition).order_by(CheckTransition.at, CheckTransition.id)
-        if asset is not None:
-            query = query.where(CheckTransition.asset == asset)
-        if since is not None:
-            query = query.where(CheckTransition.at >= since)
-        if until is not None:
-            query = query.where(CheckTransition.at < until)
-        async with self.sessions() as session:
-            return list((await session.scalars(query)).all())
+        return await Timeline(self).transitions(asset=asset, since=since, until=until)
 
     async def append_incident_event(
         self,
@@ -178,37 +174,15 @@ class Store:
         data: dict[str, Any] | None = None,
     ) -> IncidentEvent:
         """Append to an incident's timeline inside the caller's transaction (seq = last + 1)."""
-        last = await session.scalar(
-            select(func.max(IncidentEvent.seq)).where(IncidentEvent.incident_id == incident_id)
-        )
-        event = IncidentEvent(
-            incident_id=incident_id,
-            seq=(last or 0) + 1,
-            kind=kind,
-            at=at,
-            recorded_at=utcnow(),
-            actor=actor,
-            data=data or {},
-        )
-        session.add(event)
-        await session.flush()
-        return event
+        return await append_event(session, incident_id, kind, at, actor, data)
 
     async def incident_events(self, incident_id: int) -> list[IncidentEvent]:
-        async with self.sessions() as session:
-            query = (
-                select(IncidentEvent)
-                .where(IncidentEvent.incident_id == incident_id)
-                .order_by(IncidentEvent.seq)
-            )
-            return list((await session.scalars(query)).all())
+        return await Timeline(self).events(incident_id)
 
     async def open_incidents(self) -> list[Incident]:
         async with self.sessions() as session:
             query = select(Incident).where(Incident.status != "closed").order_by(Incident.id)
             return list((await session.scalars(query)).all())
-
-    # -- maintenance --------------------------------------------------------------------------
 
     async def add_maintenance(
         self,
@@ -220,46 +194,22 @@ class Store:
         reason: str = "",
         created_by: str = "",
     ) -> MaintenanceWindow:
-        if ends_at <= starts_at:
-            raise ValueError("a maintenance window must end after it starts")
-        row = MaintenanceWindow(
+        return await MaintenanceRepo(self).add(
             site=site,
-            assets=sorted(assets),
+            assets=assets,
             starts_at=starts_at,
             ends_at=ends_at,
             reason=reason,
             created_by=created_by,
-            created_at=utcnow(),
         )
-        async with self.sessions.begin() as session:
-            session.add(row)
-        return row
 
     async def end_maintenance(
         self, window_id: int, at: dt.datetime | None = None
     ) -> MaintenanceWindow:
         """End a window early (planned work finished); its record stays for the SLA."""
-        at = at or utcnow()
-        async with self.sessions.begin() as session:
-            row = await session.get(MaintenanceWindow, window_id, with_for_update=True)
-            if row is None:
-                raise LookupError(f"no maintenance window #{window_id}")
-            if row.ended_at is not None or row.ends_at <= at:
-                raise ValueError(f"maintenance window #{window_id} has already ended")
-            if row.starts_at > at:  # cancelled before it began: keep it, as a zero-length window
-                row.ends_at = row.starts_at
-            row.ended_at = at
-        return row
+        return await MaintenanceRepo(self).end(window_id, at)
 
     async def maintenance_windows(
         self, *, active_at: dt.datetime | None = None
     ) -> list[MaintenanceWindow]:
-        query = select(MaintenanceWindow).order_by(MaintenanceWindow.starts_at)
-        if active_at is not None:
-            query = query.where(
-                MaintenanceWindow.starts_at <= active_at,
-                MaintenanceWindow.ends_at > active_at,
-                MaintenanceWindow.ended_at.is_(None),
-            )
-        async with self.sessions() as session:
-            return list((await session.scalars(query)).all())
+        return await MaintenanceRepo(self).windows(active_at=active_at)

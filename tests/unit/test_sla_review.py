@@ -18,7 +18,7 @@ import pytest
 from sla.compute import IncidentFact, Inputs, MaintenanceFact, Scope, compute
 from sla.gauges import SlaSnapshot, SlaTargets
 from sla.intervals import PeriodError, Window, custom_window, parse_instant, parse_period
-from sla.report import document, render_csv, render_md, render_table
+from sla.render import document, render_csv, render_md, render_table
 
 SH = ZoneInfo("Asia/Shanghai")
 TARGETS = SlaTargets(

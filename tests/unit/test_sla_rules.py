@@ -1,6 +1,6 @@
 """The definitions a purchaser must be able to check (docs/sla.md), on the reviewer's examples.
 
-Scopes are built from the real Lingshui inventory (``sla.report``'s scope builders and upstream
+Scopes are built from the real Lingshui inventory (``sla.scope``'s scope builders and upstream
 map), so "which maintenance takes what down" follows the configured ``needs`` and
 ``depends_on``. November 2026 (Asia/Shanghai) is 30 days = 2,592,000 s; every expected figure
 is the arithmetic in its comment.
@@ -17,7 +17,7 @@ import pytest
 from sla.compute import IncidentFact, Inputs, MaintenanceFact, TransitionFact, compute
 from sla.gauges import SlaTargets
 from sla.intervals import custom_window, parse_period
-from sla.report import asset_scope, service_scope, site_scope, upstream_map
+from sla.scope import asset_scope, service_scope, site_scope, upstream_map
 
 SH = ZoneInfo("Asia/Shanghai")
 TARGETS = SlaTargets(

@@ -1,0 +1,123 @@
+"""The SLA's facts: the store's rows for a span (:mod:`noc.store.sla_facts`) turned into
+:class:`sla.compute.Inputs`.
+
+:func:`load_inputs` is the only I/O (four queries, one session); :func:`to_inputs` is pure:
+it folds each incident's events into its services, gradings and merge, and looks up the
+acknowledge deadlines its runbook sets for each severity it had.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from noc.store.repo import Store
+from noc.store.sla_facts import SlaFactsRepo, SlaRows
+from noc.store.tables import Incident
+from sla.compute import IncidentFact, Inputs, MaintenanceFact, TransitionFact
+
+
+async def load_inputs(
+    store: Store,
+    start: dt.datetime,
+    end: dt.datetime,
+    runbooks: Any = None,
+    planned_until: dt.datetime | None = None,
+) -> Inputs:
+    """Everything that can touch ``[start, end)``: one query per table. Maintenance is read up to
+    ``planned_until`` (a period's end): planned windows still to come shape its error budget."""
+    return to_inputs(await SlaFactsRepo(store).rows(start, end, planned_until), runbooks)
+
+
+def to_inputs(rows: SlaRows, runbooks: Any = None) -> Inputs:
+    services: dict[int, set[str]] = defaultdict(set)
+    gradings: dict[int, list[tuple[dt.datetime, str]]] = defaultdict(list)
+    merged: set[int] = set()
+    for event in rows.events:
+        incident_id, kind, at, data = event.incident_id, event.kind, event.at, event.data or {}
+        if kind == "merged":
+            merged.add(incident_id)
+        elif kind == "graded" and data.get("severity"):
+            gradings[incident_id].append((at, str(data["severity"])))
+        elif kind == "regraded" and data.get("to"):
+            gradings[incident_id].append((at, str(data["to"])))
+        services[incident_id] |= _names(data.get("services"))
+    incidents = []
+    for row in rows.incidents:
+        impact = row.impact or {}
+        runbook = _runbook(row, runbooks)
+        incidents.append(
+            IncidentFact(
+                id=row.id,
+                fault_started_at=row.fault_started_at,
+                detected_at=row.detected_at,
+                peak_severity=row.peak_severity,
+                root_asset=row.root_asset,
+                recovered_at=row.recovered_at,
+                recovery_kind=row.recovery_kind,
+                members=frozenset(impact.get("members") or ()),
+                services=frozenset(services[row.id] | _names(impact.get("services"))),
+                parent_id=row.parent_id,
+                merged=row.id in merged or (row.close_note or "").startswith("merged into"),
+                alarmed_at=row.alarmed_at,
+                acknowledged_at=row.acknowledged_at,
+                closed_at=row.closed_at,
+                ack_deadline_seconds=_ack_deadline(
+                    runbook, row.peak_severity
+                ),  # without a grading event
+                ack_deadlines=_ack_deadlines(runbook, gradings[row.id]),
+            )
+        )
+    return Inputs(
+        incidents=tuple(incidents),
+        transitions=tuple(
+            TransitionFact(t.asset, t.check, t.from_state, t.to_state, t.at)
+            for t in rows.transitions
+        ),
+        maintenance=tuple(
+            MaintenanceFact(
+                w.id, frozenset(w.assets or ()), w.starts_at, w.ends_at, w.ended_at, w.created_at
+            )
+            for w in rows.maintenance
+        ),
+    )
+
+
+def _names(services: Any) -> set[str]:
+    """Service names from an impact's ``services`` (dicts ``{"service": …}`` or plain names)."""
+    out: set[str] = set()
+    for entry in services or ():
+        if isinstance(entry, str):
+            out.add(entry)
+        elif isinstance(entry, dict) and entry.get("service"):
+            out.add(str(entry["service"]))
+    return out
+
+
+def _runbook(row: Incident, runbooks: Any) -> Any:
+    if runbooks is None:
+        return None
+    try:
+        return runbooks.get(row.runbook) if row.runbook else runbooks.for_fault(row.fault_type)
+    except KeyError:
+        return None
+
+
+def _ack_deadline(runbook: Any, level: str | None) -> float | None:
+    try:
+        return runbook.deadline(level).acknowledge if runbook is not None and level else None
+    except KeyError:
+        return None
+
+
+def _ack_deadlines(
+    runbook: Any, gradings: list[tuple[dt.datetime, str]]
+) -> tuple[tuple[dt.datetime, float], ...]:
+    """(since, acknowledge seconds) for the severity at detection and after each regrade."""
+    out = []
+    for at, level in sorted(gradings, key=lambda g: g[0]):
+        seconds = _ack_deadline(runbook, level)
+        if seconds is not None:
+            out.append((at, seconds))
+    return tuple(out)
