@@ -21,6 +21,7 @@ from noc.store.audit_log import AuditLog
 from noc.store.auth_sessions import SessionRepo
 from noc.store.identity_tables import IDENTITY_TABLES, UserRow
 from noc.store.login_failures import LoginFailureRepo
+from noc.store.logins import Logins
 from noc.store.types import utcnow
 
 pytestmark = pytest.mark.usefixtures("fast_hashing")
@@ -403,3 +404,63 @@ async def test_account_rules_hold_in_the_store(accounts):
         ("user.password", "bob", "refused"),
     ]
     assert (await acc.audit.verify()).ok
+
+
+# -- login and logout ----------------------------------------------------------------------
+
+
+async def test_login_locks_after_five_failures_and_releases_after_the_window(accounts):
+    logins = Logins(accounts.store)
+    t0 = utcnow()
+    minute = dt.timedelta(minutes=1)
+    answers = set()
+    for i in range(5):
+        with pytest.raises(AuthError) as failed:
+            await logins.login("bob", "Wrong-pass-1", "192.0.2.7", now=t0 + i * minute)
+        answers.add(str(failed.value))
+    with pytest.raises(AuthError) as unknown:
+        await logins.login("nosuchuser", "Wrong-pass-1", "198.51.100.1", now=t0)
+    answers.add(str(unknown.value))
+    assert answers == {"用户名或口令错误 / wrong user name or password"}
+
+    for when in (t0 + 5 * minute, t0 + 18 * minute):  # locked, even with the right password
+        with pytest.raises(AuthError) as locked:
+            await logins.login("bob", "Operator-2026", "203.0.113.5", now=when)
+        assert locked.value.reason == "locked"
+    done = await logins.login("bob", "Operator-2026", "203.0.113.5", now=t0 + 19 * minute)
+    assert done.actor.user == "bob" and done.actor.role == "operator" and done.must_change
+
+    rows = await accounts.audit.rows(since=None)
+    tail = [(r.action, r.outcome, r.actor_user, r.target) for r in rows][3:]
+    assert tail == [
+        *[("login", "refused", None, "bob")] * 5,
+        ("lockout", "ok", None, "bob 192.0.2.7"),
+        ("login", "refused", None, "nosuchuser"),
+        ("login", "refused", None, "bob"),
+        ("login", "refused", None, "bob"),
+        ("login", "ok", "bob", "bob"),
+    ]
+    assert rows[-1].credential == f"session:{done.session_id}"
+    assert "unknown user" in rows[9].reason  # the auditor sees why; the person does not
+
+
+async def test_each_login_gets_a_new_session_and_logout_ends_it(accounts):
+    logins, repo = Logins(accounts.store), SessionRepo(accounts.store)
+    first = await logins.login("bob", "Operator-2026", "192.0.2.7")
+    second = await logins.login("bob", "Operator-2026", "192.0.2.7")
+    assert first.session.secret != second.session.secret
+    assert first.session_id != second.session_id
+    live = await repo.authenticate(first.session.secret, utcnow())
+    await logins.logout(live)
+    with pytest.raises(AuthError):
+        await repo.authenticate(first.session.secret, utcnow())
+    assert (await repo.authenticate(second.session.secret, utcnow())).user.name == "bob"
+    last = (await accounts.audit.rows())[-1]
+    assert (last.action, last.actor_user, last.credential) == (
+        "logout",
+        "bob",
+        f"session:{first.session_id}",
+    )
+    async with accounts.store.sessions() as s:
+        stored = (await s.execute(sa.text("SELECT id_hash FROM sessions"))).scalars().all()
+    assert first.session.secret not in stored and first.session.id_hash in stored
