@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from alerting.config import AlertingConfig
+from noc.config.security import SecuritySettings
 from noc.core.units import Bandwidth, Duration
 from noc.core.yamlsource import SourceError
 from noc.engine.health import HealthPolicy
@@ -313,6 +314,7 @@ class NocConfig(StrictModel):
         default_factory=AlertingConfig
     )  # a factory: reads $NOC_ALERT_URL at load
     sla: SlaSettings = SlaSettings()
+    security: SecuritySettings = SecuritySettings()
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 

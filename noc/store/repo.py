@@ -63,6 +63,17 @@ class Store:
         async with self._timeline_lock, self.sessions.begin() as session:
             yield session
 
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction for an act and its audit row (``noc.store.audit_log``).
+
+        The act's writes and ``AuditLog.append(tx, entry)`` go through the same session, so
+        the record exists exactly when the act does. Serialised with the timeline writers,
+        since an audited incident action appends to a timeline too.
+        """
+        async with self.timeline_writer() as session:
+            yield session
+
     @classmethod
     async def open(cls, url: str, migrate: bool = True) -> Store:
         store = cls(url)

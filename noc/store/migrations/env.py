@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import noc.store.identity_tables  # noqa: F401  (registers its tables on Base.metadata)
 from noc.store.tables import Base
 
 connection = context.config.attributes.get("connection")

@@ -1,0 +1,142 @@
+"""What ``noc user``, ``noc token`` and ``noc audit`` share: the acting OS account, the store.
+
+A CLI write acts as the NOC account bound to the OS account running the command (``noc user
+add NAME --os-user LOGIN``), read from the process's effective uid, not from ``$USER`` (which
+anyone can set). root acts as ``admin`` and is audited as ``root``; an unbound account is
+refused, and the refusal is audited too. The source of every row is ``login@host``.
+
+Reads (lists, exports, verification) need the database, not a binding: whoever can open the
+store can read it, so protecting the database's credentials and file is the control there
+(docs/security.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import pwd
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+import click
+
+from noc.config import NocConfig
+from noc.core.errors import InputError, NocError
+from noc.identity.actor import Actor
+from noc.identity.rules import bootstrap_grants
+from noc.store import Store, resolve_db_url
+from noc.store.accounts import Accounts
+
+T = TypeVar("T")
+
+
+def os_account() -> tuple[str, bool]:
+    """(login, is_root) of the effective uid running this command."""
+    uid = os.geteuid()
+    try:
+        login = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        login = f"uid{uid}"
+    return login, uid == 0
+
+
+def cli_source(login: str) -> str:
+    return f"{login}@{socket.gethostname()}"
+
+
+async def cli_actor(accounts: Accounts) -> Actor:
+    login, is_root = os_account()
+    source = cli_source(login)
+    officer = await accounts.users.security_officer_exists()
+    if is_root:
+        return Actor("root", "admin", "cli", source, extra=bootstrap_grants("admin", officer))
+    row = await accounts.users.by_os_user(login)
+    if row is None:
+        why = (
+            f"操作系统账号 {login} 未绑定 NOC 用户 / OS user {login!r} is not bound to a NOC "
+            f"user (noc user add NAME --role ROLE --os-user {login})"
+        )
+        return Actor(None, None, "cli", source, anonymous_reason=why)
+    if row.disabled:
+        why = f"NOC 用户 {row.name} 已停用 / NOC user {row.name!r} (OS user {login}) is disabled"
+        return Actor(None, None, "cli", source, anonymous_reason=why)
+    return Actor(row.name, row.role, "cli", source, extra=bootstrap_grants(row.role, officer))
+
+
+@dataclass
+class Ctx:
+    store: Store
+    config: NocConfig
+    accounts: Accounts
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.config.site.timezone)
+
+    async def actor(self) -> Actor:
+        return await cli_actor(self.accounts)
+
+
+def store_options(func):
+    func = click.option(
+        "--db",
+        "db_url",
+        metavar="URL",
+        help="database URL (default: config, $NOC_DB, sqlite:///noc.db)",
+    )(func)
+    return click.option("--config", "config_path", metavar="FILE", help="inventory YAML")(func)
+
+
+def run(config_path: str | None, db_url: str | None, work: Callable[[Ctx], Awaitable[T]]) -> T:
+    """Open the store, run ``work``; a refusal prints one line and exits with its code."""
+    from noc.cli import _load_or_exit
+
+    config = _load_or_exit(config_path)
+
+    async def go() -> T:
+        store = await Store.open(resolve_db_url(db_url, config.server.db))
+        try:
+            return await work(Ctx(store, config, Accounts(store, config.security.policy())))
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(go())
+    except NocError as exc:
+        click.echo(f"拒绝 refused: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+
+
+def read_secret_line() -> str:
+    """One line from stdin (``--password-stdin``), without its newline."""
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise InputError("标准输入没有口令 / no password on stdin")
+    return line
+
+
+def parse_instant(value: str | None, tz: ZoneInfo, end: bool = False) -> dt.datetime | None:
+    """``2026-11-30`` or ``2026-11-30T08:00[+08:00]``; without an offset, site time. A date
+    as ``--to`` means the end of that day."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = dt.date.fromisoformat(value)
+            at = dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time())
+        else:
+            at = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"时间格式无效 / {value!r} is not a date (2026-11-30) or time (2026-11-30T08:00)"
+        ) from None
+    return at.replace(tzinfo=tz) if at.tzinfo is None else at
+
+
+def local(at: dt.datetime | None, tz: ZoneInfo) -> str:
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if at else "-"
