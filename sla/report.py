@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 
 from noc.config import AnyOf, NocConfig
+from noc.core.errors import InputError, NotFoundError
 from noc.store.repo import Store
 from noc.store.tables import CheckTransition, Incident, IncidentEvent, MaintenanceWindow
 from sla.compute import (
@@ -43,12 +44,17 @@ from sla.intervals import Window, current_month, rolling
 SCOPE_KINDS = ("site", "service", "asset")
 
 
-class ScopeError(ValueError):
+class ScopeError(InputError):
     """A ``--scope`` that cannot be read (not ``kind:name``)."""
 
 
-class UnknownScope(LookupError):
-    """A well-formed scope naming a site, service or asset the inventory does not have."""
+class UnknownScope(NotFoundError):
+    """A well-formed scope naming a site, service or asset the inventory does not have.
+
+    The API answers 404; on the command line the name is an option the operator typed, so the
+    CLI treats it as bad usage (exit 2), like an unreadable scope."""
+
+    exit_code = 2
 
 
 # -- scopes ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from noc.config import NocConfig
+from noc.core.errors import ConflictError, NotFoundError
 from noc.core.secrets import public_spec
 from noc.store import db
 from noc.store.tables import AssetRow, CheckTransition, Incident, IncidentEvent, MaintenanceWindow
@@ -243,9 +244,9 @@ class Store:
         async with self.sessions.begin() as session:
             row = await session.get(MaintenanceWindow, window_id, with_for_update=True)
             if row is None:
-                raise LookupError(f"no maintenance window #{window_id}")
+                raise NotFoundError(f"no maintenance window #{window_id}")
             if row.ended_at is not None or row.ends_at <= at:
-                raise ValueError(f"maintenance window #{window_id} has already ended")
+                raise ConflictError(f"maintenance window #{window_id} has already ended")
             if row.starts_at > at:  # cancelled before it began: keep it, as a zero-length window
                 row.ends_at = row.starts_at
             row.ended_at = at
