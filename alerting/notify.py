@@ -18,6 +18,7 @@ from urllib.parse import unquote
 
 import apprise
 
+from noc.core.errors import InputError
 from noc.core.secrets import MASK, SecretScrubber
 
 APP_ID = "hotline-noc"
@@ -25,7 +26,7 @@ _TOKEN_SPLIT = re.compile(r"[/:@?&=#+,;.]+")
 _QUERY_KEY = re.compile(r"([?&])[^=&]*=")
 
 
-class NotifierConfigError(ValueError):
+class NotifierConfigError(InputError):
     """A receiver's channel URL that Apprise cannot use (the message names it masked)."""
 
 

@@ -44,6 +44,8 @@ _ACTIONS = {
 class RunbookError(SourceError):
     """The runbooks are wrong; ``issues`` lists every problem with file, line and key path."""
 
+    label = "运维方案有误 / runbooks invalid"
+
 
 @dataclass(frozen=True)
 class _Parsed:

@@ -39,6 +39,7 @@ from noc.runtime.automation import StepAutomation
 from noc.runtime.traps import TrapIntake
 from noc.store import Store, mask_url, resolve_db_url
 from noc.web import api, incidents_api, maintenance_api, sla_api
+from noc.web.errors import error_middleware
 
 log = get_logger("noc.app")
 
@@ -262,7 +263,7 @@ def create_app(
 ) -> web.Application:
     """The service. Runbooks default to the shipped ones (a broken runbook fails here, loudly)."""
     scrubber.add(secret_values(config))
-    app = web.Application(middlewares=[api.error_middleware])
+    app = web.Application(middlewares=[error_middleware])
     app[CONFIG] = config
     app[DB_URL] = resolve_db_url(db_url, config.server.db)
     app[METRICS] = Metrics(config)

@@ -8,25 +8,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from noc.config import NocConfig
+from noc.core.errors import InputError
+from noc.core.time import parse_instant
 from noc.core.units import parse_duration
 from noc.store.tables import MaintenanceWindow
 
 
-class MaintenanceRequestError(ValueError):
+class MaintenanceRequestError(InputError):
     """A maintenance request that cannot be accepted; the message says why."""
-
-
-def parse_instant(text: str, tz: ZoneInfo) -> dt.datetime:
-    """ISO 8601; without an offset the time is the site's local time (Asia/Shanghai)."""
-    try:
-        value = dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1))
-    except ValueError:
-        raise MaintenanceRequestError(
-            f"cannot read time {text!r}; use e.g. 2026-12-01T02:00 (site time)"
-        ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=tz)
-    return value.astimezone(dt.UTC)
 
 
 ENTERED_LATE_GRACE = dt.timedelta(minutes=1)
@@ -37,16 +26,22 @@ def window_span(
     config: NocConfig, start: str | None, end: str | None, duration: str | None, now: dt.datetime
 ) -> tuple[dt.datetime, dt.datetime]:
     tz = ZoneInfo(config.site.timezone)
-    starts = parse_instant(start, tz) if start else now
+    starts = parse_instant(start, tz, error=MaintenanceRequestError) if start else now
     if (end is None) == (duration is None):
         raise MaintenanceRequestError("give exactly one of an end time or a duration")
     if end is not None:
-        ends = parse_instant(end, tz)
+        ends = parse_instant(end, tz, error=MaintenanceRequestError)
     else:
         try:
-            ends = starts + dt.timedelta(seconds=parse_duration(duration))
+            seconds = parse_duration(duration)
         except ValueError as exc:
             raise MaintenanceRequestError(f"duration {duration!r}: {exc}") from None
+        try:
+            ends = starts + dt.timedelta(seconds=seconds)
+        except OverflowError:  # 9999-12-31T23:00 + 2h is past the last datetime
+            raise MaintenanceRequestError(
+                f"duration {duration!r} from {starts:%Y-%m-%d %H:%M} UTC ends after the year 9999"
+            ) from None
     if ends <= starts:
         raise MaintenanceRequestError("a maintenance window must end after it starts")
     return starts, ends

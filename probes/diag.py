@@ -22,13 +22,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from noc.core.errors import UnavailableError
 from probes.icmp.codec import describe_error
 
 TIME_EXCEEDED, ECHO_REPLY, DEST_UNREACHABLE = 11, 0, 3
 
 
-class DiagError(RuntimeError):
-    """The diagnostic could not run (bad input, no namespace, scapy failure) - not a path fault."""
+class DiagError(UnavailableError):
+    """The diagnostic could not run (no namespace, scapy failure, a name that does not resolve)
+    - not a path fault. An :class:`UnavailableError` (exit 1): the tool, not the request, failed."""
+
+    label = "诊断无法执行 / diagnostic could not run"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,8 @@ import shutil
 import subprocess
 from collections.abc import Iterable
 
+from noc.core.errors import InputError
+
 TEST_RANGE = ipaddress.ip_network("198.18.0.0/15")
 
 
@@ -24,8 +26,14 @@ def _ip_binary() -> str:
     return shutil.which("ip") or shutil.which("ip", path="/usr/sbin:/sbin:/usr/bin:/bin") or "ip"
 
 
-class ProbeSafetyError(RuntimeError):
-    """The test range would be probed without the blackhole that keeps it local."""
+class ProbeSafetyError(InputError):
+    """The test range would be probed without the blackhole that keeps it local.
+
+    An :class:`InputError` (400, exit 2): the addresses asked for cannot be probed from here
+    as things stand, as the probe CLI has always answered (exit 2); the operator fixes it by
+    probing another address or letting root install the blackhole."""
+
+    label = "拒绝探测 / probe refused"
 
 
 def addresses_in_test_range(addresses: Iterable[str]) -> bool:

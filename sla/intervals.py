@@ -15,12 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from noc.core import time as instants
+from noc.core.errors import InputError
+from noc.core.time import UTC
+
 Interval = tuple[dt.datetime, dt.datetime]
 
-UTC = dt.UTC
 
-
-class PeriodError(ValueError):
+class PeriodError(InputError):
     """A period that cannot be read; the message shows the accepted forms."""
 
 
@@ -123,19 +125,10 @@ def parse_period(text: str, tz: ZoneInfo) -> Window:
 
 
 def parse_instant(text: str, tz: ZoneInfo) -> dt.datetime:
-    """ISO 8601 date or date-time; without an offset it is site time. A bare date is its midnight."""
-    try:
-        value = dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1))
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=tz)
-        return value.astimezone(UTC)
-    except (
-        ValueError,
-        OverflowError,
-    ):  # OverflowError: 0001-01-01 site time is before year 1 in UTC
-        raise PeriodError(
-            f"cannot read time {text!r}; use e.g. 2026-11-01 or 2026-11-01T08:00 (site time)"
-        ) from None
+    """ISO 8601 date or date-time; without an offset it is site time. A bare date is its midnight.
+
+    :func:`noc.core.time.parse_instant`, refusing with a :class:`PeriodError`."""
+    return instants.parse_instant(text, tz, error=PeriodError)
 
 
 def custom_window(start: str, end: str, tz: ZoneInfo) -> Window:

@@ -11,17 +11,23 @@ from collections.abc import Iterable
 from typing import Any
 
 from noc.config import AnyOf, NocConfig
+from noc.core.errors import InputError, NotFoundError
 from sla.compute import Need, Scope
 
 SCOPE_KINDS = ("site", "service", "asset")
 
 
-class ScopeError(ValueError):
+class ScopeError(InputError):
     """A ``--scope`` that cannot be read (not ``kind:name``)."""
 
 
-class UnknownScope(LookupError):
-    """A well-formed scope naming a site, service or asset the inventory does not have."""
+class UnknownScope(NotFoundError):
+    """A well-formed scope naming a site, service or asset the inventory does not have.
+
+    The API answers 404; on the command line the name is an option the operator typed, so the
+    CLI treats it as bad usage (exit 2), like an unreadable scope."""
+
+    exit_code = 2
 
 
 def _upstream(config: NocConfig, names: Iterable[str]) -> frozenset[str]:

@@ -7,6 +7,15 @@ import sys
 
 import click
 
+from noc.cli.common import (
+    EXIT_REFUSED,
+    config_option,
+    exit_on_error,
+    lang_option,
+    load_config_or_exit,
+)
+from noc.core.errors import InputError
+
 
 @click.group()
 def alert() -> None:
@@ -14,13 +23,13 @@ def alert() -> None:
 
 
 @alert.command("receivers")
-@click.option("--config", "config_path", metavar="FILE", help="inventory YAML")
+@config_option
+@exit_on_error
 def receivers_cmd(config_path: str | None) -> None:
     """Receivers and their channel URLs, secrets masked."""
     from alerting.notify import Notifier
-    from noc.cli import _load_or_exit
 
-    config = _load_or_exit(config_path)
+    config = load_config_or_exit(config_path)
     notifier = Notifier(config.alerting.receiver_urls())
     for receiver in config.alerting.receivers:
         click.echo(f"{receiver.name} ({receiver.locale}):")
@@ -30,20 +39,19 @@ def receivers_cmd(config_path: str | None) -> None:
 
 @alert.command("test")
 @click.argument("receiver")
-@click.option("--config", "config_path", metavar="FILE", help="inventory YAML")
-@click.option("--lang", type=click.Choice(["zh-CN", "en"]), default=None)
+@config_option
+@lang_option()
+@exit_on_error
 def test_cmd(receiver: str, config_path: str | None, lang: str | None) -> None:
     """Send a test message to every channel of RECEIVER; exit 0 when delivered."""
     from alerting.notify import Notifier, send_test
-    from noc.cli import _load_or_exit
 
-    config = _load_or_exit(config_path)
+    config = load_config_or_exit(config_path)
     if receiver not in config.alerting.receiver_names():
-        click.echo(
-            f"未知接收人 unknown receiver {receiver!r}; known: {', '.join(sorted(config.alerting.receiver_names()))}",
-            err=True,
+        raise InputError(
+            f"未知接收人 unknown receiver {receiver!r}; "
+            f"known: {', '.join(sorted(config.alerting.receiver_names()))}"
         )
-        sys.exit(2)
     notifier = Notifier(config.alerting.receiver_urls())
     locale = lang or config.alerting.receiver(receiver).locale
     result = asyncio.run(send_test(notifier, receiver, locale))
@@ -51,4 +59,4 @@ def test_cmd(receiver: str, config_path: str | None, lang: str | None) -> None:
         click.echo(f"已发送 sent to {receiver} in {result.duration_seconds * 1000:.0f} ms")
         return
     click.echo(f"发送失败 failed: {result.error}", err=True)
-    sys.exit(1)
+    sys.exit(EXIT_REFUSED)

@@ -15,7 +15,8 @@ import sys
 
 import click
 
-from noc.cli.identity_common import Ctx, local, parse_instant, run, store_options
+from noc.cli.common import store_options
+from noc.cli.identity_common import Ctx, local, parse_instant, run
 from noc.identity.audit import HASHED_FIELDS
 from noc.store.audit_log import audit_json
 

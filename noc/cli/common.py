@@ -1,55 +1,247 @@
-"""What every store-backed command shares: ``--config``/``--db`` and one run with the store open.
+"""What the command groups share, declared once: options, config loading, the store, errors.
 
-An action refused for a reason the operator can act on (an ``IncidentError``, a bad maintenance
-request …) prints ``拒绝 refused: <reason>`` and exits with the code given for its type; nothing
-it did not finish is written.
+Exit codes (the same for every command):
+
+- ``EXIT_OK`` 0: done, or the check/probe said yes;
+- ``EXIT_REFUSED`` 1: refused (unknown incident, wrong status …), a check or probe said no, or
+  something it needed did not answer;
+- ``EXIT_USAGE`` 2: bad usage — options, a config or runbook file, a request that cannot be
+  read. click's own usage errors exit 2 as well.
+
+A command raises a :class:`~noc.core.errors.NocError` to refuse; :func:`exit_on_error` prints
+its reason on stderr (one or two lines, no traceback; every located issue for a file) and
+exits with the code its class gives. Nothing the command did not finish is written.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
+import os
+import socket
 import sys
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from noc.config import NocConfig
-from noc.store import Store, resolve_db_url
+from noc.core.errors import NocError, UnavailableError
+from noc.core.units import parse_bandwidth, parse_duration
+from noc.core.yamlsource import SourceError
+
+if TYPE_CHECKING:
+    from noc.config import NocConfig
+    from noc.store import Store
 
 T = TypeVar("T")
 
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+CONFIG_HELP = "inventory YAML (default: $NOC_CONFIG, then the shipped Lingshui inventory)"
+DB_HELP = "database URL (default: the config's server.db, then $NOC_DB, then sqlite:///noc.db)"
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+def error_text(exc: NocError) -> str:
+    """What the operator reads: every issue of a file, else ``label: reason`` in ≤ 2 lines."""
+    if isinstance(exc, SourceError):
+        return "\n".join([*map(str, exc.issues), f"{exc.label}: {len(exc.issues)} error(s)"])
+    lines = [line.rstrip() for line in exc.reason.splitlines() if line.strip()] or [""]
+    head = f"{exc.label}: {lines[0]}"
+    return head if len(lines) == 1 else f"{head}\n  {lines[-1].strip()}"
+
+
+def fail(exc: NocError) -> NoReturn:
+    """Print ``exc`` for the operator and exit with the code of its class."""
+    click.echo(error_text(exc), err=True)
+    sys.exit(exc.exit_code)
+
+
+def exit_on_error(func: Callable[..., T]) -> Callable[..., T]:
+    """Decorate a command (innermost, right above ``def``): a NocError becomes its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return func(*args, **kwargs)
+        except NocError as exc:
+            fail(exc)
+
+    return wrapper
+
+
+def driver_reason(exc: BaseException) -> str:
+    """A database failure in the driver's words (SQLAlchemy wraps them in a longer text)."""
+    return str(getattr(exc, "orig", None) or exc)
+
+
+# -- shared options ------------------------------------------------------------------------
+
+
+def config_option(func):
+    return click.option("--config", "config_path", metavar="FILE", help=CONFIG_HELP)(func)
+
+
+def db_option(func):
+    return click.option("--db", "db_url", metavar="URL", help=DB_HELP)(func)
+
 
 def store_options(func):
-    func = click.option(
-        "--db",
-        "db_url",
-        metavar="URL",
-        help="database URL (default: config, $NOC_DB, sqlite:///noc.db)",
-    )(func)
-    return click.option("--config", "config_path", metavar="FILE", help="inventory YAML")(func)
+    """``--config FILE`` and ``--db URL``: every command that reads or writes the store."""
+    return config_option(db_option(func))
+
+
+def json_option(help: str = "输出JSON / print JSON.", dest: str = "as_json"):  # noqa: A002
+    return click.option("--json", dest, is_flag=True, help=help)
+
+
+def lang_option(default: str | None = None):
+    """``--lang zh-CN|en``; without a default the config's (or receiver's) locale applies."""
+    return click.option(
+        "--lang",
+        type=click.Choice(["zh-CN", "en"]),
+        default=default,
+        show_default=default is not None,
+    )
+
+
+# -- config and store ----------------------------------------------------------------------
+
+
+def resolve_config_path(path: str | None) -> Path:
+    """``--config``, then ``$NOC_CONFIG``, then the shipped Lingshui inventory."""
+    from noc.config import DEFAULT_CONFIG
+
+    return Path(path or os.environ.get("NOC_CONFIG") or DEFAULT_CONFIG)
+
+
+def load_config_or_exit(path: str | None) -> NocConfig:
+    """The validated config; on errors print every one (file:line key.path) and exit 2."""
+    from noc.config import ConfigError, load_config
+
+    try:
+        return load_config(resolve_config_path(path))
+    except ConfigError as exc:
+        fail(exc)
+
+
+@asynccontextmanager
+async def open_store(config: NocConfig, db_url: str | None) -> AsyncIterator[Store]:
+    """The store (migrated) for ``--db`` or the config's; a store that cannot be opened is an
+    :class:`UnavailableError` naming the URL (password masked)."""
+    from noc.store import Store, mask_url, resolve_db_url
+
+    url = resolve_db_url(db_url, config.server.db)
+    try:
+        store = await Store.open(url)
+    except NocError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the driver's reason, shown without a traceback
+        raise UnavailableError(
+            f"cannot open the store at {mask_url(url)}: {driver_reason(exc)}"
+        ) from exc
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 def run_with_store(
     config_path: str | None,
     db_url: str | None,
     action: Callable[[Store, NocConfig], Awaitable[T]],
-    refusals: Mapping[type[Exception], int],
 ) -> T:
-    """Load the config, open (and migrate) the store, run ``action``; map refusals to exit codes."""
-    from noc.cli import _load_or_exit
-
-    config = _load_or_exit(config_path)
+    """Load the config, open the store, run ``action``; refusals propagate as NocErrors."""
+    config = load_config_or_exit(config_path)
 
     async def go() -> T:
-        store = await Store.open(resolve_db_url(db_url, config.server.db))
-        try:
+        async with open_store(config, db_url) as store:
             return await action(store, config)
-        finally:
-            await store.close()
 
-    try:
-        return asyncio.run(go())
-    except tuple(refusals) as exc:
-        click.echo(f"拒绝 refused: {exc}", err=True)
-        sys.exit(next(code for kind, code in refusals.items() if isinstance(exc, kind)))
+    return asyncio.run(go())
+
+
+# -- parameter types -----------------------------------------------------------------------
+
+
+class DurationType(click.ParamType):
+    """Seconds from ``1.5``, ``500ms``, ``2s`` (the config's duration syntax)."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(f"{value!r}: {exc}", param, ctx)
+
+
+class BandwidthType(click.ParamType):
+    """Bits per second from ``10M``, ``50Mbit``, ``512k``."""
+
+    name = "bandwidth"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_bandwidth(value)
+        except ValueError as exc:
+            self.fail(f"{value!r}: {exc}", param, ctx)
+
+
+DURATION = DurationType()
+BANDWIDTH = BandwidthType()
+
+
+# -- probe and diagnostic output (noc probe, noc diag) -------------------------------------
+
+MASK = "********"
+
+
+def masked(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with every secret replaced by ``********`` (longest first, so a secret that
+    contains another is masked whole)."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def refuse_unsafe(addresses: Iterable[str]) -> None:
+    """Raise ``ProbeSafetyError`` (exit 2) when the lab guard refuses a probe of
+    198.18.0.0/15 (no blackhole route).
+
+    Host names are resolved first, so a name pointing into the test range is caught too.
+    """
+    from probes.safety import check_probe_safety
+
+    candidates: list[str] = []
+    for address in addresses:
+        candidates.append(address)
+        try:
+            infos = socket.getaddrinfo(address, None, family=socket.AF_INET, type=socket.SOCK_DGRAM)
+        except (OSError, UnicodeError):
+            continue  # the probe itself reports an unresolvable name
+        candidates += [info[4][0] for info in infos]
+    check_probe_safety(candidates)
+
+
+def finish(ok: bool, text: str, secrets: Iterable[str | None] = ()) -> NoReturn:
+    """Print ``text`` (secrets masked) and exit 0 when ``ok``, else 1."""
+    click.echo(masked(text, secrets))
+    sys.exit(EXIT_OK if ok else EXIT_REFUSED)
+
+
+def as_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str)

@@ -11,26 +11,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import ipaddress
-import sys
 
 import click
 
-from noc.cli.probe import DURATION, as_json, finish, refuse_unsafe
+from noc.cli.common import DURATION, as_json, exit_on_error, finish, json_option, refuse_unsafe
 
 
 @click.group("diag")
 def diag() -> None:
     """故障诊断 / runbook diagnostics: traceroute, ARP scan (root)."""
-
-
-json_option = click.option(
-    "--json", "json_out", is_flag=True, help="输出一个JSON对象 / print one JSON object."
-)
-
-
-def _could_not_run(exc: Exception) -> None:
-    click.echo(f"诊断无法执行 / diagnostic could not run: {exc}", err=True)
-    sys.exit(1)
 
 
 @diag.command("traceroute")
@@ -43,16 +32,14 @@ def _could_not_run(exc: Exception) -> None:
     show_default=True,
     help="等待应答 / wait for answers (all TTLs are sent at once).",
 )
-@json_option
+@json_option("输出一个JSON对象 / print one JSON object.", "json_out")
+@exit_on_error
 def traceroute(host: str, max_hops: int, timeout: float, json_out: bool) -> None:
     """路由追踪 / ICMP traceroute to HOST: the hop where the path breaks."""
-    from probes.diag import DiagError, format_traceroute, traceroute_async
+    from probes.diag import format_traceroute, traceroute_async
 
     refuse_unsafe([host])
-    try:
-        trace = asyncio.run(traceroute_async(host, max_hops=max_hops, timeout=timeout))
-    except DiagError as exc:
-        _could_not_run(exc)
+    trace = asyncio.run(traceroute_async(host, max_hops=max_hops, timeout=timeout))
     text = as_json(dataclasses.asdict(trace)) if json_out else "\n".join(format_traceroute(trace))
     finish(trace.reached, text)
 
@@ -63,10 +50,11 @@ def traceroute(host: str, max_hops: int, timeout: float, json_out: bool) -> None
 @click.option(
     "--timeout", type=DURATION, default="2s", show_default=True, help="等待应答 / wait for answers."
 )
-@json_option
+@json_option("输出一个JSON对象 / print one JSON object.", "json_out")
+@exit_on_error
 def arp(cidr: str, iface: str | None, timeout: float, json_out: bool) -> None:
     """ARP扫描 / which hosts of CIDR answer ARP (even those that ignore ping)."""
-    from probes.diag import DiagError, arp_scan_async, format_arp_scan
+    from probes.diag import arp_scan_async, format_arp_scan
     from probes.safety import TEST_RANGE
 
     try:
@@ -76,10 +64,7 @@ def arp(cidr: str, iface: str | None, timeout: float, json_out: bool) -> None:
             f"不是IPv4网段 / not an IPv4 network: {cidr!r}", param_hint="CIDR"
         ) from None
     refuse_unsafe([str(TEST_RANGE.network_address)] if network.overlaps(TEST_RANGE) else [])
-    try:
-        hosts = asyncio.run(arp_scan_async(str(network), iface=iface, timeout=timeout))
-    except DiagError as exc:
-        _could_not_run(exc)
+    hosts = asyncio.run(arp_scan_async(str(network), iface=iface, timeout=timeout))
     if json_out:
         text = as_json({"cidr": str(network), "hosts": [dataclasses.asdict(h) for h in hosts]})
     else:

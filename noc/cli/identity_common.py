@@ -25,11 +25,13 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from noc.cli.common import load_config_or_exit, open_store
 from noc.config import NocConfig
 from noc.core.errors import InputError, NocError
+from noc.core.time import parse_instant as core_parse_instant
 from noc.identity.actor import Actor
 from noc.identity.rules import bootstrap_grants
-from noc.store import Store, resolve_db_url
+from noc.store import Store
 from noc.store.accounts import Accounts
 
 T = TypeVar("T")
@@ -82,28 +84,13 @@ class Ctx:
         return await cli_actor(self.accounts)
 
 
-def store_options(func):
-    func = click.option(
-        "--db",
-        "db_url",
-        metavar="URL",
-        help="database URL (default: config, $NOC_DB, sqlite:///noc.db)",
-    )(func)
-    return click.option("--config", "config_path", metavar="FILE", help="inventory YAML")(func)
-
-
 def run(config_path: str | None, db_url: str | None, work: Callable[[Ctx], Awaitable[T]]) -> T:
     """Open the store, run ``work``; a refusal prints one line and exits with its code."""
-    from noc.cli import _load_or_exit
-
-    config = _load_or_exit(config_path)
+    config = load_config_or_exit(config_path)
 
     async def go() -> T:
-        store = await Store.open(resolve_db_url(db_url, config.server.db))
-        try:
+        async with open_store(config, db_url) as store:
             return await work(Ctx(store, config, Accounts(store, config.security.policy())))
-        finally:
-            await store.close()
 
     try:
         return asyncio.run(go())
@@ -121,21 +108,14 @@ def read_secret_line() -> str:
 
 
 def parse_instant(value: str | None, tz: ZoneInfo, end: bool = False) -> dt.datetime | None:
-    """``2026-11-30`` or ``2026-11-30T08:00[+08:00]``; without an offset, site time. A date
-    as ``--to`` means the end of that day."""
+    """``2026-11-30`` or ``2026-11-30T08:00[+08:00]`` (the one reader in :mod:`noc.core.time`);
+    a date given as ``--to`` means the end of that day."""
     if value is None:
         return None
-    try:
-        if len(value) == 10:
-            day = dt.date.fromisoformat(value)
-            at = dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time())
-        else:
-            at = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(
-            f"时间格式无效 / {value!r} is not a date (2026-11-30) or time (2026-11-30T08:00)"
-        ) from None
-    return at.replace(tzinfo=tz) if at.tzinfo is None else at
+    at = core_parse_instant(value, tz)
+    if end and len(value.strip()) == 10:
+        at += dt.timedelta(days=1)
+    return at
 
 
 def local(at: dt.datetime | None, tz: ZoneInfo) -> str:

@@ -1,7 +1,8 @@
 """``noc incident list|show|ack|step|resolve|close``: work incidents from a terminal.
 
 The commands read and write the event store directly (``--db``), so they work with or without
-the service running; the running engine notices operator actions on its next decision.
+the service running; the running engine notices operator actions on its next decision. A
+refused action (unknown incident, wrong status) exits 1 with the reason.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from noc.cli.common import run_with_store, store_options
+from noc.cli.common import exit_on_error, json_option, lang_option, run_with_store, store_options
 from noc.config import NocConfig
-from noc.store.incidents import IncidentError, IncidentRepo
+from noc.core.errors import NotFoundError
+from noc.store.incidents import IncidentRepo
 
 T = TypeVar("T")
 
@@ -29,7 +31,6 @@ def _run(
         config_path,
         db_url,
         lambda store, config: action(IncidentRepo(store, config.site.name), config),
-        {IncidentError: 1},
     )
 
 
@@ -52,8 +53,9 @@ def incident() -> None:
     "--status", type=click.Choice(["active", "open", "acknowledged", "recovered", "closed"])
 )
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @store_options
+@exit_on_error
 def list_cmd(
     status: str | None, limit: int, as_json: bool, config_path: str | None, db_url: str | None
 ) -> None:
@@ -79,9 +81,10 @@ def list_cmd(
 
 @incident.command("show")
 @click.argument("incident_id", type=int)
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--lang", type=click.Choice(["zh-CN", "en"]), default=None)
+@json_option()
+@lang_option()
 @store_options
+@exit_on_error
 def show_cmd(
     incident_id: int, as_json: bool, lang: str | None, config_path: str | None, db_url: str | None
 ) -> None:
@@ -111,6 +114,7 @@ def show_cmd(
 @click.option("--by", required=True, help="who acknowledges (name)")
 @click.option("--note", default="")
 @store_options
+@exit_on_error
 def ack_cmd(
     incident_id: int, by: str, note: str, config_path: str | None, db_url: str | None
 ) -> None:
@@ -130,6 +134,7 @@ def ack_cmd(
     help="did this change the network? (default: as the runbook step says)",
 )
 @store_options
+@exit_on_error
 def step_cmd(
     incident_id: int,
     step_id: str,
@@ -146,7 +151,7 @@ def step_cmd(
         runbook = _runbook(row.fault_type)
         step = next((s for s in runbook.steps if s.id == step_id), None) if runbook else None
         if runbook is not None and step is None:
-            raise IncidentError(
+            raise NotFoundError(
                 f"runbook {runbook.id!r} has no step {step_id!r}; "
                 f"steps: {', '.join(s.id for s in runbook.steps)}"
             )
@@ -168,6 +173,7 @@ def step_cmd(
 @click.option("--by", required=True)
 @click.option("--note", required=True)
 @store_options
+@exit_on_error
 def resolve_cmd(
     incident_id: int, by: str, note: str, config_path: str | None, db_url: str | None
 ) -> None:
@@ -181,6 +187,7 @@ def resolve_cmd(
 @click.option("--by", required=True)
 @click.option("--note", required=True, help="the cause (故障原因)")
 @store_options
+@exit_on_error
 def close_cmd(
     incident_id: int, by: str, note: str, config_path: str | None, db_url: str | None
 ) -> None:

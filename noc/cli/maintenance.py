@@ -1,4 +1,7 @@
-"""``noc maintenance add|list|end``: planned work that mutes alerts and is excluded from the SLA."""
+"""``noc maintenance add|list|end``: planned work that mutes alerts and is excluded from the SLA.
+
+A request that cannot be read exits 2; ending an unknown or already ended window exits 1.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +11,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from noc.cli.common import run_with_store, store_options
-from noc.maintenance import MaintenanceRequestError, check_assets, window_json, window_span
-
-
-def _run(config_path, db_url, action):
-    # a bad request is a usage error (2); an unknown or already-ended window is a refusal (1)
-    return run_with_store(
-        config_path, db_url, action, {MaintenanceRequestError: 2, LookupError: 1, ValueError: 1}
-    )
+from noc.cli.common import exit_on_error, json_option, run_with_store, store_options
+from noc.maintenance import check_assets, window_json, window_span
 
 
 @click.group()
@@ -32,6 +28,7 @@ def maintenance() -> None:
 @click.option("--reason", required=True)
 @click.option("--by", required=True)
 @store_options
+@exit_on_error
 def add_cmd(assets, start, end, duration, reason, by, config_path, db_url) -> None:
     """Plan a window."""
 
@@ -48,7 +45,7 @@ def add_cmd(assets, start, end, duration, reason, by, config_path, db_url) -> No
         )
         return window_json(row, ZoneInfo(config.site.timezone))
 
-    w = _run(config_path, db_url, action)
+    w = run_with_store(config_path, db_url, action)
     click.echo(
         f"维护窗口 #{w['id']}: {', '.join(w['assets'])}  {w['starts_at_local']} → {w['ends_at_local']}"
     )
@@ -62,8 +59,9 @@ def add_cmd(assets, start, end, duration, reason, by, config_path, db_url) -> No
 
 @maintenance.command("list")
 @click.option("--active", is_flag=True, help="only windows in force now")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @store_options
+@exit_on_error
 def list_cmd(active, as_json, config_path, db_url) -> None:
     """List windows."""
 
@@ -72,7 +70,7 @@ def list_cmd(active, as_json, config_path, db_url) -> None:
         rows = await store.maintenance_windows(active_at=now if active else None)
         return [window_json(r, ZoneInfo(config.site.timezone), now) for r in rows]
 
-    windows = _run(config_path, db_url, action)
+    windows = run_with_store(config_path, db_url, action)
     if as_json:
         click.echo(json.dumps(windows, ensure_ascii=False, indent=1))
         return
@@ -89,11 +87,12 @@ def list_cmd(active, as_json, config_path, db_url) -> None:
 @maintenance.command("end")
 @click.argument("window_id", type=int)
 @store_options
+@exit_on_error
 def end_cmd(window_id, config_path, db_url) -> None:
     """End a window now (the work is done)."""
 
     async def action(store, _config):
         return await store.end_maintenance(window_id)
 
-    _run(config_path, db_url, action)
+    run_with_store(config_path, db_url, action)
     click.echo(f"维护窗口 #{window_id} 已结束 ended")

@@ -14,94 +14,20 @@ text the runbook timeline builds on.
 from __future__ import annotations
 
 import asyncio
-import json
-import socket
-import sys
-from collections.abc import Iterable
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-from noc.core.units import parse_bandwidth, parse_duration
-
-MASK = "********"
-
-
-# --- shared helpers (also used by noc.cli.diag) ------------------------------------------
-
-
-class DurationType(click.ParamType):
-    """Seconds from ``1.5``, ``500ms``, ``2s`` (the config's duration syntax)."""
-
-    name = "duration"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> float:
-        if isinstance(value, float):
-            return value
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            self.fail(f"{value!r}: {exc}", param, ctx)
-
-
-class BandwidthType(click.ParamType):
-    """Bits per second from ``10M``, ``50Mbit``, ``512k``."""
-
-    name = "bandwidth"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_bandwidth(value)
-        except ValueError as exc:
-            self.fail(f"{value!r}: {exc}", param, ctx)
-
-
-DURATION = DurationType()
-BANDWIDTH = BandwidthType()
-
-
-def masked(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` with every secret replaced by ``********`` (longest first, so a secret that
-    contains another is masked whole)."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
-
-
-def refuse_unsafe(addresses: Iterable[str]) -> None:
-    """Exit 2 when the lab guard refuses a probe of 198.18.0.0/15 (no blackhole route).
-
-    Host names are resolved first, so a name pointing into the test range is caught too.
-    """
-    from probes.safety import ProbeSafetyError, check_probe_safety
-
-    candidates: list[str] = []
-    for address in addresses:
-        candidates.append(address)
-        try:
-            infos = socket.getaddrinfo(address, None, family=socket.AF_INET, type=socket.SOCK_DGRAM)
-        except (OSError, UnicodeError):
-            continue  # the probe itself reports an unresolvable name
-        candidates += [info[4][0] for info in infos]
-    try:
-        check_probe_safety(candidates)
-    except ProbeSafetyError as exc:
-        click.echo(f"拒绝探测 / probe refused: {exc}", err=True)
-        sys.exit(2)
-
-
-def finish(ok: bool, text: str, secrets: Iterable[str | None] = ()) -> NoReturn:
-    """Print ``text`` (secrets masked) and exit 0 when ``ok``, else 1."""
-    click.echo(masked(text, secrets))
-    sys.exit(0 if ok else 1)
-
-
-def as_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, default=str)
+from noc.cli.common import (
+    BANDWIDTH,
+    DURATION,
+    as_json,
+    exit_on_error,
+    finish,
+    masked,
+    refuse_unsafe,
+)
+from noc.cli.common import json_option as json_flag
 
 
 def shown(kind: str, result: Any, json_out: bool) -> str:
@@ -119,12 +45,7 @@ def probe() -> None:
     """立即探测 / run one probe now (exit 0 ok, 1 failed, 2 bad usage)."""
 
 
-json_option = click.option(
-    "--json",
-    "json_out",
-    is_flag=True,
-    help="输出一个JSON对象 / print one JSON object (ProbeResult).",
-)
+json_option = json_flag("输出一个JSON对象 / print one JSON object (ProbeResult).", "json_out")
 
 
 # --- ICMP -----------------------------------------------------------------------------------
@@ -159,6 +80,7 @@ json_option = click.option(
     help="原始套接字/数据报套接字 / raw socket or datagram ICMP socket (default: raw if allowed).",
 )
 @json_option
+@exit_on_error
 def icmp(
     host: str, count: int, interval: float, timeout: float, privileged: bool | None, json_out: bool
 ) -> None:
@@ -247,6 +169,7 @@ PRIV_PROTOCOLS = ["aes128", "aes192", "aes256", "aes192c", "aes256c"]
     "(applies to the --if interfaces, or to every interface).",
 )
 @json_option
+@exit_on_error
 def snmp(
     host: str,
     community: str | None,
@@ -380,6 +303,7 @@ async def _poll_snmp(
     help="等待最终响应 / wait for a final response.",
 )
 @json_option
+@exit_on_error
 def sip(uri: str, transport: str, timeout: float, json_out: bool) -> None:
     """SIP OPTIONS / is the gateway or phone alive at the SIP layer? (a bare HOST[:PORT] is
     taken as sip:HOST[:PORT])"""

@@ -8,23 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import sys
 from zoneinfo import ZoneInfo
 
 import click
 
-from noc.cli.common import store_options
+from noc.cli.common import (
+    exit_on_error,
+    lang_option,
+    load_config_or_exit,
+    open_store,
+    store_options,
+)
 from sla.intervals import PeriodError, custom_window, parse_period
 
 
 @click.group()
 def sla() -> None:
     """SLA 统计 / SLA figures: availability, MTBF, MTTR (automatic/manual), budgets."""
-
-
-def _usage(message: str) -> None:
-    click.echo(f"参数有误 / bad argument: {message}", err=True)
-    sys.exit(2)
 
 
 @sla.command("report")
@@ -43,36 +43,29 @@ def _usage(message: str) -> None:
     default="table",
     show_default=True,
 )
-@click.option("--lang", type=click.Choice(["zh-CN", "en"]), default="zh-CN", show_default=True)
+@lang_option("zh-CN")
 @store_options
+@exit_on_error
 def report_cmd(period, start, end, scope, fmt, lang, config_path, db_url) -> None:
     """Report one period for one scope (or the site and its services)."""
     from incident_runbooks.loader import load_runbooks
-    from noc.cli import _load_or_exit
-    from noc.store import Store, resolve_db_url
-    from sla.report import ScopeError, UnknownScope, build, parse_scope, render
+    from sla.report import build, parse_scope, render
 
-    config = _load_or_exit(config_path)
+    config = load_config_or_exit(config_path)
     tz = ZoneInfo(config.sla.timezone)
-    try:
-        if period and (start or end):
-            raise PeriodError("give --period or --from/--to, not both")
-        if period:
-            window = parse_period(period, tz)
-        elif start and end:
-            window = custom_window(start, end, tz)
-        else:
-            raise PeriodError("give --period (e.g. 2026-11) or both --from and --to")
-        scopes = parse_scope(config, scope)
-    except (PeriodError, ScopeError, UnknownScope) as exc:
-        _usage(str(exc.args[0]) if exc.args else str(exc))
+    if period and (start or end):
+        raise PeriodError("give --period or --from/--to, not both")
+    if period:
+        window = parse_period(period, tz)
+    elif start and end:
+        window = custom_window(start, end, tz)
+    else:
+        raise PeriodError("give --period (e.g. 2026-11) or both --from and --to")
+    scopes = parse_scope(config, scope)  # an unknown name exits 2 too: it was typed as an option
     now = dt.datetime.now(dt.UTC)
 
     async def go():
-        store = await Store.open(resolve_db_url(db_url, config.server.db))
-        try:
+        async with open_store(config, db_url) as store:
             return await build(store, config, load_runbooks(), [window], scopes, now)
-        finally:
-            await store.close()
 
     click.echo(render(asyncio.run(go()), config, fmt, lang, now).rstrip("\n"))

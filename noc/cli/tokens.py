@@ -12,7 +12,8 @@ import json
 
 import click
 
-from noc.cli.identity_common import Ctx, local, run, store_options
+from noc.cli.common import store_options
+from noc.cli.identity_common import Ctx, local, run
 from noc.core.errors import InputError
 from noc.core.units import parse_duration
 from noc.identity.roles import PERMISSIONS

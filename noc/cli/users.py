@@ -13,7 +13,8 @@ import json
 
 import click
 
-from noc.cli.identity_common import Ctx, local, read_secret_line, run, store_options
+from noc.cli.common import store_options
+from noc.cli.identity_common import Ctx, local, read_secret_line, run
 from noc.identity.roles import ROLE_TITLES, ROLES
 from noc.store.accounts import system_actor
 from noc.store.types import utcnow

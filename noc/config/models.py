@@ -44,6 +44,8 @@ _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 class ConfigError(SourceError):
     """The config file is wrong; ``issues`` lists every problem with file, line and key path."""
 
+    label = "配置有误 / config invalid"
+
 
 def _check_name(value: str) -> str:
     if not _NAME_RE.match(value):

@@ -8,13 +8,22 @@ the exit code of the CLI (one decorator). No handler matches on message text.
 
     NocError                      (500, exit 1)  the base; never raised itself
     ├── InputError                (400, exit 2)  the request, file or option is wrong
-    │   ├── ConfigError / RunbookError  (through SourceError: file:line key.path: message)
-    │   ├── PeriodError, ScopeError, MaintenanceRequestError, DatabaseURLError, …
+    │   ├── SourceError → ConfigError, RunbookError  (file:line key.path: message, all at once)
+    │   ├── PeriodError, ScopeError (sla), MaintenanceRequestError, IncidentRequestError
+    │   ├── DatabaseURLError, NotifierConfigError
+    │   └── ProbeSafetyError      the test range without its blackhole (the probe CLI's exit 2)
     ├── AuthError                 (401, exit 1)  who you are is not established (room kept)
     ├── ForbiddenError            (403, exit 1)  you may not do this (room kept)
-    ├── NotFoundError             (404, exit 1)  no such incident, asset, scope, …
+    ├── NotFoundError             (404, exit 1)  no such incident, asset, window, scope, …
+    │   ├── IncidentNotFound
+    │   └── UnknownScope          (exit 2: on the command line the name is a typed option)
     ├── ConflictError             (409, exit 1)  the act does not fit the current state
+    │   └── IncidentConflict      (IncidentNotFound/Conflict/RequestError are IncidentErrors)
     └── UnavailableError          (503, exit 1)  a peer (database, channel, lab) did not answer
+        └── DiagError             a diagnostic (traceroute, ARP scan) could not run
+
+The edges: :mod:`noc.web.errors` (the middleware: status + ``{"error": code, "reason": …}``)
+and :func:`noc.cli.common.exit_on_error` (``label: reason`` on stderr, the exit code).
 
 Network outcomes of probes are *values* (``probes.base.ProbeResult``), never exceptions; this
 tree is for requests, files and operators.
@@ -31,6 +40,7 @@ class NocError(Exception):
     status: ClassVar[int] = 500
     exit_code: ClassVar[int] = 1
     code: ClassVar[str] = "error"
+    label: ClassVar[str] = "错误 / error"  # what the CLI prints before the reason
 
     def __init__(self, message: str = "", *, reason: str | None = None) -> None:
         super().__init__(message)
@@ -47,6 +57,7 @@ class InputError(NocError, ValueError):
     status = 400
     exit_code = 2
     code = "bad_request"
+    label = "参数有误 / bad input"
 
 
 class AuthError(NocError):
@@ -54,6 +65,7 @@ class AuthError(NocError):
 
     status = 401
     code = "unauthenticated"
+    label = "未认证 / not authenticated"
 
 
 class ForbiddenError(NocError):
@@ -61,6 +73,7 @@ class ForbiddenError(NocError):
 
     status = 403
     code = "forbidden"
+    label = "禁止 / forbidden"
 
 
 class NotFoundError(NocError, LookupError):
@@ -68,6 +81,7 @@ class NotFoundError(NocError, LookupError):
 
     status = 404
     code = "not_found"
+    label = "未找到 / not found"
 
 
 class ConflictError(NocError):
@@ -75,6 +89,7 @@ class ConflictError(NocError):
 
     status = 409
     code = "conflict"
+    label = "拒绝 / refused"
 
 
 class UnavailableError(NocError):
@@ -82,6 +97,7 @@ class UnavailableError(NocError):
 
     status = 503
     code = "unavailable"
+    label = "无法执行 / unavailable"
 
 
 __all__ = [

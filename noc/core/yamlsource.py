@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from noc.core.errors import InputError
+
 Path = tuple[str | int, ...]
 
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -36,8 +38,12 @@ class SourceIssue:
         return f"{where} {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
-class SourceError(Exception):
-    """One or more located problems; ``str()`` prints one per line."""
+class SourceError(InputError):
+    """One or more located problems; ``str()`` prints one per line.
+
+    ``label`` names the kind of file in the summary line the CLI prints after the issues."""
+
+    label = "输入有误 / input invalid"
 
     def __init__(self, issues: list[SourceIssue]):
         self.issues = issues

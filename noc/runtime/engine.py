@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from noc.config import NocConfig
 from noc.core.logs import get_logger
+from noc.core.time import UTC, from_epoch
 from noc.engine.faults import CheckView, Fault, classify_all
 from noc.engine.health import CheckHealth, FlapChange, Observation, State, Transition
 from noc.engine.incidents import Change, IncidentBook, ServiceSpec
@@ -32,7 +33,6 @@ log = get_logger("noc.engine")
 CORROBORATION_SECONDS = 5.0
 
 Listener = Callable[[list[Change], dict], Awaitable[None]]  # (changes, the book's active incidents)
-UTC = dt.UTC
 
 
 class Engine:
@@ -246,7 +246,7 @@ class Engine:
                 check=event.check,
                 from_state=str(event.from_state),
                 to_state=str(event.to_state),
-                at=_ts(event.at),
+                at=from_epoch(event.at),
                 reason=event.reason,
                 details=event.details,
             )
@@ -271,7 +271,7 @@ class Engine:
                 check=event.check,
                 from_state=state,
                 to_state=state,
-                at=_ts(event.at),
+                at=from_epoch(event.at),
                 reason="flapping started" if event.flapping else "flapping stopped",
                 details={
                     "flapping": event.flapping,
@@ -311,7 +311,3 @@ class Engine:
                 await listener(changes, self.book.active)
             except Exception:  # a listener must not break the engine; the store already has it
                 log.exception("listener_failed")
-
-
-def _ts(epoch: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(epoch, UTC)

@@ -17,13 +17,15 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from noc.core.errors import InputError
+
 DEFAULT_DB_URL = "sqlite:///noc.db"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 
 
-class DatabaseURLError(ValueError):
+class DatabaseURLError(InputError):
     """The database URL names a backend this service does not support."""
 
 

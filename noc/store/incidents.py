@@ -1,8 +1,9 @@
 """Incidents in the store: the engine's changes and the operators' actions, as timeline events.
 
 Every method appends to ``incident_events`` and updates the ``incidents`` projection in the
-same transaction, so the two never disagree. Operator actions are refused (``IncidentError``)
-when they make no sense for the incident's status, with a reason the API and CLI show as-is.
+same transaction, so the two never disagree. Operator actions are refused with a reason the
+API and CLI show as-is: ``IncidentNotFound`` (no such incident: 404) and ``IncidentConflict``
+(the action does not fit the incident's status: 409), both an ``IncidentError``.
 """
 
 from __future__ import annotations
@@ -15,21 +16,31 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from noc.core.errors import ConflictError, InputError, NocError, NotFoundError
+from noc.core.time import from_epoch
 from noc.engine.incidents import ActiveIncident, Change
 from noc.engine.severity import more_severe
 from noc.store.repo import Store
 from noc.store.tables import Incident, IncidentEvent
-from noc.store.types import UTC, utcnow
+from noc.store.types import utcnow
 
 ACTIVE = ("open", "acknowledged")
 
 
-class IncidentError(ValueError):
-    """An operator action that does not fit the incident (unknown id, wrong status)."""
+class IncidentError(NocError):
+    """An operator action refused; which subclass says how the edges answer."""
 
 
-def ts(epoch: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(epoch, UTC)
+class IncidentNotFound(IncidentError, NotFoundError):
+    """No incident with that id."""
+
+
+class IncidentConflict(IncidentError, ConflictError):
+    """The action does not fit the incident's status (closing an open incident …)."""
+
+
+class IncidentRequestError(IncidentError, InputError):
+    """The action itself is incomplete (closing without a cause)."""
 
 
 class IncidentRepo:
@@ -61,7 +72,7 @@ class IncidentRepo:
         active: dict[str, ActiveIncident],
         gone: dict[str, ActiveIncident],
     ) -> int | None:
-        at = ts(change.at)
+        at = from_epoch(change.at)
         data = dict(change.data)
         if change.kind == "opened":
             inc = active[change.key]
@@ -75,7 +86,7 @@ class IncidentRepo:
                 peak_severity=inc.peak_severity,
                 status="open",
                 runbook=data.get("runbook"),
-                fault_started_at=ts(inc.fault_started_at),
+                fault_started_at=from_epoch(inc.fault_started_at),
                 detected_at=at,
                 impact=_impact_json(inc),
             )
@@ -223,7 +234,7 @@ class IncidentRepo:
         async with self.store.sessions() as session:
             row = await session.get(Incident, incident_id)
         if row is None:
-            raise IncidentError(f"no incident #{incident_id}")
+            raise IncidentNotFound(f"no incident #{incident_id}")
         return row
 
     async def by_ids(self, ids: Iterable[int]) -> dict[int, Incident]:
@@ -250,9 +261,11 @@ class IncidentRepo:
         async with self.store.timeline_writer() as session:
             row = await session.get(Incident, incident_id, with_for_update=True)
             if row is None:
-                raise IncidentError(f"no incident #{incident_id}")
+                raise IncidentNotFound(f"no incident #{incident_id}")
             if row.status not in allowed:
-                raise IncidentError(f"cannot {action} incident #{incident_id}: it is {row.status}")
+                raise IncidentConflict(
+                    f"cannot {action} incident #{incident_id}: it is {row.status}"
+                )
             yield session, row
 
     async def acknowledge(
@@ -309,7 +322,7 @@ class IncidentRepo:
         self, incident_id: int, who: str, note: str, at: dt.datetime | None = None
     ) -> Incident:
         if not note.strip():
-            raise IncidentError("closing an incident needs a cause note")
+            raise IncidentRequestError("closing an incident needs a cause note")
         at = at or utcnow()
         async with self._locked(incident_id, ("recovered",), "close") as (session, row):
             row.status, row.closed_at, row.close_note = "closed", at, note

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from noc.core.errors import ConflictError, NotFoundError
 from noc.store.tables import MaintenanceWindow
 from noc.store.types import utcnow
 
@@ -53,9 +54,9 @@ class MaintenanceRepo:
         async with self.store.sessions.begin() as session:
             row = await session.get(MaintenanceWindow, window_id, with_for_update=True)
             if row is None:
-                raise LookupError(f"no maintenance window #{window_id}")
+                raise NotFoundError(f"no maintenance window #{window_id}")
             if row.ended_at is not None or row.ends_at <= at:
-                raise ValueError(f"maintenance window #{window_id} has already ended")
+                raise ConflictError(f"maintenance window #{window_id} has already ended")
             if row.starts_at > at:  # cancelled before it began: keep it, as a zero-length window
                 row.ends_at = row.starts_at
             row.ended_at = at

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
-UTC = dt.UTC
+from noc.core.time import UTC, utcnow
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -35,5 +35,4 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(UTC)
+__all__ = ["UTC", "UTCDateTime", "utcnow"]

@@ -1,6 +1,7 @@
 """HTTP handlers: ``/healthz``, ``/metrics``, ``/api/v1/…`` and the console index.
 
-API errors are JSON ``{"error": code, "reason": text}`` with a 4xx/5xx status, never an HTML page.
+API errors are JSON ``{"error": code, "reason": text}`` with a 4xx/5xx status, never an HTML page
+(:mod:`noc.web.errors`: handlers raise, the middleware answers).
 Instants are returned in UTC (ISO 8601) and, for people, in the site's time zone.
 """
 
@@ -17,36 +18,13 @@ from prometheus_client import CONTENT_TYPE_LATEST
 import noc
 from noc.appkeys import CONFIG, METRICS, PROBING_ALLOWED, STORE
 from noc.config import ASSET_KINDS
-from noc.core.logs import get_logger
+from noc.core.errors import InputError, NotFoundError
 from noc.store.tables import AssetRow
-
-log = get_logger("noc.web")
 
 _templates = jinja2.Environment(
     loader=jinja2.PackageLoader("noc.web", "templates"),
     autoescape=jinja2.select_autoescape(["html"]),
 )
-
-
-def json_error(status: int, code: str, reason: str) -> web.Response:
-    return web.json_response({"error": code, "reason": reason}, status=status)
-
-
-@web.middleware
-async def error_middleware(request: web.Request, handler):
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if request.path.startswith("/api/") and exc.status >= 400:
-            return json_error(
-                exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason
-            )
-        raise
-    except Exception:
-        log.exception("request_failed", path=request.path, method=request.method)
-        if request.path.startswith("/api/"):
-            return json_error(500, "internal_error", "internal error; see the service log")
-        raise
 
 
 def _local(ts: dt.datetime | None, tz: ZoneInfo) -> str | None:
@@ -104,13 +82,11 @@ async def list_assets(request: web.Request) -> web.Response:
     kind = request.query.get("kind")
     include_retired = request.query.get("include_retired", "false").lower()
     if include_retired not in ("true", "false", "1", "0"):
-        return json_error(400, "bad_request", "include_retired must be true or false")
+        raise InputError("include_retired must be true or false")
     rows = await request.app[STORE].list_assets(include_retired=include_retired in ("true", "1"))
     if kind is not None:
         if kind not in ASSET_KINDS:
-            return json_error(
-                400, "bad_request", f"unknown kind {kind!r}; one of {', '.join(ASSET_KINDS)}"
-            )
+            raise InputError(f"unknown kind {kind!r}; one of {', '.join(ASSET_KINDS)}")
         rows = [r for r in rows if r.kind == kind]
     return web.json_response({"assets": [asset_json(r, tz) for r in rows], "count": len(rows)})
 
@@ -119,7 +95,7 @@ async def get_asset(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     row = await request.app[STORE].get_asset(name)
     if row is None:
-        return json_error(404, "not_found", f"no asset named {name!r}")
+        raise NotFoundError(f"no asset named {name!r}")
     tz = ZoneInfo(request.app[CONFIG].site.timezone)
     return web.json_response(asset_json(row, tz))
 

@@ -2,21 +2,21 @@
 
 Actions are POSTs with a JSON body; a missing field is a 400, an unknown incident a 404, an
 action that does not fit the incident's status (closing an open incident …) a 409 — each with
-a reason. Nothing already recorded is changed by a refused request.
+a reason, answered by the error middleware from the class of what the repository raised
+(:mod:`noc.web.errors`). Nothing already recorded is changed by a refused request.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from noc.appkeys import AUTOMATION, CONFIG, ENGINE, RUNBOOKS, STORE
+from noc.core.errors import InputError
 from noc.incident_view import incident_detail, incident_summary
-from noc.store.incidents import IncidentError, IncidentRepo
-from noc.web.api import json_error
+from noc.store.incidents import IncidentConflict, IncidentRepo
+from noc.web.requests import json_body, path_id
 
 STATUSES = ("active", "open", "acknowledged", "recovered", "closed")
 
@@ -33,6 +33,10 @@ def _locale(request: web.Request) -> str:
     return "en" if request.query.get("lang") == "en" else request.app[CONFIG].site.locale
 
 
+def _incident_id(request: web.Request) -> int:
+    return path_id(request, "incident")
+
+
 def runbook_of(app: web.Application, fault_type: str):
     runbooks = app.get(RUNBOOKS)
     if runbooks is None:
@@ -43,38 +47,13 @@ def runbook_of(app: web.Application, fault_type: str):
         return None
 
 
-def _incident_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isdigit():
-        raise web.HTTPBadRequest(text=f"incident id must be a number, not {raw!r}")
-    return int(raw)
-
-
-async def _body(request: web.Request, required: tuple[str, ...]) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(text="body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="body must be a JSON object")
-    missing = [k for k in required if not str(body.get(k) or "").strip()]
-    if missing:
-        raise web.HTTPBadRequest(text=f"missing field(s): {', '.join(missing)}")
-    return body
-
-
-def _refused(exc: IncidentError) -> web.Response:
-    status = 404 if str(exc).startswith("no incident") else 409
-    return json_error(status, "not_found" if status == 404 else "conflict", str(exc))
-
-
 async def list_incidents(request: web.Request) -> web.Response:
     status = request.query.get("status")
     if status is not None and status not in STATUSES:
-        return json_error(400, "bad_request", f"status must be one of {', '.join(STATUSES)}")
+        raise InputError(f"status must be one of {', '.join(STATUSES)}")
     limit = request.query.get("limit", "100")
     if not limit.isdigit() or not 1 <= int(limit) <= 1000:
-        return json_error(400, "bad_request", "limit must be a number from 1 to 1000")
+        raise InputError("limit must be a number from 1 to 1000")
     rows = await _repo(request).list(status, int(limit))
     tz = _tz(request)
     return web.json_response(
@@ -84,10 +63,7 @@ async def list_incidents(request: web.Request) -> web.Response:
 
 async def show_incident(request: web.Request) -> web.Response:
     repo = _repo(request)
-    try:
-        row = await repo.get(_incident_id(request))
-    except IncidentError as exc:
-        return _refused(exc)
+    row = await repo.get(_incident_id(request))
     events = await repo.events(row.id)
     runbook = runbook_of(request.app, row.fault_type)
     return web.json_response(incident_detail(row, events, runbook, _tz(request), _locale(request)))
@@ -95,11 +71,8 @@ async def show_incident(request: web.Request) -> web.Response:
 
 async def _act(request: web.Request, required: tuple[str, ...], action) -> web.Response:
     """Run one operator action: 400 for a bad body, 404/409 (with the reason) when refused."""
-    body = await _body(request, required)
-    try:
-        row = await action(_repo(request), _incident_id(request), body)
-    except IncidentError as exc:
-        return _refused(exc)
+    body = await json_body(request, required)
+    row = await action(_repo(request), _incident_id(request), body)
     return web.json_response(incident_summary(row, _tz(request)))
 
 
@@ -130,38 +103,26 @@ async def close(request: web.Request) -> web.Response:
 
 
 async def step_done(request: web.Request) -> web.Response:
-    body = await _body(request, ("by", "step"))
+    body = await json_body(request, ("by", "step"))
     repo = _repo(request)
     incident_id = _incident_id(request)
-    try:
-        row = await repo.get(incident_id)
-    except IncidentError as exc:
-        return _refused(exc)
+    row = await repo.get(incident_id)
     runbook = runbook_of(request.app, row.fault_type)
     step = next((s for s in runbook.steps if s.id == body["step"]), None) if runbook else None
     if runbook is not None and step is None:
-        return json_error(
-            400, "bad_request", f"runbook {runbook.id!r} has no step {body['step']!r}"
-        )
+        raise InputError(f"runbook {runbook.id!r} has no step {body['step']!r}")
     intervention = bool(body.get("intervention", step.intervention if step else False))
-    try:
-        row = await repo.step_done(
-            incident_id, body["step"], body["by"], str(body.get("output", "")), intervention
-        )
-    except IncidentError as exc:
-        return _refused(exc)
+    row = await repo.step_done(
+        incident_id, body["step"], body["by"], str(body.get("output", "")), intervention
+    )
     return web.json_response(incident_summary(row, _tz(request)))
 
 
 async def run_step(request: web.Request) -> web.Response:
     """Run an automated runbook step now; its output is appended to the timeline and returned."""
-    repo = _repo(request)
-    try:
-        row = await repo.get(_incident_id(request))
-    except IncidentError as exc:
-        return _refused(exc)
+    row = await _repo(request).get(_incident_id(request))
     if row.status == "closed":
-        return json_error(409, "conflict", f"incident #{row.id} is closed")
+        raise IncidentConflict(f"incident #{row.id} is closed")
     runbook = runbook_of(request.app, row.fault_type)
     step = (
         next((s for s in runbook.steps if s.id == request.match_info["step"]), None)
@@ -169,11 +130,7 @@ async def run_step(request: web.Request) -> web.Response:
         else None
     )
     if step is None or step.automated is None:
-        return json_error(
-            400,
-            "bad_request",
-            f"{request.match_info['step']!r} is not an automated step of this runbook",
-        )
+        raise InputError(f"{request.match_info['step']!r} is not an automated step of this runbook")
     members = tuple((row.impact or {}).get("members", []))
     output = await request.app[AUTOMATION].run(row.id, step, row.root_asset, members)
     return web.json_response(

@@ -1,4 +1,7 @@
-"""``/api/v1/maintenance``: list, plan and end maintenance windows."""
+"""``/api/v1/maintenance``: list, plan and end maintenance windows.
+
+A bad request is a 400, an unknown window a 404, ending one already over a 409 (the error
+middleware answers from the class of what was raised)."""
 
 from __future__ import annotations
 
@@ -9,8 +12,7 @@ from aiohttp import web
 
 from noc.appkeys import CONFIG, STORE
 from noc.maintenance import MaintenanceRequestError, check_assets, window_json, window_span
-from noc.web.api import json_error
-from noc.web.incidents_api import _body
+from noc.web.requests import json_body, path_id
 
 
 async def list_windows(request: web.Request) -> web.Response:
@@ -24,22 +26,19 @@ async def list_windows(request: web.Request) -> web.Response:
 
 
 async def add_window(request: web.Request) -> web.Response:
-    body = await _body(request, ("by", "reason"))
+    body = await json_body(request, ("by", "reason"))
     config = request.app[CONFIG]
-    try:
-        assets = body.get("assets")
-        if not isinstance(assets, list):
-            raise MaintenanceRequestError("assets must be a list of asset names")
-        names = check_assets(config, [str(a) for a in assets])
-        starts, ends = window_span(
-            config,
-            body.get("starts_at"),
-            body.get("ends_at"),
-            body.get("duration"),
-            dt.datetime.now(dt.UTC),
-        )
-    except MaintenanceRequestError as exc:
-        return json_error(400, "bad_request", str(exc))
+    assets = body.get("assets")
+    if not isinstance(assets, list):
+        raise MaintenanceRequestError("assets must be a list of asset names")
+    names = check_assets(config, [str(a) for a in assets])
+    starts, ends = window_span(
+        config,
+        body.get("starts_at"),
+        body.get("ends_at"),
+        body.get("duration"),
+        dt.datetime.now(dt.UTC),
+    )
     row = await request.app[STORE].add_maintenance(
         site=config.site.name,
         assets=names,
@@ -52,15 +51,7 @@ async def add_window(request: web.Request) -> web.Response:
 
 
 async def end_window(request: web.Request) -> web.Response:
-    raw = request.match_info["id"]
-    if not raw.isdigit():
-        return json_error(400, "bad_request", f"window id must be a number, not {raw!r}")
-    try:
-        row = await request.app[STORE].end_maintenance(int(raw))
-    except LookupError as exc:
-        return json_error(404, "not_found", str(exc))
-    except ValueError as exc:
-        return json_error(409, "conflict", str(exc))
+    row = await request.app[STORE].end_maintenance(path_id(request, "window"))
     return web.json_response(window_json(row, ZoneInfo(request.app[CONFIG].site.timezone)))
 
 

@@ -2,7 +2,8 @@
 
 ``period`` is a month, day or ISO week (site time), or ``from``/``to`` give a custom span;
 ``scope`` is ``site``, ``service:NAME``, ``asset:NAME`` or ``all`` (default: site + services).
-A period or scope that cannot be read is a 400 with the reason; an unknown name is a 404.
+A period or scope that cannot be read is a 400 with the reason; an unknown name is a 404
+(``PeriodError``/``ScopeError``/``UnknownScope``, answered by the error middleware).
 """
 
 from __future__ import annotations
@@ -14,29 +15,23 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from noc.appkeys import CONFIG, RUNBOOKS, STORE
-from noc.web.api import json_error
 from sla.intervals import PeriodError, custom_window, parse_period
-from sla.report import ScopeError, UnknownScope, build, document, parse_scope
+from sla.report import build, document, parse_scope
 
 
 async def sla_report(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     tz = ZoneInfo(config.sla.timezone)
     query = request.query
-    try:
-        if "period" in query and ("from" in query or "to" in query):
-            raise PeriodError("give period or from/to, not both")
-        if "period" in query:
-            window = parse_period(query["period"], tz)
-        elif "from" in query and "to" in query:
-            window = custom_window(query["from"], query["to"], tz)
-        else:
-            raise PeriodError("give period (e.g. 2026-11) or both from and to")
-        scopes = parse_scope(config, query.get("scope"))
-    except (PeriodError, ScopeError) as exc:
-        return json_error(400, "bad_request", str(exc))
-    except UnknownScope as exc:
-        return json_error(404, "not_found", str(exc.args[0]))
+    if "period" in query and ("from" in query or "to" in query):
+        raise PeriodError("give period or from/to, not both")
+    if "period" in query:
+        window = parse_period(query["period"], tz)
+    elif "from" in query and "to" in query:
+        window = custom_window(query["from"], query["to"], tz)
+    else:
+        raise PeriodError("give period (e.g. 2026-11) or both from and to")
+    scopes = parse_scope(config, query.get("scope"))
     now = dt.datetime.now(dt.UTC)
     reports = await build(request.app[STORE], config, request.app[RUNBOOKS], [window], scopes, now)
     return web.json_response(document(reports, config, now), dumps=_dumps)

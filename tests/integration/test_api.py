@@ -92,3 +92,33 @@ async def test_console_index_is_chinese_first(client):
     assert 'lang="zh-CN"' in html and "网络运行监控" in html and "海南省12345热线陵水分平台" in html
     english = await (await client.get("/", params={"lang": "en"})).text()
     assert "Network operations" in english
+
+
+async def test_the_error_middleware_answers_from_the_class_not_the_message(aiohttp_client):
+    from aiohttp import web
+
+    from noc.core.errors import ConflictError, NotFoundError, UnavailableError
+    from noc.web.errors import error_middleware
+
+    errors = {
+        "gone": NotFoundError("conflict: the word in the message does not matter"),
+        "busy": ConflictError("no such thing: nor here"),
+        "down": UnavailableError("the store did not answer"),
+    }
+
+    async def raising(request: web.Request) -> web.Response:
+        raise errors[request.match_info["what"]]
+
+    app = web.Application(middlewares=[error_middleware])
+    app.router.add_get("/api/v1/x/{what}", raising)
+    app.router.add_get("/page/{what}", raising)
+    client = await aiohttp_client(app)
+    for what, status, code in [("gone", 404, "not_found"), ("busy", 409, "conflict"),
+                               ("down", 503, "unavailable")]:  # fmt: skip
+        resp = await client.get(f"/api/v1/x/{what}")
+        assert resp.status == status
+        assert await resp.json() == {"error": code, "reason": errors[what].reason}
+    page = await client.get("/page/gone")  # outside the API: plain text, same status
+    assert page.status == 404 and await page.text() == errors["gone"].reason
+    missing = await client.get("/api/v1/nothing")  # aiohttp's own 404 keeps the JSON shape
+    assert missing.status == 404 and (await missing.json())["error"] == "not_found"

@@ -61,6 +61,41 @@ def test_config_check_dangling_dependency_exits_2_naming_the_line(tmp_path: Path
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize("spelling", ["positional", "option"])
+def test_config_check_and_show_take_the_file_either_way(tmp_path: Path, spelling):
+    copy = tmp_path / "noc.yaml"
+    copy.write_text(DEFAULT_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    given = [str(copy)] if spelling == "positional" else ["--config", str(copy)]
+    check = noc("config", "check", *given)
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.startswith(f"{copy}: OK")
+    show = noc("config", "show", *given)
+    assert show.returncode == 0 and "name: lingshui" in show.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("site: {name: x}\nassets: []\n", encoding="utf-8")
+    for command in ("check", "show"):
+        args = [str(bad)] if spelling == "positional" else ["--config", str(bad)]
+        result = noc("config", command, *args)
+        assert result.returncode == 2 and result.stdout == ""
+        assert f"{bad}:1 site.title: required key is missing" in result.stderr
+
+
+def test_config_check_refuses_two_different_files(tmp_path: Path):
+    result = noc("config", "check", str(DEFAULT_CONFIG), "--config", str(tmp_path / "other.yaml"))
+    assert result.returncode == 2 and "give one" in result.stderr
+
+
+def test_a_store_that_cannot_be_opened_is_refused_in_two_lines_without_traceback():
+    url = "postgresql://nobody:pw@127.0.0.1:1/none"
+    for args in (["incident", "list"], ["maintenance", "list"], ["db", "current"]):
+        result = noc(*args, "--db", url)
+        assert result.returncode == 1, (args, result.stderr)
+        assert "Traceback" not in result.stderr and "pw" not in result.stderr
+        assert len(result.stderr.splitlines()) <= 2 and "127.0.0.1:1" in result.stderr
+    unsupported = noc("incident", "list", "--db", "mysql://x/y")
+    assert unsupported.returncode == 2 and "unsupported database 'mysql'" in unsupported.stderr
+
+
 def test_config_show_masks_secrets():
     result = noc("config", "show", env={"NOC_SNMP_AUTH_KEY": SECRET})
     assert result.returncode == 0, result.stderr

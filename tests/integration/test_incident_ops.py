@@ -26,6 +26,7 @@ from noc.runtime.automation import StepAutomation
 from noc.runtime.automation_steps import StepOutput
 from noc.store.incidents import IncidentRepo
 from probes.base import ProbeResult, ResultCode
+from probes.probeset import ProbeSet
 
 T0 = 1_796_000_000.0
 
@@ -282,13 +283,15 @@ async def automated(lingshui_config, db_url, fake_steps):
     runbooks = load_runbooks()
     store = await Store.open(db_url)
     engine = Engine(lingshui_config, store, runbook_for=runbooks.runbook_id_for)
-    automation = StepAutomation(lingshui_config, runbooks, engine.repo, start_delay=0)
+    probes = ProbeSet()  # the steps' runner is replaced: nothing probes, but the set is required
+    automation = StepAutomation(lingshui_config, runbooks, engine.repo, probes, start_delay=0)
     engine.listeners.append(automation.on_changes)
     await engine.start()
     try:
         yield engine, automation, IncidentRepo(store, "lingshui")
     finally:
         await automation.close()
+        await probes.aclose()
         await store.close()
 
 

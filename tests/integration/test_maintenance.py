@@ -143,3 +143,42 @@ def test_cli(sqlite_url):
     assert noc("end", str(listed[0]["id"])).returncode == 0
     assert noc("end", str(listed[0]["id"])).returncode == 1
     assert json.loads(noc("list", "--active", "--json").stdout) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        # 02:00 at +08:00 on the first day of year 1 is before year 1 in UTC: it used to overflow
+        # (OverflowError: a 500 here, a traceback in the CLI)
+        (
+            {"starts_at": "0001-01-01T02:00", "duration": "1h"},
+            "cannot read time '0001-01-01T02:00'",
+        ),
+        ({"starts_at": "2030-01-01T02:00", "ends_at": "9999-12-31T23:00-05:00"}, "out of range"),
+        ({"starts_at": "9999-12-31T23:00", "duration": "20h"}, "ends after the year 9999"),
+        ({"starts_at": 20300101, "duration": "1h"}, "not a string"),
+    ],
+)
+async def test_instants_out_of_range_are_a_400_with_a_reason(client, body, reason):
+    resp = await client.post(
+        "/api/v1/maintenance", json={**body, "assets": ["internet"], "by": "张三", "reason": "x"}
+    )
+    assert resp.status == 400
+    answer = await resp.json()
+    assert answer["error"] == "bad_request" and reason in answer["reason"]
+    assert (await (await client.get("/api/v1/maintenance")).json())["count"] == 0
+
+
+def test_cli_refuses_an_instant_out_of_range_in_one_line(sqlite_url):
+    bad = subprocess.run(
+        [sys.executable, "-m", "noc", "maintenance", "add", "--assets", "internet"]
+        + ["--start", "0001-01-01T02:00", "--duration", "1h", "--reason", "x", "--by", "y"]
+        + ["--db", sqlite_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ.copy(),
+    )
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+    assert "cannot read time '0001-01-01T02:00': out of range" in bad.stderr

@@ -1,0 +1,86 @@
+"""``noc db upgrade|current``: migrate the event store, show its revision.
+
+A store that cannot be reached is refused (exit 1) with the URL, its password masked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from noc.cli.common import driver_reason, exit_on_error, load_config_or_exit, store_options
+from noc.core.errors import NocError, UnavailableError
+
+T = TypeVar("T")
+
+
+@click.group()
+def db() -> None:
+    """Event store maintenance."""
+
+
+def _with_engine(url: str, work: Callable[[Any], Awaitable[T]], failed: str) -> T:
+    """Run ``work(engine)`` on a fresh engine for ``url``; dispose of it afterwards.
+
+    A failure of the database is an :class:`UnavailableError` starting with ``failed``."""
+    from noc.store import db as dbmod
+    from noc.store import mask_url
+
+    async def go() -> T:
+        engine = dbmod.create_engine(url)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(go())
+    except NocError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the driver's reason, shown without a traceback
+        raise UnavailableError(f"{failed} on {mask_url(url)}: {driver_reason(exc)}") from exc
+
+
+def _url(config_path: str | None, db_url: str | None) -> str:
+    """``--db``, else the config's server.db — read only when a config was named (a store
+    command needs no inventory) — else ``$NOC_DB``, else sqlite:///noc.db."""
+    from noc.store import resolve_db_url
+
+    named = db_url is None and (config_path is not None or os.environ.get("NOC_CONFIG"))
+    return resolve_db_url(db_url, load_config_or_exit(config_path).server.db if named else None)
+
+
+@db.command("upgrade")
+@store_options
+@click.option("--revision", default="head", show_default=True)
+@exit_on_error
+def db_upgrade(config_path: str | None, db_url: str | None, revision: str) -> None:
+    """Migrate the store to REVISION (default: the newest)."""
+    from noc.store import db as dbmod
+    from noc.store import mask_url
+
+    url = _url(config_path, db_url)
+
+    async def upgrade(engine) -> str | None:
+        await dbmod.upgrade(engine, revision)
+        return await dbmod.current_revision(engine)
+
+    current = _with_engine(url, upgrade, "迁移失败 / migration failed")
+    click.echo(f"{mask_url(url)}: at revision {current}")
+
+
+@db.command("current")
+@store_options
+@exit_on_error
+def db_current(config_path: str | None, db_url: str | None) -> None:
+    """Print the store's migration revision and the newest one this version knows."""
+    from noc.store import db as dbmod
+    from noc.store import mask_url
+
+    url = _url(config_path, db_url)
+    current = _with_engine(url, dbmod.current_revision, "读取失败 / reading the revision failed")
+    click.echo(f"{mask_url(url)}: current {current or '(empty)'}, head {dbmod.head_revision()}")
