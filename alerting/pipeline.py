@@ -30,6 +30,7 @@ from incident_runbooks.loader import RunbookSet
 from noc.config import NocConfig
 from noc.core.aio import wait_event
 from noc.core.logs import get_logger
+from noc.engine.topology import upstream_map
 from noc.store.repo import Store
 from noc.store.tables import Incident, IncidentEvent, Notification
 from noc.store.types import UTC
@@ -90,6 +91,8 @@ class AlertPipeline:
             int, AlertEvent
         ] = {}  # incident → its latest alert event (for window ends)
         self.kinds = {a.name: a.kind for a in config.assets}
+        # a window upstream (the CE router) mutes what runs over it, as the SLA excuses it
+        self.upstream = upstream_map(config)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -287,6 +290,8 @@ class AlertPipeline:
             context["duration_seconds"] = (
                 data.get("duration_seconds") or (row.at - incident.fault_started_at).total_seconds()
             )
+            if data.get("flapping"):  # held open by flapping: outages, minutes, really down
+                context["flapping"] = data["flapping"]
         elif row.kind == "closed" and data.get("note"):
             context["note"] = data["note"]
         return AlertEvent(
@@ -377,4 +382,4 @@ class AlertPipeline:
 
     async def _refresh_windows(self) -> None:
         rows = await self.store.maintenance_windows()
-        self.muter = AlertMuter([Window.from_row(r) for r in rows])
+        self.muter = AlertMuter([Window.from_row(r) for r in rows], upstream=self.upstream)
