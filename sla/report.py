@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 
 from noc.config import AnyOf, NocConfig
+from noc.engine.incidents import PHONE_GROUP
+from noc.engine.topology import upstream_map as topology_upstream_map
 from noc.store.repo import Store
 from noc.store.tables import CheckTransition, Incident, IncidentEvent, MaintenanceWindow
 from sla.compute import (
@@ -37,6 +39,7 @@ from sla.compute import (
     TransitionFact,
     compute,
 )
+from sla.facts import by_check, measured_down, member_spans, merge_parents
 from sla.gauges import SlaSnapshot
 from sla.intervals import Window, current_month, rolling
 
@@ -68,8 +71,9 @@ def _upstream(config: NocConfig, names: Iterable[str]) -> frozenset[str]:
 
 
 def upstream_map(config: NocConfig) -> dict[str, frozenset[str]]:
-    """Every asset → itself and what it depends on: maintenance there covers its failures."""
-    return {name: _upstream(config, [name]) for name in config.assets_by_name}
+    """Every asset → itself and what it depends on: maintenance there covers its failures (the
+    same map alert muting reads, so muting and the SLA agree on what a window covers)."""
+    return topology_upstream_map(config)
 
 
 def _service_needs(config: NocConfig, service: Any) -> tuple[Need, ...]:
@@ -84,17 +88,26 @@ def site_scope(config: NocConfig) -> Scope:
     """The site is down by plan while maintenance takes at least one of its services down by plan
     (without services: while any asset is under maintenance)."""
     if not config.services:
+        needs = tuple((_upstream(config, [a]),) for a in sorted(config.assets_by_name))
         return Scope(
             "site",
             config.site.name,
             frozenset(config.assets_by_name),
             None,
-            tuple((_upstream(config, [a]),) for a in sorted(config.assets_by_name)),
+            needs,
+            # issue 11 (9c): each asset is a part; a failure is excused only by its own parts' plan
+            tuple(zip(sorted(config.assets_by_name), ((need,) for need in needs), strict=True)),
         )
     needed = _upstream(config, (a for s in config.services for a in s.asset_names()))
     needs = tuple(need for s in config.services for need in _service_needs(config, s))
     return Scope(
-        "site", config.site.name, needed, frozenset(s.name for s in config.services), needs
+        "site",
+        config.site.name,
+        needed,
+        frozenset(s.name for s in config.services),
+        needs,
+        # issue 11 (9c): a failure is excused for the site only by its own services' planned time
+        tuple((s.name, _service_needs(config, s)) for s in config.services),
     )
 
 
@@ -192,6 +205,19 @@ def _ack_deadlines(
     return tuple(out)
 
 
+def _checks(row: Incident, impact: dict, timeline: list) -> list[tuple[str, str]]:
+    """The (asset, check) pairs whose DOWN is this incident's fault: as the engine recorded them
+    (``impact.checks``), else the check of the opening evidence on the root or the members."""
+    recorded = [tuple(pair) for pair in impact.get("checks") or () if len(pair) == 2]
+    if recorded:
+        return recorded
+    opened = next((data for kind, _, data in timeline if kind == "opened"), {})
+    check = (opened.get("evidence") or {}).get("check")
+    if not check:
+        return []
+    return [(asset, check) for asset in {row.root_asset, *(impact.get("members") or ())}]
+
+
 async def load_inputs(
     store: Store,
     start: dt.datetime,
@@ -229,7 +255,9 @@ async def load_inputs(
                 )
                 .where(
                     IncidentEvent.incident_id.in_(ids),
-                    IncidentEvent.kind.in_(("opened", "graded", "regraded", "merged")),
+                    IncidentEvent.kind.in_(
+                        ("opened", "graded", "regraded", "merged", "members_changed")
+                    ),
                 )
                 .order_by(IncidentEvent.incident_id, IncidentEvent.seq)
             )
@@ -256,19 +284,43 @@ async def load_inputs(
     services: dict[int, set[str]] = defaultdict(set)
     gradings: dict[int, list[tuple[dt.datetime, str]]] = defaultdict(list)
     merged: set[int] = set()
+    # issue 11 (9b, 9d): merges (when, into which fault key) and each incident's member changes
+    merges: dict[int, tuple[dt.datetime, str]] = {}
+    timeline: dict[int, list[tuple[str, dt.datetime, dict]]] = defaultdict(list)
     for incident_id, kind, at, data in events:
         data = data or {}
+        timeline[incident_id].append((kind, at, data))
         if kind == "merged":
             merged.add(incident_id)
+            if data.get("into"):
+                merges[incident_id] = (at, str(data["into"]))
         elif kind == "graded" and data.get("severity"):
             gradings[incident_id].append((at, str(data["severity"])))
         elif kind == "regraded" and data.get("to"):
             gradings[incident_id].append((at, str(data["to"])))
         services[incident_id] |= _names(data.get("services"))
+    # issue 11 (9b, 9d, 10): merge parents, group members, measured outages under flapping
+    parents = merge_parents(
+        [(r.id, r.fault_key, r.detected_at, r.recovered_at or r.closed_at) for r in rows], merges
+    )
+    facts = tuple(
+        TransitionFact(
+            t.asset,
+            t.check,
+            t.from_state,
+            t.to_state,
+            t.at,
+            (t.details or {}).get("flapping") if t.from_state == t.to_state else None,
+        )
+        for t in transitions
+    )
+    per_check = by_check(facts)
     incidents = []
     for row in rows:
         impact = row.impact or {}
         runbook = _runbook(row, runbooks)
+        grouped = row.fault_type == PHONE_GROUP
+        ended = row.recovered_at or row.closed_at
         incidents.append(
             IncidentFact(
                 id=row.id,
@@ -289,13 +341,19 @@ async def load_inputs(
                     runbook, row.peak_severity
                 ),  # without a grading event
                 ack_deadlines=_ack_deadlines(runbook, gradings[row.id]),
+                merged_into=parents.get(row.id),
+                grouped=grouped,
+                member_spans=member_spans(row.fault_started_at, timeline[row.id])
+                if grouped
+                else (),
+                measured_down=measured_down(
+                    per_check, _checks(row, impact, timeline[row.id]), row.fault_started_at, ended
+                ),
             )
         )
     return Inputs(
         incidents=tuple(incidents),
-        transitions=tuple(
-            TransitionFact(t.asset, t.check, t.from_state, t.to_state, t.at) for t in transitions
-        ),
+        transitions=facts,
         maintenance=tuple(
             MaintenanceFact(
                 w.id, frozenset(w.assets or ()), w.starts_at, w.ends_at, w.ended_at, w.created_at
@@ -411,6 +469,14 @@ def report_json(report: ScopeReport, tz: ZoneInfo) -> dict[str, Any]:
             "max": _num(report.alarm_delay_max_seconds, 3),
             "count": report.alarmed,
         },
+        # issue 11 (9e): alerts never delivered (open delays, counted above) and muted time apart
+        "not_alarmed": [
+            {"incident_id": a.incident_id, "open_delay_seconds": _num(a.delay_seconds, 3)}
+            for a in report.alarm_lines
+            if a.alarmed_at is None
+        ],
+        "alarm_muted_seconds": _num(report.alarm_muted_seconds, 3),
+        "up_seconds": report.up_seconds,  # operating − downtime: what MTBF divides (9a)
         "response": {
             "due": report.responses_due,
             "on_time": report.responses_on_time,
@@ -523,6 +589,16 @@ def _breach_lines(reports: Sequence[ScopeReport], lang: str) -> list[str]:
     return lines
 
 
+def _not_alarmed_lines(reports: Sequence[ScopeReport]) -> list[str]:
+    """Issue 11 (9e): incidents whose alert was never delivered, with their open delay."""
+    return [
+        f"{r.scope}  #{a.incident_id}  ≥{_up(a.delay_seconds)}s"
+        for r in reports
+        for a in r.alarm_lines
+        if a.alarmed_at is None
+    ]
+
+
 def _title(reports: Sequence[ScopeReport], config: NocConfig, lang: str) -> str:
     tz = ZoneInfo(config.sla.timezone)
     w = reports[0].window if reports else None
@@ -558,6 +634,9 @@ def render_table(reports: Sequence[ScopeReport], config: NocConfig, lang: str = 
         + ("" if breaches else " -")
     )
     lines += ["  " + b for b in breaches]
+    if unalarmed := _not_alarmed_lines(reports):
+        lines.append("not alarmed:" if lang.startswith("en") else "未送达告警 not alarmed:")
+        lines += ["  " + u for u in unalarmed]
     return "\n".join(lines)
 
 
@@ -575,6 +654,9 @@ def render_md(reports: Sequence[ScopeReport], config: NocConfig, lang: str = "zh
     breaches = _breach_lines(reports, lang)
     lines += ["", "## " + ("Breaches" if lang.startswith("en") else "超时明细"), ""]
     lines += [f"- {b}" for b in breaches] or ["- " + ("none" if lang.startswith("en") else "无")]
+    if unalarmed := _not_alarmed_lines(reports):
+        lines += ["", "## " + ("Not alarmed" if lang.startswith("en") else "未送达告警"), ""]
+        lines += [f"- {u}" for u in unalarmed]
     return "\n".join(lines) + "\n"
 
 
