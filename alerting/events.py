@@ -108,6 +108,8 @@ def alert_event(
         context["duration_seconds"] = (
             data.get("duration_seconds") or (event.at - incident.fault_started_at).total_seconds()
         )
+        if data.get("flapping"):  # held open by flapping: outages, minutes, really down
+            context["flapping"] = data["flapping"]
     elif event.kind == "closed" and data.get("note"):
         context["note"] = data["note"]
     return AlertEvent(

@@ -30,6 +30,7 @@ from incident_runbooks.loader import RunbookSet
 from noc.config import NocConfig
 from noc.core.aio import wait_event
 from noc.core.logs import get_logger
+from noc.engine.topology import upstream_map
 from noc.store.incidents import IncidentRepo
 from noc.store.maintenance import MaintenanceRepo
 from noc.store.notifications import NotificationRepo
@@ -84,6 +85,8 @@ class AlertPipeline:
             int, AlertEvent
         ] = {}  # incident → its latest alert event (for window ends)
         self.kinds = {a.name: a.kind for a in config.assets}
+        # a window upstream (the CE router) mutes what runs over it, as the SLA excuses it
+        self.upstream = upstream_map(config)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -244,4 +247,4 @@ class AlertPipeline:
 
     async def _refresh_windows(self) -> None:
         rows = await self.maintenance.windows()
-        self.muter = AlertMuter([Window.from_row(r) for r in rows])
+        self.muter = AlertMuter([Window.from_row(r) for r in rows], upstream=self.upstream)

@@ -140,6 +140,20 @@ def _symptom(value: Any, locale: str) -> str:
     return localized(value, locale)
 
 
+def _flapping(value: Any, locale: str) -> dict[str, Any]:
+    """A recovery after flapping: how many outages in how many minutes, and how long it was
+    really down (the incident stayed open through the bounces; its duration is not downtime)."""
+    if not isinstance(value, Mapping) or not value.get("outages"):
+        return {"flapping": False, "flap_outages": 0, "flap_minutes": "", "down": ""}
+    minutes = float(value.get("minutes") or 0.0)
+    return {
+        "flapping": True,
+        "flap_outages": int(value["outages"]),
+        "flap_minutes": f"{max(minutes, 0.1):.1f}".rstrip("0").rstrip("."),
+        "down": format_span(value.get("down_seconds"), locale),
+    }
+
+
 def _service(value: Any, locale: str) -> str:
     if isinstance(value, Mapping) and "service" in value and "title" not in value:
         return str(value["service"])
@@ -184,6 +198,7 @@ def event_view(
         "runbook_steps": [localized(s, locale) for s in steps[:3]],
         "symptoms": [_symptom(s, locale) for s in ctx.get("symptoms") or []],
         "duration": format_span(ctx.get("duration_seconds"), locale),
+        **_flapping(ctx.get("flapping"), locale),
         "recovery_kind": (RECOVERY_KINDS.get(recovery, (recovery, recovery))[1 if en else 0])
         if recovery
         else "",

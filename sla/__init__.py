@@ -1,5 +1,6 @@
 """The SLA engine: intervals from the event log (:mod:`sla.intervals`), the formulas
-(:mod:`sla.compute`, pure), scopes (:mod:`sla.scope`), the store edge (:mod:`sla.facts`),
+(:mod:`sla.compute`, pure), scopes (:mod:`sla.scope`), the store edge (:mod:`sla.facts`) and
+its pure rules (:mod:`sla.derive`: merges, group members, outages measured under flapping),
 renderings (:mod:`sla.render`), the glue (:mod:`sla.report`) and the gauge
 contract the metrics collector reads (:mod:`sla.gauges`). Definitions: ``docs/sla.md``.
 

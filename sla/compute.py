@@ -6,16 +6,28 @@ so a month is recomputed to the same figures every time and tests need no clock.
 below is stated, with the reasons, in ``docs/sla.md``; the short form:
 
 * a **failure** is a non-symptom incident of level I–III on the scope; level IV is counted apart;
-  a symptom (merged or attached upstream) is not counted, but its time is downtime;
+  a symptom (merged or attached upstream) is not counted, but its time is downtime, and the
+  failure it was merged into starts when the symptom started (repair time, breaches);
+* an incident held open by **flapping** is as many failures as the outages measured inside it
+  (``IncidentFact.measured_down``), each with its own repair time: downtime is what was measured
+  down, not how long the incident stayed open;
 * a **maintenance** window counts from ``max(starts_at, created_at)`` (entered after the fact it
   cannot erase what already happened); it removes time from a *failure* only where it covers
-  the failure's root asset, a member, or something upstream of them; it removes time from a
-  *scope's operating time* only where it takes the scope down by plan (``Scope.needs``);
+  the failure's root asset, a member, or something upstream of them (a grouped incident: only
+  while it covers every member then in the group); it removes time from a *scope's operating
+  time* only where it takes the scope down by plan (``Scope.needs``); a failure counts for a
+  scope unless the scope's *own* planned time covers it (for the site: the planned time of the
+  services the failure impairs, not of any service);
 * **downtime** is the union of the failure and symptom intervals (level I–III, incidents only),
   minus both, so it never exceeds the operating time; an open incident runs to ``min(now, end)``;
   a failure counts in the window where its first such instant falls;
+* **MTBF** (平均无故障时间) is up time ÷ failures, up time = operating time − downtime: downtime is
+  not time between failures (IEC 60050-192 / GB/T 2900.99 mean operating time between failures);
 * **repair time** (MTTR) is a failure's whole duration outside the maintenance that covers it,
-  not clipped to the window; targets are strict (contract: 少于 15 分钟 / 24 小时; MTBF 超过 600 小时).
+  not clipped to the window; targets are strict (contract: 少于 15 分钟 / 24 小时; MTBF 超过 600 小时);
+* **alarm delay** runs from the fault start to the first delivered alert, minus the time muted by
+  the maintenance covering the incident (shown apart); an alert never delivered leaves the delay
+  open until the end of what is evaluated, and the incident is listed.
 """
 
 from __future__ import annotations
@@ -27,9 +39,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sla.gauges import BURN_RATE_LOOKBACKS, RECOVERY_KINDS, SlaGauges, SlaTargets
-from sla.intervals import Interval, Window, clip, subtract, total_seconds, union
+from sla.intervals import Interval, Window, clip, intersect, subtract, total_seconds, union
 
 FAILURE_LEVELS = ("I", "II", "III")
+FAR = dt.datetime.max.replace(tzinfo=dt.UTC)  # the open end of an interval still running
 _LEVEL_ALIASES = {
     "P1": "I",
     "P2": "II",
@@ -83,6 +96,14 @@ class IncidentFact:
     # at detection and from each regrade; empty → ((detected_at, ack_deadline_seconds),)
     ack_deadlines: tuple[tuple[dt.datetime, float], ...] = ()
     closed_at: dt.datetime | None = None  # a merged incident is closed (not recovered) when merged
+    merged_into: int | None = None  # the incident a merged symptom was merged into, when known
+    grouped: bool = False  # one incident for many members (the phones): root is not the fault
+    # (member, joined, left or None): when each member was in a grouped incident; empty → every
+    # member for the whole incident
+    member_spans: tuple[tuple[str, dt.datetime, dt.datetime | None], ...] = ()
+    # the outages measured inside an incident held open by flapping (its checks' DOWN intervals);
+    # None → the incident's own span [fault_started_at, end) is the outage
+    measured_down: tuple[Interval, ...] | None = None
 
     @property
     def ack_by(self) -> dt.datetime | None:
@@ -108,6 +129,11 @@ class IncidentFact:
     def is_symptom(self) -> bool:
         return self.parent_id is not None or self.merged
 
+    @property
+    def upstream_id(self) -> int | None:
+        """The incident this symptom belongs to (merged into, or attached to), when known."""
+        return self.merged_into if self.merged_into is not None else self.parent_id
+
 
 @dataclass(frozen=True)
 class TransitionFact:
@@ -116,6 +142,7 @@ class TransitionFact:
     from_state: str
     to_state: str
     at: dt.datetime
+    flapping: bool | None = None  # a flap record (from == to): True started, False stopped
 
 
 @dataclass(frozen=True)
@@ -154,13 +181,17 @@ class Scope:
     make an incident hit the scope (``None`` on a site without services: every incident).
     ``needs``: when maintenance takes the scope down by plan — when, for one need, every
     alternative has an asset under maintenance (an alternative is an asset and everything
-    upstream of it). Empty: every asset of ``assets`` is a hard need."""
+    upstream of it). Empty: every asset of ``assets`` is a hard need. ``parts``: for the site,
+    each service (or, without services, each asset) with its needs: a failure is excused for the
+    site only while planned work takes down every part the failure hit (its own planned window),
+    not while some other part is down by plan."""
 
     kind: str
     name: str
     assets: frozenset[str]
     services: frozenset[str] | None = frozenset()
     needs: tuple[Need, ...] = ()
+    parts: tuple[tuple[str, tuple[Need, ...]], ...] = ()
 
     @property
     def label(self) -> str:
@@ -180,11 +211,18 @@ class Scope:
             return True
         return bool(inc.services & self.services)
 
+    def parts_hit(self, inc: IncidentFact) -> list[str]:
+        """The site's parts the incident hit: its services (without services: its assets)."""
+        named = ({inc.root_asset} | inc.members) if self.services is None else inc.services
+        return [name for name, _ in self.parts if name in named]
+
 
 @dataclass(frozen=True)
 class Inputs:
     """``transitions`` are evidence (shown beside the figures), not a source of downtime: an
-    asset's downtime is its incidents', so a level-IV fault costs no availability anywhere.
+    asset's downtime is its incidents', so a level-IV fault costs no availability anywhere. (Inside
+    an incident held open by flapping they say which parts were really down: :mod:`sla.facts` puts
+    that in ``IncidentFact.measured_down``, by the rule in :mod:`sla.derive`.)
     ``upstream``: asset → the asset and everything it depends on (an asset absent: itself)."""
 
     incidents: Sequence[IncidentFact] = ()
@@ -197,8 +235,11 @@ class Inputs:
         these is planned work the incident may be part of."""
         out: set[str] = set()
         for asset in {inc.root_asset} | inc.members:
-            out |= self.upstream.get(asset, frozenset({asset}))
+            out |= self.upstream_of(asset)
         return frozenset(out)
+
+    def upstream_of(self, asset: str) -> frozenset[str]:
+        return self.upstream.get(asset, frozenset({asset}))
 
 
 @dataclass(frozen=True)
@@ -216,10 +257,20 @@ class FailureLine:
     incident_id: int
     level: str
     started_at: dt.datetime  # first unplanned instant
-    recovered_at: dt.datetime | None
+    recovered_at: dt.datetime | None  # for an outage inside a flapping incident: when it ended
     recovery_kind: str | None
     repair_seconds: float  # unplanned duration (elapsed so far when still open)
     downtime_in_window_seconds: float
+
+
+@dataclass(frozen=True)
+class AlarmLine:
+    """How long the NOC waited for the first delivered alert of one incident."""
+
+    incident_id: int
+    delay_seconds: float  # fault start → alarm, minus the muted time; open: until evaluated_until
+    muted_seconds: float  # time of that wait under maintenance covering the incident (muted)
+    alarmed_at: dt.datetime | None  # None: never delivered (the delay is open, a lower bound)
 
 
 @dataclass(frozen=True)
@@ -251,6 +302,14 @@ class ScopeReport:
     burn_rates: dict[str, float] = field(default_factory=dict)
     burn_alerts: tuple[str, ...] = ()
     failure_lines: tuple[FailureLine, ...] = ()
+    up_seconds: float = 0.0  # operating time − downtime: what MTBF divides
+    alarm_lines: tuple[AlarmLine, ...] = ()
+    alarm_muted_seconds: float = 0.0  # of the alarm delays, the time muted by maintenance
+
+    @property
+    def not_alarmed(self) -> tuple[int, ...]:
+        """Incidents whose alert was never delivered (counted with an open delay)."""
+        return tuple(a.incident_id for a in self.alarm_lines if a.alarmed_at is None)
 
     def gauges(self, site: str, window_name: str) -> SlaGauges:
         """The row the metrics collector exports (``window_name`` is ``month`` or ``30d``)."""
@@ -285,9 +344,17 @@ class ScopeReport:
 
 
 def maintenance_of(scope: Scope, maintenance: Iterable[MaintenanceFact]) -> list[Interval]:
-    """When maintenance takes the scope down by plan. Swept over the windows' edges, because two
-    overlapping windows can together take down an ``any_of`` group neither takes alone."""
-    relevant = frozenset().union(*(alt for need in scope.effective_needs for alt in need))
+    """When maintenance takes the scope down by plan."""
+    return planned_by_needs(scope.effective_needs, maintenance)
+
+
+def planned_by_needs(
+    needs: Sequence[Need], maintenance: Iterable[MaintenanceFact]
+) -> list[Interval]:
+    """When, for one of ``needs``, every alternative has an asset under maintenance. Swept over the
+    windows' edges, because two overlapping windows can together take down an ``any_of`` group
+    neither takes alone."""
+    relevant = frozenset().union(*(alt for need in needs for alt in need))
     spans = [
         (m.interval, m.assets)
         for m in maintenance
@@ -297,15 +364,36 @@ def maintenance_of(scope: Scope, maintenance: Iterable[MaintenanceFact]) -> list
     out: list[Interval] = []
     for lo, hi in zip(edges, edges[1:], strict=False):
         covered = frozenset().union(*(a for (s, e), a in spans if s <= lo and hi <= e))
-        if covered and scope.down_by_plan(covered):
+        if covered and any(all(alt & covered for alt in need) for need in needs):
             out.append((lo, hi))
     return union(out)
 
 
 def incident_planned(inputs: Inputs, inc: IncidentFact) -> list[Interval]:
-    """Maintenance that covers the incident's own assets (root, members) or what is upstream of them."""
+    """Maintenance that covers the incident's own assets (root, members) or what is upstream of them.
+    (A grouped incident is covered member by member: see :func:`unplanned`.)"""
     mine = inputs.covered_assets(inc)
     return union(m.interval for m in inputs.maintenance if m.assets & mine)
+
+
+def _covering(inputs: Inputs, asset: str) -> list[Interval]:
+    mine = inputs.upstream_of(asset)
+    return union(m.interval for m in inputs.maintenance if m.assets & mine)
+
+
+def unplanned(inputs: Inputs, inc: IncidentFact, spans: Sequence[Interval]) -> list[Interval]:
+    """The part of ``spans`` (the incident's fault time) outside the maintenance that covers it.
+
+    A grouped incident (the phones) is one incident for many members: a window on one member
+    hides that member only, so an instant is planned only while every member then in the group
+    is under maintenance (or something upstream of it is)."""
+    if not inc.grouped or not (inc.member_spans or inc.members):
+        return subtract(spans, incident_planned(inputs, inc))
+    presence = inc.member_spans or tuple((m, inc.fault_started_at, None) for m in inc.members)
+    out: list[Interval] = []
+    for member, joined, left in presence:
+        out += subtract(clip(spans, joined, left or FAR), _covering(inputs, member))
+    return union(out)
 
 
 def _end(inc: IncidentFact, now: dt.datetime) -> dt.datetime:
@@ -321,6 +409,82 @@ def _kind(inc: IncidentFact) -> str:
     return inc.recovery_kind if inc.recovery_kind in RECOVERY_KINDS else "manual"
 
 
+@dataclass(frozen=True)
+class _Outage:
+    """One failure as the SLA counts it: an incident, or one measured outage of a flapping one."""
+
+    inc: IncidentFact
+    own: list[Interval]  # outside the maintenance covering it (symptoms merged in included): repair
+    counted: list[Interval]  # and outside the scope's own planned time: where the failure shows
+    home: list[Interval]  # the same, of the incident alone: which period counts it
+    free: list[Interval]  # outside the scope's planned time: downtime
+    recovered_at: dt.datetime | None
+    kind: str | None
+
+
+def outages(
+    inputs: Inputs, inc: IncidentFact, now: dt.datetime, before: Sequence[IncidentFact] = ()
+) -> list[tuple[list[Interval], list[Interval], dt.datetime | None, str | None]]:
+    """(unplanned time, the same with merged symptoms, recovered at, recovery kind) of each outage
+    of ``inc`` known at ``now``.
+
+    Without measurements the incident is one outage, ``[fault_started_at, end)``. An incident
+    held open by flapping is one outage per measured down interval: each but the last ended by
+    itself (automatic) when the check came back; the last ends with the incident. ``before``:
+    the symptoms merged into it: their time before the merge belongs to the first outage (a
+    merged incident keeps its own start for repair time and breaches)."""
+    end = _end(inc, now)
+    recovered = inc.recovered_at is not None and inc.recovered_at <= now
+    measured = clip(inc.measured_down or (), inc.fault_started_at, end)
+    spans = [[span] for span in measured] or [[(inc.fault_started_at, end)]]
+    out = []
+    for i, span in enumerate(spans):
+        core = unplanned(inputs, inc, span)
+        own = core
+        if i == 0 and before:
+            own = union(
+                core
+                + [
+                    part
+                    for symptom in before
+                    for part in unplanned(
+                        inputs, symptom, [(symptom.fault_started_at, _end(symptom, now))]
+                    )
+                ]
+            )
+        hi = span[0][1]
+        if measured and hi < end:  # measured back up: this outage ended by itself
+            last_of_recovered = i == len(spans) - 1 and recovered
+            out.append((core, own, hi, _kind(inc) if last_of_recovered else "automatic"))
+        elif recovered:  # down until the incident recovered
+            out.append((core, own, hi if measured else inc.recovered_at, _kind(inc)))
+        else:
+            out.append((core, own, None, None))
+    return out
+
+
+def mtbf(
+    up_seconds: float, operating_seconds: float, failures: int, target_seconds: float
+) -> tuple[float | None, bool, bool | None]:
+    """(MTBF, is a lower bound, meets the target): up time ÷ failures, 平均无故障时间.
+
+    Down time is not time between failures (IEC 60050-192 / GB/T 2900.99: mean *operating* time
+    between failures; point estimate: total up time ÷ number of failures). With no failure the
+    figure is only a lower bound, ``≥ up time``. ``operating_seconds`` says whether there was any
+    time to judge at all; the contract's 超过 (exceeds): exactly the target does not meet it."""
+    if operating_seconds <= 0:
+        return None, False, None
+    if failures:
+        value = up_seconds / failures
+        return value, False, value > target_seconds
+    return up_seconds, True, up_seconds > target_seconds
+
+
+def up_time(operating_seconds: float, downtime_seconds: float) -> float:
+    """Failure-free time: operating time minus downtime (never negative)."""
+    return max(0.0, operating_seconds - downtime_seconds)
+
+
 def compute(
     inputs: Inputs, scope: Scope, window: Window, targets: SlaTargets, now: dt.datetime
 ) -> ScopeReport:
@@ -330,76 +494,97 @@ def compute(
     period = until - window.start
     maintenance_s = total_seconds(clip(planned, window.start, until))
     operating_s = period.total_seconds() - maintenance_s
+    part_planned = {
+        name: planned_by_needs(needs, inputs.maintenance) for name, needs in scope.parts
+    }
 
-    # (incident, its time outside the maintenance covering it, and outside the scope's planned time)
-    failures: list[tuple[IncidentFact, list[Interval], list[Interval]]] = []
-    others: list[tuple[IncidentFact, list[Interval], list[Interval]]] = []  # level IV
+    def own_planned(inc: IncidentFact) -> list[Interval]:
+        """The scope's own planned time for this incident: for the site, while every part the
+        incident hit is down by plan; for a service or an asset, the scope's planned time."""
+        if not scope.parts:
+            return planned
+        hit = scope.parts_hit(inc)
+        if not hit:
+            return []
+        out = part_planned[hit[0]]
+        for name in hit[1:]:
+            out = intersect(out, part_planned[name])
+        return out
+
+    merged: dict[int, list[IncidentFact]] = {}
+    for inc in inputs.incidents:
+        if inc.is_symptom and inc.upstream_id is not None and inc.level in FAILURE_LEVELS:
+            merged.setdefault(inc.upstream_id, []).append(inc)
+
+    failures: list[_Outage] = []
+    others: list[_Outage] = []  # level IV
+    handled: list[tuple[IncidentFact, list[Interval]]] = []  # (incident, its counted time)
     bad: list[Interval] = []
     for inc in inputs.incidents:
         if inc.fault_started_at >= now or not scope.hit_by(inc):
             continue
-        own = subtract([(inc.fault_started_at, _end(inc, now))], incident_planned(inputs, inc))
-        free = subtract(own, planned)  # downtime is clipped to the scope's operating time
-        if not free:  # wholly inside planned work
+        excused = own_planned(inc)
+        if inc.is_symptom:  # not counted apart, but its time is downtime
+            own = unplanned(inputs, inc, [(inc.fault_started_at, _end(inc, now))])
+            if inc.level in FAILURE_LEVELS:
+                bad += subtract(own, planned)
             continue
-        if inc.level in FAILURE_LEVELS:
-            bad += free  # a symptom's time too: it joins the union, it is not counted apart
-        if not inc.is_symptom:
-            (failures if inc.level in FAILURE_LEVELS else others).append((inc, own, free))
+        before = [m for m in merged.get(inc.id, ()) if m.fault_started_at < now]
+        parts = []
+        for core, own, recovered_at, kind in outages(inputs, inc, now, before):
+            home = subtract(core, excused)
+            if not home:  # wholly inside the scope's own planned work
+                continue
+            free = subtract(core, planned)  # downtime is clipped to the scope's operating time
+            parts.append(_Outage(inc, own, subtract(own, excused), home, free, recovered_at, kind))
+            if inc.level in FAILURE_LEVELS:
+                bad += free
+        (failures if inc.level in FAILURE_LEVELS else others).extend(parts)
+        if parts:
+            handled.append((inc, union(i for p in parts for i in p.home)))
     bad = union(bad)
     downtime_s = total_seconds(clip(bad, window.start, until))
 
-    def started_here(free: list[Interval]) -> bool:
-        return window.start <= free[0][0] < until
+    def started_here(counted: list[Interval]) -> bool:
+        return window.start <= counted[0][0] < until
 
-    counted = [(inc, own, free) for inc, own, free in failures if started_here(free)]
-    level_iv = sum(1 for _, _, free in others if started_here(free))
+    counted = [o for o in failures if started_here(o.home)]
+    level_iv = sum(1 for o in others if started_here(o.home))
 
     lines, durations, breaches = [], {k: [] for k in RECOVERY_KINDS}, []
     longest = max(targets.mttr_seconds.values())
-    for inc, own, free in counted:
-        repair = total_seconds(own)
-        recovered = inc.recovered_at is not None and inc.recovered_at <= now
+    for o in counted:
+        inc = o.inc
+        repair = total_seconds(o.own)
         lines.append(
             FailureLine(
                 inc.id,
                 inc.level,
-                free[0][0],
-                inc.recovered_at if recovered else None,
-                _kind(inc) if recovered else None,
+                o.counted[0][0],
+                o.recovered_at,
+                o.kind,
                 repair,
-                total_seconds(clip(free, window.start, until)),
+                total_seconds(clip(o.free, window.start, until)),
             )
         )
-        if recovered:
-            durations[_kind(inc)].append(repair)
+        if o.kind is not None:
+            durations[o.kind].append(repair)
             # the contract's 少于 (less than): exactly the target is a breach
-            if repair >= targets.mttr_seconds[_kind(inc)]:
-                breaches.append(
-                    Breach(inc.id, _kind(inc), repair, targets.mttr_seconds[_kind(inc)])
-                )
+            if repair >= targets.mttr_seconds[o.kind]:
+                breaches.append(Breach(inc.id, o.kind, repair, targets.mttr_seconds[o.kind]))
         elif repair >= longest:
             breaches.append(Breach(inc.id, "open", repair, longest))
 
     n = len(counted)
-    if operating_s <= 0:
-        mtbf, lower, meets = None, False, None
-    elif n:  # the contract's 超过 (exceeds): exactly 600 h does not meet it
-        mtbf, lower, meets = operating_s / n, False, operating_s / n > targets.mtbf_seconds
-    else:
-        mtbf, lower, meets = operating_s, True, operating_s > targets.mtbf_seconds
+    up_s = up_time(operating_s, downtime_s)
+    mtbf_s, lower, meets = mtbf(up_s, operating_s, n, targets.mtbf_seconds)
 
     # alarm delay and response timeliness: every incident of the scope started here, levels I–IV
-    handled = [inc for inc, _, _ in counted] + [
-        inc for inc, _, free in others if started_here(free)
-    ]
-    delays = sorted(
-        (inc.alarmed_at - inc.fault_started_at).total_seconds()
-        for inc in handled
-        if inc.alarmed_at is not None and inc.alarmed_at <= now
-    )
+    started = [inc for inc, time in handled if started_here(time)]
+    alarms = [alarm_line(inputs, inc, until) for inc in started]
+    delays = sorted(a.delay_seconds for a in alarms)
     due = on_time = 0
-    for inc in handled:
+    for inc in started:
         ack_by = inc.ack_by
         if ack_by is None or now <= ack_by:
             continue  # no runbook, or not yet due
@@ -427,7 +612,7 @@ def compute(
         availability_ratio=(operating_s - downtime_s) / operating_s if operating_s > 0 else None,
         failures=n,
         level_iv=level_iv,
-        mtbf_seconds=mtbf,
+        mtbf_seconds=mtbf_s,
         mtbf_lower_bound=lower,
         mtbf_meets_target=meets,
         mttr_seconds={k: statistics.fmean(v) for k, v in durations.items() if v},
@@ -435,7 +620,7 @@ def compute(
         breaches=tuple(breaches),
         alarm_delay_p50_seconds=statistics.median(delays) if delays else None,
         alarm_delay_max_seconds=delays[-1] if delays else None,
-        alarmed=len(delays),
+        alarmed=sum(1 for a in alarms if a.alarmed_at is not None),
         responses_due=due,
         responses_on_time=on_time,
         response_timeliness_ratio=on_time / due if due else None,
@@ -444,7 +629,21 @@ def compute(
         burn_rates=burn,
         burn_alerts=tuple(alerting_pairs(burn)),
         failure_lines=tuple(lines),
+        up_seconds=up_s,
+        alarm_lines=tuple(alarms),
+        alarm_muted_seconds=sum(a.muted_seconds for a in alarms),
     )
+
+
+def alarm_line(inputs: Inputs, inc: IncidentFact, until: dt.datetime) -> AlarmLine:
+    """Fault start → first delivered alert, minus the time muted by the maintenance covering the
+    incident (the same windows that excuse it; shown apart). Never delivered (or delivered after
+    ``until``): the delay is open, at least until ``until``."""
+    alarmed = inc.alarmed_at if inc.alarmed_at is not None and inc.alarmed_at <= until else None
+    end = max(inc.fault_started_at, alarmed or until)
+    waited = [(inc.fault_started_at, end)]
+    muted = total_seconds(waited) - total_seconds(unplanned(inputs, inc, waited))
+    return AlarmLine(inc.id, total_seconds(waited) - muted, muted, alarmed)
 
 
 def burn_rates(

@@ -3,7 +3,9 @@
 
 :func:`load_inputs` is the only I/O (four queries, one session); :func:`to_inputs` is pure:
 it folds each incident's events into its services, gradings and merge, and looks up the
-acknowledge deadlines its runbook sets for each severity it had.
+acknowledge deadlines its runbook sets for each severity it had. The rules that take more than
+a lookup (merge parents, group members, outages measured under flapping) are in
+:mod:`sla.derive`.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from noc.engine.incidents import PHONE_GROUP
 from noc.store.repo import Store
 from noc.store.sla_facts import SlaFactsRepo, SlaRows
 from noc.store.tables import Incident
 from sla.compute import IncidentFact, Inputs, MaintenanceFact, TransitionFact
+from sla.derive import by_check, measured_down, member_spans, merge_parents
 
 
 async def load_inputs(
@@ -34,19 +38,44 @@ def to_inputs(rows: SlaRows, runbooks: Any = None) -> Inputs:
     services: dict[int, set[str]] = defaultdict(set)
     gradings: dict[int, list[tuple[dt.datetime, str]]] = defaultdict(list)
     merged: set[int] = set()
+    # issue 11 (9b, 9d): merges (when, into which fault key) and each incident's member changes
+    merges: dict[int, tuple[dt.datetime, str]] = {}
+    timeline: dict[int, list[tuple[str, dt.datetime, dict]]] = defaultdict(list)
     for event in rows.events:
         incident_id, kind, at, data = event.incident_id, event.kind, event.at, event.data or {}
+        timeline[incident_id].append((kind, at, data))
         if kind == "merged":
             merged.add(incident_id)
+            if data.get("into"):
+                merges[incident_id] = (at, str(data["into"]))
         elif kind == "graded" and data.get("severity"):
             gradings[incident_id].append((at, str(data["severity"])))
         elif kind == "regraded" and data.get("to"):
             gradings[incident_id].append((at, str(data["to"])))
         services[incident_id] |= _names(data.get("services"))
+    # issue 11 (9b, 9d, 10): merge parents, group members, measured outages under flapping
+    parents = merge_parents(
+        [(r.id, r.fault_key, r.detected_at, r.recovered_at or r.closed_at) for r in rows.incidents],
+        merges,
+    )
+    facts = tuple(
+        TransitionFact(
+            t.asset,
+            t.check,
+            t.from_state,
+            t.to_state,
+            t.at,
+            (t.details or {}).get("flapping") if t.from_state == t.to_state else None,
+        )
+        for t in rows.transitions
+    )
+    per_check = by_check(facts)
     incidents = []
     for row in rows.incidents:
         impact = row.impact or {}
         runbook = _runbook(row, runbooks)
+        grouped = row.fault_type == PHONE_GROUP
+        ended = row.recovered_at or row.closed_at
         incidents.append(
             IncidentFact(
                 id=row.id,
@@ -67,14 +96,19 @@ def to_inputs(rows: SlaRows, runbooks: Any = None) -> Inputs:
                     runbook, row.peak_severity
                 ),  # without a grading event
                 ack_deadlines=_ack_deadlines(runbook, gradings[row.id]),
+                merged_into=parents.get(row.id),
+                grouped=grouped,
+                member_spans=member_spans(row.fault_started_at, timeline[row.id])
+                if grouped
+                else (),
+                measured_down=measured_down(
+                    per_check, _checks(row, impact, timeline[row.id]), row.fault_started_at, ended
+                ),
             )
         )
     return Inputs(
         incidents=tuple(incidents),
-        transitions=tuple(
-            TransitionFact(t.asset, t.check, t.from_state, t.to_state, t.at)
-            for t in rows.transitions
-        ),
+        transitions=facts,
         maintenance=tuple(
             MaintenanceFact(
                 w.id, frozenset(w.assets or ()), w.starts_at, w.ends_at, w.ended_at, w.created_at
@@ -93,6 +127,19 @@ def _names(services: Any) -> set[str]:
         elif isinstance(entry, dict) and entry.get("service"):
             out.add(str(entry["service"]))
     return out
+
+
+def _checks(row: Incident, impact: dict, timeline: list) -> list[tuple[str, str]]:
+    """The (asset, check) pairs whose DOWN is this incident's fault: as the engine recorded them
+    (``impact.checks``), else the check of the opening evidence on the root or the members."""
+    recorded = [tuple(pair) for pair in impact.get("checks") or () if len(pair) == 2]
+    if recorded:
+        return recorded
+    opened = next((data for kind, _, data in timeline if kind == "opened"), {})
+    check = (opened.get("evidence") or {}).get("check")
+    if not check:
+        return []
+    return [(asset, check) for asset in {row.root_asset, *(impact.get("members") or ())}]
 
 
 def _runbook(row: Incident, runbooks: Any) -> Any:

@@ -62,6 +62,12 @@ def subtract(intervals: Iterable[Interval], minus: Iterable[Interval]) -> list[I
     return out
 
 
+def intersect(a: Iterable[Interval], b: Iterable[Interval]) -> list[Interval]:
+    """The instants in both ``a`` and ``b``."""
+    first = union(a)
+    return subtract(first, subtract(first, b))
+
+
 def total_seconds(intervals: Iterable[Interval]) -> float:
     """Length of the union, in seconds (overlaps counted once)."""
     return sum((e - s).total_seconds() for s, e in union(intervals))

@@ -86,6 +86,14 @@ def report_json(report: ScopeReport, tz: ZoneInfo) -> dict[str, Any]:
             "max": _num(report.alarm_delay_max_seconds, 3),
             "count": report.alarmed,
         },
+        # issue 11 (9e): alerts never delivered (open delays, counted above) and muted time apart
+        "not_alarmed": [
+            {"incident_id": a.incident_id, "open_delay_seconds": _num(a.delay_seconds, 3)}
+            for a in report.alarm_lines
+            if a.alarmed_at is None
+        ],
+        "alarm_muted_seconds": _num(report.alarm_muted_seconds, 3),
+        "up_seconds": report.up_seconds,  # operating − downtime: what MTBF divides (9a)
         "response": {
             "due": report.responses_due,
             "on_time": report.responses_on_time,
@@ -198,6 +206,16 @@ def _breach_lines(reports: Sequence[ScopeReport], lang: str) -> list[str]:
     return lines
 
 
+def _not_alarmed_lines(reports: Sequence[ScopeReport]) -> list[str]:
+    """Issue 11 (9e): incidents whose alert was never delivered, with their open delay."""
+    return [
+        f"{r.scope}  #{a.incident_id}  ≥{_up(a.delay_seconds)}s"
+        for r in reports
+        for a in r.alarm_lines
+        if a.alarmed_at is None
+    ]
+
+
 def _title(reports: Sequence[ScopeReport], config: NocConfig, lang: str) -> str:
     tz = ZoneInfo(config.sla.timezone)
     w = reports[0].window if reports else None
@@ -233,6 +251,9 @@ def render_table(reports: Sequence[ScopeReport], config: NocConfig, lang: str = 
         + ("" if breaches else " -")
     )
     lines += ["  " + b for b in breaches]
+    if unalarmed := _not_alarmed_lines(reports):
+        lines.append("not alarmed:" if lang.startswith("en") else "未送达告警 not alarmed:")
+        lines += ["  " + u for u in unalarmed]
     return "\n".join(lines)
 
 
@@ -250,6 +271,9 @@ def render_md(reports: Sequence[ScopeReport], config: NocConfig, lang: str = "zh
     breaches = _breach_lines(reports, lang)
     lines += ["", "## " + ("Breaches" if lang.startswith("en") else "超时明细"), ""]
     lines += [f"- {b}" for b in breaches] or ["- " + ("none" if lang.startswith("en") else "无")]
+    if unalarmed := _not_alarmed_lines(reports):
+        lines += ["", "## " + ("Not alarmed" if lang.startswith("en") else "未送达告警"), ""]
+        lines += [f"- {u}" for u in unalarmed]
     return "\n".join(lines) + "\n"
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from noc.config import AnyOf, NocConfig
 from noc.core.errors import InputError, NotFoundError
+from noc.engine.topology import upstream_map as topology_upstream_map
 from sla.compute import Need, Scope
 
 SCOPE_KINDS = ("site", "service", "asset")
@@ -44,8 +45,9 @@ def _upstream(config: NocConfig, names: Iterable[str]) -> frozenset[str]:
 
 
 def upstream_map(config: NocConfig) -> dict[str, frozenset[str]]:
-    """Every asset → itself and what it depends on: maintenance there covers its failures."""
-    return {name: _upstream(config, [name]) for name in config.assets_by_name}
+    """Every asset → itself and what it depends on: maintenance there covers its failures (the
+    same map alert muting reads, so muting and the SLA agree on what a window covers)."""
+    return topology_upstream_map(config)
 
 
 def _service_needs(config: NocConfig, service: Any) -> tuple[Need, ...]:
@@ -60,17 +62,26 @@ def site_scope(config: NocConfig) -> Scope:
     """The site is down by plan while maintenance takes at least one of its services down by plan
     (without services: while any asset is under maintenance)."""
     if not config.services:
+        needs = tuple((_upstream(config, [a]),) for a in sorted(config.assets_by_name))
         return Scope(
             "site",
             config.site.name,
             frozenset(config.assets_by_name),
             None,
-            tuple((_upstream(config, [a]),) for a in sorted(config.assets_by_name)),
+            needs,
+            # issue 11 (9c): each asset is a part; a failure is excused only by its own parts' plan
+            tuple(zip(sorted(config.assets_by_name), ((need,) for need in needs), strict=True)),
         )
     needed = _upstream(config, (a for s in config.services for a in s.asset_names()))
     needs = tuple(need for s in config.services for need in _service_needs(config, s))
     return Scope(
-        "site", config.site.name, needed, frozenset(s.name for s in config.services), needs
+        "site",
+        config.site.name,
+        needed,
+        frozenset(s.name for s in config.services),
+        needs,
+        # issue 11 (9c): a failure is excused for the site only by its own services' planned time
+        tuple((s.name, _service_needs(config, s)) for s in config.services),
     )
 
 

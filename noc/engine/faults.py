@@ -41,6 +41,11 @@ FAULT_TYPES = (
 )
 """Every fault type the engine can raise (``phones_unreachable`` is the grouped phone incident)."""
 
+CHECK_LEVEL_TYPES = frozenset({"sip_trunk_error"})
+"""Faults of one check of an asset that still answers (the gateway's provincial SIP trunk): they
+impair only the services that need that check (see ``Topology.needs_check``), not every service
+that needs the asset — a dead trunk does not take the office phones with it."""
+
 _UTILISATION = "max_utilisation_ratio"
 
 
@@ -77,6 +82,11 @@ class Fault:
     @property
     def is_outage(self) -> bool:
         return self.fault_class == "outage"
+
+    @property
+    def whole_asset(self) -> bool:
+        """The asset itself is affected (not one check of it: see ``CHECK_LEVEL_TYPES``)."""
+        return self.type not in CHECK_LEVEL_TYPES
 
 
 def _down(view: CheckView | None) -> bool:

@@ -15,7 +15,11 @@ to the incident timeline (and that alerting turns into messages). Rules:
   *automatic* unless an operator intervention was recorded, *manual* otherwise. Symptoms that
   outlive their parent by more than ``symptom_grace`` (10 s: checks lag, a SIP trunk probed
   every 5 s recovers after the circuit under it) become incidents of their own.
-* A fault on a **flapping** check is held: the incident stays open through the flaps.
+* A fault on a **flapping** check is held: the incident stays open through the flaps, so people
+  are not paged for every bounce. The book still measures each bounce (when the fault was live
+  and when only held), and the recovery says so: ``flapping`` = outages, minutes, seconds really
+  down. The SLA takes downtime from those measured outages, not from how long the incident was
+  open (``docs/sla.md``).
 """
 
 from __future__ import annotations
@@ -61,6 +65,19 @@ class ActiveIncident:
     status: str = "open"
     intervention: bool = False
     id: int | None = None
+    checks: set[tuple[str, str]] = field(default_factory=set)  # (asset, check) of its faults
+    down_since: float | None = None  # the current measured outage began (None: held, not down)
+    outages: list[tuple[float, float]] = field(default_factory=list)  # ended measured outages
+    flapped: bool = False  # held open by flapping at least once
+
+    def flap_summary(self, now: float) -> dict[str, Any]:
+        """What a recovery after flapping tells: outages, over how long, really down how long."""
+        spans = self.outages + ([(self.down_since, now)] if self.down_since is not None else [])
+        return {
+            "outages": len(spans),
+            "minutes": round((now - self.fault_started_at) / 60, 1),
+            "down_seconds": round(sum(end - start for start, end in spans), 3),
+        }
 
 
 @dataclass(frozen=True)
@@ -116,7 +133,9 @@ class IncidentBook:
     # -- the reconciliation ----------------------------------------------------------------
 
     def reconcile(self, faults: Iterable[Fault], now: float) -> list[Change]:
-        faults = self._hold_flapping(list(faults))
+        faults = list(faults)
+        live = {(f.asset, f.check) for f in faults}
+        faults = self._hold_flapping(faults)
         outage_assets = {f.asset for f in faults if f.is_outage}
         outage_key = {}
         for f in faults:
@@ -176,6 +195,7 @@ class IncidentBook:
                     changes.append(Change("symptom_attached", key, now, _symptom_data(s)))
                 continue
             changes.extend(self._update(incident, entry, symptoms, now))
+            _measure(incident, [f for f in entry["faults"] if (f.asset, f.check) in live], now)
 
         current = {f.key for f in faults}
         self._orphaned = {k: t for k, t in self._orphaned.items() if k in current}
@@ -183,18 +203,15 @@ class IncidentBook:
             incident = self.active.pop(key)
             for s in incident.symptoms.values():
                 changes.append(Change("symptom_detached", key, now, _symptom_data(s)))
-            changes.append(
-                Change(
-                    "recovered",
-                    key,
-                    now,
-                    {
-                        "recovery_kind": "manual" if incident.intervention else "automatic",
-                        "duration_seconds": round(now - incident.fault_started_at, 3),
-                        "id": incident.id,
-                    },
-                )
-            )
+            data = {
+                "recovery_kind": "manual" if incident.intervention else "automatic",
+                "duration_seconds": round(now - incident.fault_started_at, 3),
+                "id": incident.id,
+            }
+            if incident.flapped:  # held open through bounces: say how long it was really down
+                data["flapping"] = incident.flap_summary(now)
+                data["checks"] = sorted(incident.checks)
+            changes.append(Change("recovered", key, now, data))
         return changes
 
     # -- internals -------------------------------------------------------------------------
@@ -223,10 +240,14 @@ class IncidentBook:
         self._held.pop((asset, check), None)
 
     def _assess(
-        self, fault_class: str, members: set[str], symptoms: Mapping[str, Fault]
+        self, fault_class: str, faults: Iterable[Fault], symptoms: Mapping[str, Fault]
     ) -> tuple[str, str, list]:
-        assets = set(members) | {s.asset for s in symptoms.values() if s.is_outage}
-        impaired = self.topology.impaired_services(assets)
+        """Impact and level from the incident's faults and its outage symptoms. A fault on one
+        check of an asset (the trunk) impairs only the services that need that check."""
+        involved = list(faults) + [s for s in symptoms.values() if s.is_outage]
+        assets = {f.asset for f in involved if f.whole_asset}
+        checks = {(f.asset, f.check) for f in involved if not f.whole_asset}
+        impaired = self.topology.impaired_services(assets, checks)
         impacts, described = [], []
         for imp in impaired:
             spec = self.services.get(imp.service, ServiceSpec("moderate"))
@@ -253,7 +274,7 @@ class IncidentBook:
     def _open(
         self, key: str, entry: dict, symptoms: dict[str, Fault], now: float
     ) -> ActiveIncident:
-        impact, severity, services = self._assess(entry["class"], entry["members"], symptoms)
+        impact, severity, services = self._assess(entry["class"], entry["faults"], symptoms)
         incident = ActiveIncident(
             key=key,
             type=entry["type"],
@@ -267,6 +288,8 @@ class IncidentBook:
             members=set(entry["members"]),
             symptoms=dict(symptoms),
             services=services,
+            checks={(f.asset, f.check) for f in entry["faults"]},
+            down_since=entry["started"],
         )
         self.active[key] = incident
         return incident
@@ -322,7 +345,8 @@ class IncidentBook:
             )
         incident.symptoms = dict(symptoms)
         incident.fault_class = entry["class"]
-        impact, severity, services = self._assess(entry["class"], incident.members, symptoms)
+        incident.checks |= {(f.asset, f.check) for f in entry["faults"]}
+        impact, severity, services = self._assess(entry["class"], entry["faults"], symptoms)
         incident.services = services
         if severity != incident.severity:
             before = incident.severity
@@ -346,6 +370,19 @@ class IncidentBook:
         else:
             incident.impact = impact
         return changes
+
+
+def _measure(incident: ActiveIncident, live: list[Fault], now: float) -> None:
+    """Follow the measured outages of an incident: live while one of its faults is current, not
+    down while only a held (flapping) fault keeps it open."""
+    if not live and incident.down_since is not None:  # back up; flapping holds it open
+        incident.outages.append((incident.down_since, now))
+        incident.down_since, incident.flapped = None, True
+    elif live and incident.down_since is None:  # down again (or resumed after a restart)
+        since = min(f.started_at for f in live)
+        if incident.outages:
+            since = max(since, incident.outages[-1][1])
+        incident.down_since = min(since, now)
 
 
 def _class_rank(fault_class: str) -> int:

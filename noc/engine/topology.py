@@ -94,11 +94,33 @@ class Topology:
         down = set(down)
         return down | {a for a in self.parents if any(up in down for up in self.ancestors(a))}
 
-    def impaired_services(self, down: Iterable[str]) -> list[ServiceImpairment]:
-        """Services affected when the ``down`` assets (and everything needing them) are down."""
-        down = self.effectively_down(down)
+    def needs_check(self, service: str, asset: str, check: str) -> bool:
+        """Whether ``service`` needs one check of an asset (the gateway's trunk): it needs the asset,
+        and everything the check runs over beyond the asset's own dependencies (the trunk runs over
+        the voice circuit, so a service that does not use the voice circuit cannot use the trunk).
+        A check with no dependencies of its own is needed by every service that needs the asset."""
+        names = {
+            a
+            for need in self.services.get(service, ())
+            for a in (need if isinstance(need, tuple) else (need,))
+        }
+        if asset not in names:
+            return False
+        own = set(self.check_parents.get((asset, check), ())) - set(self.parents.get(asset, ()))
+        reach = names | {up for a in names for up in self.ancestors(a)}
+        return own <= reach
+
+    def impaired_services(
+        self, down: Iterable[str], checks: Iterable[tuple[str, str]] = ()
+    ) -> list[ServiceImpairment]:
+        """Services affected when the ``down`` assets (and everything needing them) are down, and
+        the ``checks`` (asset, check) are down on assets that otherwise answer: a check impairs
+        only the services that need it (:meth:`needs_check`)."""
+        base = self.effectively_down(down)
+        checks = list(checks)
         out = []
         for name, needs in self.services.items():
+            down = base | {a for a, c in checks if self.needs_check(name, a, c)}
             full_down: list[str] = []
             partial: tuple[int, int] | None = None
             partial_down: list[str] = []
@@ -120,3 +142,11 @@ class Topology:
                     ServiceImpairment(name, False, tuple(partial_down), partial[0], partial[1])
                 )
         return out
+
+
+def upstream_map(config: NocConfig) -> dict[str, frozenset[str]]:
+    """Every asset → itself and everything it depends on (asset-level ``depends_on``): planned
+    work on any of these covers the asset. Alert muting and the SLA read maintenance through this
+    one map, so a window that excuses a failure also mutes its alerts, and the other way round."""
+    topology = Topology.from_config(config)
+    return {a.name: frozenset({a.name, *topology.ancestors(a.name)}) for a in config.assets}

@@ -111,6 +111,8 @@ class IncidentRepo:
             if await self._has_intervention(session, row.id):
                 data["recovery_kind"] = "manual"
             row.status, row.recovered_at, row.recovery_kind = "recovered", at, data["recovery_kind"]
+            if data.get("checks"):  # held open by flapping: the checks whose DOWN was measured
+                row.impact = {**(row.impact or {}), "checks": data["checks"]}
         inc = active.get(change.key) or gone.get(change.key)
         if inc is not None and change.kind in (
             "members_changed",
@@ -160,6 +162,7 @@ class IncidentRepo:
                     services=impact.get("services", []),
                     status=row.status,
                     id=row.id,
+                    checks={tuple(c) for c in impact.get("checks", []) if len(c) == 2},
                 )
             )
         return out
@@ -337,6 +340,7 @@ def _impact_json(inc: ActiveIncident) -> dict[str, Any]:
         "impact": inc.impact,
         "fault_class": inc.fault_class,
         "members": sorted(inc.members),
+        "checks": sorted(inc.checks),  # (asset, check) of its faults: whose DOWN is this incident
         "services": inc.services,
         "symptoms": [
             {"fault": f.key, "asset": f.asset, "type": f.type} for f in inc.symptoms.values()

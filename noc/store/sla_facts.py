@@ -1,8 +1,8 @@
 """What the SLA reads from the store for a span: four queries, one session.
 
 Everything that can touch ``[start, end)``: the incidents overlapping it, their opened / graded /
-regraded / merged events, the check transitions inside it plus each check's last one before it
-(its state at ``start``), and the maintenance windows overlapping it (read up to
+regraded / merged / members_changed events, the check transitions inside it (with their
+``details``: a flapping flag) plus each check's last one before it (its state at ``start``), and the maintenance windows overlapping it (read up to
 ``planned_until``: planned work still to come shapes a period's error budget). The SLA turns
 these rows into its facts (:mod:`sla.facts`); nothing here computes a figure.
 """
@@ -20,7 +20,8 @@ from noc.store.tables import CheckTransition, Incident, IncidentEvent, Maintenan
 if TYPE_CHECKING:
     from noc.store.repo import Store
 
-FACT_EVENT_KINDS = ("opened", "graded", "regraded", "merged")
+# members_changed: when each phone of a grouped incident joined and left (issue 11, 9d)
+FACT_EVENT_KINDS = ("opened", "graded", "regraded", "merged", "members_changed")
 
 
 @dataclass(frozen=True)

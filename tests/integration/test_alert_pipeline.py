@@ -150,6 +150,23 @@ async def test_maintenance_mutes_then_an_incident_that_outlasts_it_alerts(servic
     assert "mstp-ticket" in sink.bodies("/oncall")[0]["message"]
 
 
+async def test_a_window_upstream_mutes_the_circuits_behind_it(service):
+    """Issue 11 (9g): work on the CE router is planned time for the circuits behind it in the SLA;
+    it mutes their alerts too, until the window ends with the incident still open."""
+    client, engine, sink = service
+    resp = await client.post(
+        "/api/v1/maintenance",
+        json={"assets": ["ce-router"], "duration": "1h", "reason": "CE 升级", "by": "张三"},
+    )
+    window = await resp.json()
+    await break_circuit(engine, "mstp-ticket", time.time())
+    await asyncio.sleep(2.0)
+    assert sink.bodies("/oncall") == []  # was sent: only a window on mstp-ticket itself muted it
+    assert (await client.post(f"/api/v1/maintenance/{window['id']}/end")).status == 200
+    await until(lambda: sink.bodies("/oncall"), 10)
+    assert "mstp-ticket" in sink.bodies("/oncall")[0]["message"]
+
+
 async def test_deliveries_are_counted_in_metrics(service):
     client, engine, sink = service
     await break_circuit(engine, "internet", time.time())

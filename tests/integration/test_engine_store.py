@@ -243,3 +243,83 @@ async def test_interface_down_and_failing_pings_together_are_an_outage_at_once(
     # a stale oper-down next to a lost ping a minute later is not one moment
     await feed(engine, "mstp-voice", "icmp", "-", T0 + 70)
     assert engine.state(("mstp-voice", "icmp")) is State.UP
+
+
+# -- issue 11: the SLA's facts from what the engine wrote ------------------------------------------
+
+
+async def sla_of(store, config, start: float, end: float, now: float, scope: str):
+    """The SLA of ``scope`` over [start, end) from the store, as ``noc sla report`` computes it."""
+    import dataclasses
+
+    from sla.compute import compute
+    from sla.facts import load_inputs
+    from sla.intervals import Window
+    from sla.scope import parse_scope, upstream_map
+
+    span = Window(
+        "span", dt.datetime.fromtimestamp(start, dt.UTC), dt.datetime.fromtimestamp(end, dt.UTC)
+    )
+    inputs = await load_inputs(store, span.start, span.end)
+    inputs = dataclasses.replace(inputs, upstream=upstream_map(config))
+    [s] = parse_scope(config, scope)
+    return compute(inputs, s, span, config.sla.targets(), dt.datetime.fromtimestamp(now, dt.UTC))
+
+
+async def test_three_9_second_outages_under_flapping_cost_27_seconds(lingshui_config, store):
+    """The lab's afternoon: three 9 s link-downs a minute apart (fast confirmation re-probes, a
+    probe every 10 s between). The first recovers at once; the second makes the check flap, so
+    its incident is held open through the third and recovers only when the check is stably back.
+    The SLA charges what was measured down: 27 s, three repair times of 9 s."""
+    engine = await new_engine(lingshui_config, store)
+    ref = engine.refs[("mstp-voice", "icmp")]
+    observations = [(T0 - 100 + 10 * i, True) for i in range(10)]
+    for k in range(3):
+        b = T0 + 60 * k
+        observations += [(b, False), (b + 0.2, False), (b + 0.4, False)]
+        observations += [(b + 9, True), (b + 9.2, True), (b + 9.4, True)]
+        observations += [(b + 10 * j, True) for j in range(1, 6)]
+    observations += [(T0 + 180 + 10 * j, True) for j in range(30)]
+    for when, ok in observations:
+        await engine.ingest(ref, icmp(ok, when))
+    repo = IncidentRepo(store, "lingshui")
+    first, second = sorted(await repo.list(), key=lambda i: i.id)
+    assert first.recovered_at.timestamp() == pytest.approx(T0 + 9)
+    # held open by flapping from 60 s to when the check stopped flapping, minutes later
+    assert second.fault_started_at.timestamp() == pytest.approx(T0 + 60)
+    assert second.recovered_at.timestamp() - T0 > 200
+    [recovered] = [e for e in await repo.events(second.id) if e.kind == "recovered"]
+    assert recovered.data["flapping"]["outages"] == 2
+    assert recovered.data["flapping"]["down_seconds"] == pytest.approx(18)
+    assert second.impact["checks"] == [["mstp-voice", "icmp"]]
+
+    r = await sla_of(
+        store, lingshui_config, T0 - 3600, T0 + 3600, T0 + 3600, "service:voice-intake"
+    )
+    assert r.downtime_seconds == pytest.approx(27) and r.failures == 3
+    assert [f.repair_seconds for f in r.failure_lines] == pytest.approx([9, 9, 9])
+    assert r.mttr_seconds == pytest.approx({"automatic": 9}) and r.breaches == ()
+
+
+async def test_a_merged_symptom_keeps_its_start_in_the_sla(lingshui_config, store):
+    """The trunk is seen failing first (an incident of its own), the voice circuit under it 10 min
+    later: the trunk's incident is merged into the circuit's. The circuit's repair time runs from
+    the trunk's first failure: 10 min + 7 min = 17 min, a breach of the 15 min target (not 7 min)."""
+    engine = await new_engine(lingshui_config, store)
+    await feed(engine, "mstp-voice", "icmp", "++", T0 - 10)
+    await feed(engine, "voice-gw", "sip", "+", T0 - 10)  # the gateway itself answers
+    await feed(engine, "voice-gw", "trunk", "+---", T0 - 0.2)  # the trunk fails from T0
+    await feed(engine, "mstp-voice", "icmp", "---", T0 + 600)  # the circuit, 10 min later
+    await feed(engine, "mstp-voice", "icmp", "+++", T0 + 1020)
+    await feed(engine, "voice-gw", "trunk", "+++", T0 + 1021)
+    repo = IncidentRepo(store, "lingshui")
+    incidents = {i.fault_key: i for i in await repo.list()}
+    circuit = incidents["circuit_down:mstp-voice"]
+    assert incidents["sip_trunk_error:voice-gw"].close_note == "merged into circuit_down:mstp-voice"
+    r = await sla_of(
+        store, lingshui_config, T0 - 3600, T0 + 3600, T0 + 3600, "service:voice-intake"
+    )
+    assert r.failures == 1 and r.downtime_seconds == pytest.approx(1020)
+    [line] = r.failure_lines
+    assert line.incident_id == circuit.id and line.repair_seconds == pytest.approx(1020)
+    assert [(b.incident_id, b.kind) for b in r.breaches] == [(circuit.id, "automatic")]

@@ -177,7 +177,8 @@ def check_voice(row: dict, ids: dict[str, int]) -> None:
     assert row["downtime_seconds"] == DOWNTIME
     assert row["availability_ratio"] == AVAILABILITY
     assert row["failures"] == 2 and row["level_iv"] == 0
-    assert row["mtbf_seconds"] == OPERATING / 2 and row["mtbf_lower_bound"] is False  # 359 h
+    # up time ÷ failures (issue 11, 9a): 1,286,700 s = 357.4 h
+    assert row["mtbf_seconds"] == (OPERATING - DOWNTIME) / 2 and row["mtbf_lower_bound"] is False
     assert row["mtbf_meets_target"] is False
     assert row["mttr_seconds"] == {"automatic": 600, "manual": 3 * HOUR}
     assert row["breaches"] == []
@@ -229,7 +230,8 @@ def test_cli_report_in_every_format(db_url):
         and voice["downtime_seconds"] == str(float(DOWNTIME))
     )
     assert voice["availability_percent"] == str(round(AVAILABILITY * 100, 4))
-    assert voice["mtbf_hours"] == f"{OPERATING / 2 / 3600:.3f}" == "359.000"
+    # up time ÷ failures: (2,584,800 − 11,400) / 2 / 3,600 = 357.4166… h, shown truncated
+    assert voice["mtbf_hours"] == "357.416"
 
     md = noc(
         "--period",
@@ -245,7 +247,7 @@ def test_cli_report_in_every_format(db_url):
     ).stdout
     assert "| scope | availability % |" in md
     assert (
-        f"| service:voice-intake | {round(AVAILABILITY * 100, 4)} | 718.0 | 11400.0 | 2 | 0 | 359.000 | 600.0 | 10800.0 | 0 |"
+        f"| service:voice-intake | {round(AVAILABILITY * 100, 4)} | 718.0 | 11400.0 | 2 | 0 | 357.416 | 600.0 | 10800.0 | 0 |"
         in md
     )
 
@@ -341,7 +343,7 @@ async def test_current_snapshot_for_the_metrics(db_url, lingshui_config):
     # 09-01 00:00 → 09-20 13:00 is 19 d 13 h, minus the planned 2 h
     operating = 19 * 86400 + 13 * HOUR - 2 * HOUR
     assert month.availability_ratio == pytest.approx((operating - DOWNTIME) / operating, abs=1e-12)
-    assert month.failures == 2 and month.mtbf_seconds == operating / 2
+    assert month.failures == 2 and month.mtbf_seconds == (operating - DOWNTIME) / 2
     assert month.mttr_seconds == {"automatic": 600, "manual": 3 * HOUR}
     assert month.breaches == {"automatic": 0, "manual": 0}
     assert (

@@ -160,8 +160,21 @@ CASES = [
         {},
         {"status": "recovered"},
         "I",
-        {"recovery_kind": "automatic", "duration_seconds": 600.0},
+        {"recovery_kind": "automatic", "duration_seconds": 600.0, "flapping": None},
         id="recovered-automatic-by-default",
+    ),
+    pytest.param(
+        "recovered",
+        {"duration_seconds": 600.0, "flapping": {"outages": 3, "minutes": 10, "down_seconds": 27}},
+        {},
+        {"status": "recovered"},
+        "I",
+        {
+            "recovery_kind": "automatic",
+            "duration_seconds": 600.0,
+            "flapping": {"outages": 3, "minutes": 10, "down_seconds": 27},
+        },
+        id="recovered-after-flapping-says-how-long-really-down",
     ),
     pytest.param(
         "closed",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import pytest
+
 from alerting.config import AlertingConfig, Route
 from alerting.grouping import AlertGrouper
 from alerting.model import AlertEvent
@@ -256,3 +258,84 @@ def test_window_from_store_row():
     w = Window.from_row(Row(5, ["mstp-voice"], start, start + dt.timedelta(hours=2), None, "割接"))
     assert w.starts_at == dt.datetime(2026, 11, 29, 2, 0, tzinfo=dt.UTC).timestamp()
     assert w.end - w.starts_at == 7200.0 and w.assets == {"mstp-voice"} and w.reason == "割接"
+
+
+# -- issue 11 (9g): muting reads maintenance the way the SLA does ---------------------------------
+
+
+@dataclass
+class CreatedRow(Row):
+    created_at: dt.datetime | None = None
+
+
+def test_a_window_entered_late_mutes_from_its_entry_as_the_sla_counts_it():
+    start = dt.datetime(2026, 11, 29, 2, 0, tzinfo=dt.UTC)
+    late = CreatedRow(
+        5, ["mstp-voice"], start, start + dt.timedelta(hours=2), None, "补录", start.replace(hour=3)
+    )
+    assert Window.from_row(late).starts_at == start.replace(hour=3).timestamp()
+
+
+@pytest.fixture(scope="module")
+def upstream(lingshui_config):
+    from noc.engine.topology import upstream_map
+
+    return upstream_map(lingshui_config)
+
+
+@pytest.mark.parametrize(
+    ("window_on", "asset", "muted"),
+    [
+        ("ce-router", "mstp-voice", True),  # upstream: was not muted, while the SLA excused it
+        ("ce-router", "internet", True),
+        ("ce-router", "voice-gw", False),  # the gateway does not run over the CE router
+        ("voice-gw", "phone-03", True),
+        ("mstp-voice", "ce-router", False),  # downstream work covers nothing upstream
+    ],
+)
+def test_an_upstream_window_mutes_what_runs_over_it(upstream, window_on, asset, muted):
+    m = AlertMuter([Window(1, frozenset({window_on}), 1000.0, 2000.0)], upstream=upstream)
+    assert (m.muted(ev(1, "opened", 1500.0, asset=asset), 1500.0) is not None) is muted
+
+
+def test_symptoms_need_no_window_of_their_own(upstream):
+    # the voice circuit under work; its incident lists the trunk (on voice-gw) as a symptom
+    m = AlertMuter([Window(1, frozenset({"mstp-voice"}), 1000.0, 2000.0)], upstream=upstream)
+    event = ev(
+        1,
+        "opened",
+        1500.0,
+        assets=("mstp-voice", "voice-gw"),
+        symptoms=[{"asset": "voice-gw", "type": "sip_trunk_error"}],
+    )
+    assert m.muted(event, 1500.0) == "maintenance window #1"
+
+
+def test_an_incident_outlasting_an_upstream_window_alerts_at_its_end(upstream):
+    w = Window(1, frozenset({"ce-router"}), 1000.0, 2000.0)
+    m = AlertMuter([w], upstream=upstream)
+    events = [ev(1, "opened", 1500.0), ev(2, "opened", 1500.0, asset="voice-gw")]
+    assert [e.incident_id for e in outlasting(w, events, m)] == [1]
+
+
+@pytest.mark.parametrize("window_on", ["ce-router", "mstp-voice", "voice-gw", "mstp-ticket"])
+@pytest.mark.parametrize("root", ["mstp-voice", "voice-gw", "ce-router"])
+def test_muting_and_the_sla_agree_on_what_a_window_covers(
+    lingshui_config, upstream, window_on, root
+):
+    """Both or neither: an incident wholly inside a window is muted iff the SLA excuses it."""
+    from sla.compute import IncidentFact, Inputs, MaintenanceFact, incident_planned
+
+    t0 = dt.datetime(2026, 11, 10, 2, tzinfo=dt.UTC)
+    fact = IncidentFact(1, t0, t0, "I", root, members=frozenset({root}))
+    window_fact = MaintenanceFact(
+        1, frozenset({window_on}), t0 - dt.timedelta(hours=1), t0 + dt.timedelta(hours=1)
+    )
+    excused = bool(incident_planned(Inputs(maintenance=[window_fact], upstream=upstream), fact))
+    m = AlertMuter(
+        [Window(1, frozenset({window_on}), t0.timestamp() - 3600, t0.timestamp() + 3600)],
+        upstream=upstream,
+    )
+    assert (
+        m.muted(ev(1, "opened", t0.timestamp(), asset=root), t0.timestamp()) is not None
+    ) is excused

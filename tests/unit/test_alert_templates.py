@@ -246,3 +246,13 @@ def test_warm_up_compiles_every_template_before_the_first_alert():
     warm_up()
     cached = {key[1] for key in env.cache}  # (loader ref, name) keys
     assert {"title.zh-CN.j2", "body.zh-CN.j2", "title.en.j2", "body.en.j2"} <= cached
+
+
+def test_a_recovery_after_flapping_says_how_long_it_was_really_down():
+    # issue 11 (10): open 208 s through two bounces, really down 18 s
+    flap = {"outages": 2, "minutes": 3.5, "down_seconds": 18.0}
+    event = opened("recovered", duration_seconds=208, recovery_kind="automatic", flapping=flap)
+    assert "抖动：3.5分钟内中断2次，实际中断共18秒" in render(event, "zh-CN")[1]
+    assert "Flapping, 2 outages in 3.5 min: really down 18s in all" in render(event, "en")[1]
+    plain = render(opened("recovered", duration_seconds=9, recovery_kind="automatic"), "en")[1]
+    assert "Flapping" not in plain

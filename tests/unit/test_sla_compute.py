@@ -111,8 +111,10 @@ def test_a_contract_month_two_level_i_failures_and_a_maintenance():
         (2_584_800 - 11_400) / 2_584_800, abs=1e-15
     )  # 0.995589…
     assert r.failures == 2 and r.level_iv == 0
-    assert r.mtbf_seconds == 2_584_800 / 2 == 1_292_400  # 359 h
-    assert r.mtbf_lower_bound is False and r.mtbf_meets_target is False  # 359 h < 600 h
+    # MTBF is up time ÷ failures: the 11,400 s of downtime are not time between failures
+    assert r.up_seconds == 2_584_800 - 11_400 == 2_573_400
+    assert r.mtbf_seconds == 2_573_400 / 2 == 1_286_700  # 357.4 h
+    assert r.mtbf_lower_bound is False and r.mtbf_meets_target is False  # 357.4 h < 600 h
     assert r.mttr_seconds == {"automatic": 600.0, "manual": 10_800.0}
     assert r.recoveries == {"automatic": 1, "manual": 1}
     assert r.breaches == ()  # 10 min ≤ 15 min, 3 h ≤ 24 h
@@ -176,7 +178,8 @@ def test_b_incident_spanning_the_month_boundary_is_split_but_counted_once():
     assert nov.mttr_seconds == {"manual": 4 * HOUR}  # repair time is not clipped
     assert dec.mttr_seconds == {}
     assert dec.period_seconds == 31 * DAY
-    assert dec.mtbf_seconds == 31 * DAY and dec.mtbf_lower_bound is True  # no failure in December
+    # no failure in December: MTBF ≥ December's up time (its first 2 h were down)
+    assert dec.mtbf_seconds == 31 * DAY - 2 * HOUR and dec.mtbf_lower_bound is True
     assert dec.availability_ratio == pytest.approx((31 * DAY - 2 * HOUR) / (31 * DAY), abs=1e-15)
 
 
@@ -227,7 +230,7 @@ def test_d_flapping_period_counts_every_short_failure():
     r = compute(Inputs(incidents=flaps), VOICE, NOV, TARGETS, AFTER)
     assert r.failures == 12
     assert r.downtime_seconds == 12 * 30 == 360
-    assert r.mtbf_seconds == 30 * DAY / 12 == 216_000  # 60 h
+    assert r.mtbf_seconds == (30 * DAY - 360) / 12 == 215_970  # up time ÷ 12: 59.99 h
     assert r.mttr_seconds == {"automatic": 30.0}
     assert r.availability_ratio == pytest.approx((2_592_000 - 360) / 2_592_000, abs=1e-15)
 

@@ -140,7 +140,8 @@ def test_open_breaches_reach_the_metrics_gauges():
 
 def test_mtbf_hours_are_not_rounded_up_across_the_600_h_target(lingshui_config):
     start = at(11, 1, 0)
-    span = Window("span", start, start + dt.timedelta(seconds=600 * HOUR - 1))  # 2,159,999 s
+    # 2,160,009 s with one 10 s failure: up time 2,159,999 s (MTBF divides up time, not the span)
+    span = Window("span", start, start + dt.timedelta(seconds=600 * HOUR - 1 + 10))
     r = compute(Inputs(incidents=[incident(1, at(11, 2, 0), 10)]), VOICE, span, TARGETS, AFTER)
     assert r.mtbf_seconds == 2_159_999 and r.mtbf_meets_target is False  # 599.99972 h < 600 h
     row = next(csv.DictReader(io.StringIO(render_csv([r]))))

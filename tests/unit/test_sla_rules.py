@@ -250,9 +250,10 @@ def test_d_the_2h_1d_ticket_alert_fires_at_3x_not_1x(topo):
 
 
 def test_e_mtbf_of_exactly_600_h_does_not_exceed_600_h():
-    # 平均无故障时间超过600小时: 1,200 h with 2 failures is exactly 600 h → not met; 1 s more → met
-    span = custom_window("2026-09-01", "2026-10-21", SH)  # 50 days = 1,200 h
-    assert span.seconds == 1200 * HOUR
+    # 平均无故障时间超过600小时: 1,200 h of up time with 2 failures is exactly 600 h → not met; 1 s
+    # more → met. Up time = the span − the two 60 s outages (downtime is not time between failures)
+    span = custom_window("2026-09-01", "2026-10-21T00:02", SH)  # 50 days + 120 s
+    assert span.seconds == 1200 * HOUR + 120
     two = Inputs(
         incidents=[
             failure(1, dt.datetime(2026, 9, 5, tzinfo=dt.UTC), 60),
@@ -260,6 +261,7 @@ def test_e_mtbf_of_exactly_600_h_does_not_exceed_600_h():
         ]
     )
     r = compute(two, site_of_all(), span, TARGETS, AFTER)
+    assert r.up_seconds == 1200 * HOUR
     assert r.mtbf_seconds == 1200 * HOUR / 2 == 600 * HOUR and r.mtbf_meets_target is False
     longer = dataclasses.replace(span, end=span.end + dt.timedelta(seconds=2))
     r = compute(two, site_of_all(), longer, TARGETS, AFTER)

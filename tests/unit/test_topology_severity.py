@@ -261,3 +261,68 @@ def test_matrix_is_configurable():
     )
     assert matrix.level("degraded", "critical") == "I"
     assert matrix.level("outage", "critical") == "I"
+
+
+# -- issue 11 (9f): a symptom on one check impairs only the services that need that check ----------
+
+
+@pytest.mark.parametrize(
+    ("service", "asset", "check", "needs"),
+    [
+        ("voice-intake", "voice-gw", "trunk", True),  # needs the gateway and the voice circuit
+        ("staff-phones", "voice-gw", "trunk", False),  # the trunk runs over a circuit it never uses
+        ("staff-phones", "voice-gw", "sip", True),  # the gateway's own SIP: every user of it
+        ("ticket-exchange", "voice-gw", "trunk", False),  # does not need the gateway at all
+    ],
+)
+def test_which_services_need_a_check(topo, service, asset, check, needs):
+    assert topo.needs_check(service, asset, check) is needs
+
+
+def services_of(change) -> set[str]:
+    return {s["service"] for s in change.data["services"]}
+
+
+def test_a_trunk_symptom_does_not_charge_the_phones_for_a_ce_router_outage(book):
+    # the CE router dies: every circuit and the gateway's trunk behind it; the gateway itself
+    # (and the office phones on it) still answers
+    faults = [
+        fault("router_down", "ce-router"),
+        fault("circuit_down", "mstp-voice"),
+        fault("circuit_down", "mstp-ticket"),
+        fault("internet_down", "internet"),
+        fault("sip_trunk_error", "voice-gw", "trunk"),
+    ]
+    opened = book.reconcile(faults, now=101.0)[0]
+    # was {voice-intake, ticket-exchange, internet-channels, staff-phones}: the trunk marked the
+    # whole gateway down, so staff-phones was charged for a CE-router outage
+    assert services_of(opened) == {"voice-intake", "ticket-exchange", "internet-channels"}
+
+
+def test_a_trunk_alone_impairs_voice_intake_only(book):
+    [opened] = book.reconcile([fault("sip_trunk_error", "voice-gw", "trunk")], now=101.0)
+    assert services_of(opened) == {"voice-intake"}
+    assert opened.data["severity"] == "I"  # outage × critical (citizen voice intake)
+    # the gateway itself unreachable still takes both services that need it
+    changes = book.reconcile([fault("gateway_unreachable", "voice-gw", "sip")], now=102.0)
+    [gw] = [c for c in changes if c.kind == "opened"]
+    assert services_of(gw) == {"voice-intake", "staff-phones"}
+
+
+# -- issue 11 (10): flapping holds the incident open, the book measures the outages -------------
+
+
+def test_a_flapping_incident_recovers_saying_how_long_it_was_really_down(book):
+    def down(at):
+        return Fault("circuit_down", "mstp-voice", "icmp", "outage", at, "timeout", {}, True)
+
+    # open at 60 (down), up at 69 (held), down at 120, up at 129, stably back (flapping ends) at 268
+    assert [c.kind for c in book.reconcile([down(60.0)], now=60.0)] == ["opened"]
+    assert book.reconcile([], now=69.0) == []
+    assert book.reconcile([down(120.0)], now=120.0) == []
+    assert book.reconcile([], now=129.0) == []
+    book.release_flapping("mstp-voice", "icmp")
+    [recovered] = book.reconcile([], now=268.0)
+    assert recovered.data["duration_seconds"] == 208.0  # open 208 s …
+    assert recovered.data["flapping"] == {"outages": 2, "minutes": 3.5, "down_seconds": 18.0}
+    assert recovered.data["checks"] == [("mstp-voice", "icmp")]
