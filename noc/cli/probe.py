@@ -15,15 +15,15 @@ import asyncio
 import json
 import socket
 import sys
-import unicodedata
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
 import click
 
+from noc.core.secrets import mask_secrets
+from noc.core.text import table
 from noc.core.units import format_bandwidth, parse_bandwidth, parse_duration
 
-MASK = "********"
 OPER_STATUS = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant", 6: "notPresent",
                7: "lowerLayerDown"}  # fmt: skip
 
@@ -65,14 +65,6 @@ DURATION = DurationType()
 BANDWIDTH = BandwidthType()
 
 
-def masked(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` with every secret replaced by ``********`` (longest first, so a secret that
-    contains another is masked whole)."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
-
-
 def refuse_unsafe(addresses: Iterable[str]) -> None:
     """Exit 2 when the lab guard refuses a probe of 198.18.0.0/15 (no blackhole route).
 
@@ -97,28 +89,12 @@ def refuse_unsafe(addresses: Iterable[str]) -> None:
 
 def finish(ok: bool, text: str, secrets: Iterable[str | None] = ()) -> NoReturn:
     """Print ``text`` (secrets masked) and exit 0 when ``ok``, else 1."""
-    click.echo(masked(text, secrets))
+    click.echo(mask_secrets(text, secrets))
     sys.exit(0 if ok else 1)
 
 
 def as_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, default=str)
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def table(header: list[str], rows: list[list[str]]) -> list[str]:
-    """Left-aligned columns that stay aligned with Chinese (double-width) labels."""
-    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(
-            c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)
-        ).rstrip()
-
-    return [line(header), *(line(r) for r in rows)]
 
 
 def _ms(seconds: float | None) -> str:
@@ -387,7 +363,7 @@ def _snmp_settings(
             )
         params = SnmpParams(timeout=timeout, retries=retries, interfaces=list(interfaces))
     except ValidationError as exc:
-        raise click.UsageError(masked(_validation_text(exc), secrets)) from None
+        raise click.UsageError(mask_secrets(_validation_text(exc), secrets)) from None
     return creds, params
 
 

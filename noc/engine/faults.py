@@ -1,9 +1,10 @@
 """From check states to faults on assets. Pure.
 
 A *fault* is what a NOC engineer would name: "the voice circuit is down", "the internet line
-loses packets", "phone 07 does not answer SIP". Each has a type (which selects the runbook),
-a class (outage / degraded / congested / minor: the row of the severity matrix), the asset it
-is on, and the instant it started (the first observation of the health transition).
+loses packets", "phone 07 does not answer SIP". Each has a type (which selects the runbook;
+the types are ``noc.core.vocabulary.FAULT_TYPES``), a class (outage / degraded / congested /
+minor: the row of the severity matrix), the asset it is on, and the instant it started (the
+first observation of the health transition).
 
 Which checks count, by asset kind:
 
@@ -23,23 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from noc.engine.health import State
-
-FAULT_TYPES = (
-    "circuit_down",
-    "circuit_degraded",
-    "circuit_congested",
-    "internet_down",
-    "internet_degraded",
-    "gateway_unreachable",
-    "gateway_degraded",
-    "sip_trunk_error",
-    "phone_unreachable",
-    "phones_unreachable",
-    "router_down",
-    "router_reboot",
-    "snmp_agent_lost",
-)
-"""Every fault type the engine can raise (``phones_unreachable`` is the grouped phone incident)."""
 
 _UTILISATION = "max_utilisation_ratio"
 

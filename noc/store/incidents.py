@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from noc.core.vocabulary import more_severe
 from noc.engine.incidents import ActiveIncident, Change
-from noc.engine.severity import more_severe
 from noc.store.repo import Store
 from noc.store.tables import Incident, IncidentEvent
 from noc.store.types import UTC, utcnow
