@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 if not __package__:  # run as a script: read the vocabulary of the checkout this file sits in
     sys.path.insert(0, str(HERE.parent))
 
-from noc.core.vocabulary import BURN_ALERTS, LEVEL_NAMES, LEVELS  # noqa: E402
+from noc.core.vocabulary import BURN_ALERTS, CIRCUIT_KINDS, LEVEL_NAMES, LEVELS  # noqa: E402
 
 OUT_DIR = HERE / "dashboards"
 SCHEMA_VERSION = 39  # Grafana 10.4 / 11
@@ -83,7 +83,7 @@ KNOWN_METRICS: frozenset[str] = frozenset(
 PANEL_TYPES = ("timeseries", "stat", "gauge", "table", "state-timeline")
 _METRIC_RE = re.compile(r"\bnoc_[a-z0-9_]+\b")
 
-CIRCUIT_KINDS = "mstp_circuit|internet_line"  # asset kinds (a unit test checks the vocabulary)
+_CIRCUITS = "|".join(CIRCUIT_KINDS)  # a PromQL alternation
 SIP_CHECKS = 'check!="icmp"'  # a voice asset's checks are ICMP plus SIP ones (sip, trunk …)
 
 
@@ -483,7 +483,7 @@ def circuits() -> tuple[dict, list[Panel]]:
         "circuit",
         "线路",
         "Leased lines and the internet line.",
-        f'label_values(noc_asset_up{{site="$site", kind=~"{CIRCUIT_KINDS}"}}, asset)',
+        f'label_values(noc_asset_up{{site="$site", kind=~"{_CIRCUITS}"}}, asset)',
         multi=True,
     )
     meta = {
@@ -493,7 +493,7 @@ def circuits() -> tuple[dict, list[Panel]]:
         "variables": [var_datasource(), SITE, circuit],
     }
     # the kind filter matters on "All" (allValue .+): the CE router's own interfaces stay out
-    sel = f'{{site="$site", kind=~"{CIRCUIT_KINDS}", asset=~"$circuit"'
+    sel = f'{{site="$site", kind=~"{_CIRCUITS}", asset=~"$circuit"'
 
     def rate(direction: str, zh: str) -> Panel:
         return series(

@@ -27,7 +27,7 @@ from pydantic import (
 from alerting.config import AlertingConfig
 from noc.core.units import Bandwidth, Duration
 from noc.core.validation import LocalizedText, Name, StrictModel
-from noc.core.vocabulary import AssetKind, Impact
+from noc.core.vocabulary import CIRCUIT_KINDS, AssetKind, Impact
 from noc.core.yamlsource import SourceError
 from noc.engine.health import HealthPolicy
 from noc.engine.severity import PartialImpact, SeverityMatrix
@@ -194,7 +194,7 @@ class Asset(StrictModel):
 
     @model_validator(mode="after")
     def _circuits_have_bandwidth(self) -> Asset:
-        if self.kind in ("mstp_circuit", "internet_line") and self.bandwidth is None:
+        if self.kind in CIRCUIT_KINDS and self.bandwidth is None:
             raise ValueError(f"a {self.kind} needs its contracted bandwidth (e.g. bandwidth: 10M)")
         return self
 

@@ -87,6 +87,8 @@ FAULT_TYPES: tuple[str, ...] = tuple(FAULT_NAMES)
 
 AssetKind = Literal["mstp_circuit", "internet_line", "voice_gateway", "phone", "router", "switch"]
 ASSET_KINDS: tuple[str, ...] = get_args(AssetKind)
+CIRCUIT_KINDS: tuple[str, ...] = ("mstp_circuit", "internet_line")
+"""Lines with a contracted bandwidth: their SNMP interface counters give rate and utilisation."""
 
 # --- recovery and the SLA ----------------------------------------------------------------------
 

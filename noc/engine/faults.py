@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from noc.core.vocabulary import CIRCUIT_KINDS
 from noc.engine.health import State
 
 _UTILISATION = "max_utilisation_ratio"
@@ -95,7 +96,7 @@ def classify(kind: str, asset: str, checks: Mapping[str, CheckView]) -> list[Fau
     icmp = checks.get("icmp") or next(iter(by_type.get("icmp", [])), None)
     snmp = checks.get("snmp") or next(iter(by_type.get("snmp", [])), None)
 
-    if kind in ("mstp_circuit", "internet_line"):
+    if kind in CIRCUIT_KINDS:
         down_type, degraded_type = (
             ("circuit_down", "circuit_degraded")
             if kind == "mstp_circuit"

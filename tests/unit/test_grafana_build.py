@@ -12,7 +12,7 @@ import pytest
 import yaml
 from support.grafana_builder import build
 
-from noc.core.vocabulary import ASSET_KINDS, BURN_ALERTS
+from noc.core.vocabulary import ASSET_KINDS, BURN_ALERTS, CIRCUIT_KINDS
 
 REPO = Path(__file__).resolve().parents[2]
 GRAFANA = REPO / "grafana"
@@ -161,5 +161,8 @@ def test_sla_burn_panels_alert_where_the_service_does():
     assert ("ticket", "2h", "1d", 3.0) in BURN_ALERTS
 
 
-def test_circuit_board_names_known_asset_kinds():
-    assert set(build.CIRCUIT_KINDS.split("|")) <= set(ASSET_KINDS)
+def test_circuit_board_selects_the_circuit_kinds():
+    circuits = _committed()["circuits.json"]
+    selector = 'kind=~"' + "|".join(CIRCUIT_KINDS) + '"'
+    assert all(k in ASSET_KINDS for k in CIRCUIT_KINDS)
+    assert any(selector in t["expr"] for p in circuits["panels"] for t in p["targets"])
