@@ -42,8 +42,13 @@ test: venv system-deps postgres
 bench: venv system-deps
 	$(PY) bench/run.py
 
+# The same checks run in CI through tests/unit/test_layout.py: style, the import contracts of
+# pyproject.toml (noc.core is the floor, pure modules, SQLAlchemy only in noc.store …), no cycles.
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) tests/support/import_cycles.py
 
 lab-up: venv system-deps
 	$(VENV)/bin/noc lab up --inventory-out $(LAB_INVENTORY)
