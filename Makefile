@@ -44,11 +44,14 @@ bench: venv system-deps
 
 # The same checks run in CI through tests/unit/test_layout.py: style, the import contracts of
 # pyproject.toml (noc.core is the floor, pure modules, SQLAlchemy only in noc.store …), no cycles.
+# Every check runs (one report for all of them); the target fails if any did.
 lint: venv
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/lint-imports --no-cache
-	$(PY) tests/support/import_cycles.py
+	@status=0; \
+	$(VENV)/bin/ruff check . || status=1; \
+	$(VENV)/bin/ruff format --check . || status=1; \
+	$(VENV)/bin/lint-imports --no-cache || status=1; \
+	$(PY) tests/support/import_cycles.py || status=1; \
+	exit $$status
 
 lab-up: venv system-deps
 	$(VENV)/bin/noc lab up --inventory-out $(LAB_INVENTORY)

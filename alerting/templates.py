@@ -13,7 +13,7 @@ Texts in the context may be plain strings or ``{"zh": …, "en": …}``; the vie
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -257,11 +257,6 @@ def to_message(
         body=body,
         locale="en" if is_en(locale) else "zh-CN",
     )
-
-
-def names_complete(fault_types: Iterable[str]) -> list[str]:
-    """Fault types without both names (empty when every type is covered)."""
-    return [t for t in fault_types if not all(FAULT_NAMES.get(t, ("", "")))]
 
 
 __all__ = [

@@ -7,7 +7,8 @@ rows are the *fault class* (outage, degraded, congested, minor), columns the *pl
 levels of docs/severity.md: a dead voice circuit or gateway is an outage of citizen voice intake
 (critical) → I; the ticket circuit down → II; voice-circuit loss → degraded × critical → II;
 half the phones → outage × major → II; internet down or degraded → III; ≥ 3 phones → III;
-congestion → III; one or two phones → IV.
+congestion → III; one or two phones → IV. The words (levels, fault classes, impacts) are
+``noc.core.vocabulary``'s.
 """
 
 from __future__ import annotations
