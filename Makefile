@@ -78,8 +78,16 @@ test: venv test-deps postgres
 bench: venv test-deps
 	$(PY) bench/run.py
 
+# The same checks run in CI through tests/unit/test_layout.py: style, the import contracts of
+# pyproject.toml (noc.core is the floor, pure modules, SQLAlchemy only in noc.store …), no cycles.
+# Every check runs (one report for all of them); the target fails if any did.
 lint: venv
-	$(VENV)/bin/ruff check .
+	@status=0; \
+	$(VENV)/bin/ruff check . || status=1; \
+	$(VENV)/bin/ruff format --check . || status=1; \
+	$(VENV)/bin/lint-imports --no-cache || status=1; \
+	$(PY) tests/support/import_cycles.py || status=1; \
+	exit $$status
 
 lab-up: $(RUN_STAMP) run-deps
 	$(VENV)/bin/noc lab up --inventory-out $(LAB_INVENTORY)

@@ -5,8 +5,8 @@ timers; child routes match on labels and inherit what they leave unset. Pass 1 (
 checks shapes; :func:`alerting_reference_issues` is pass 2: names used must exist (receivers,
 assets, services, fault types, group_by labels, the receivers runbook escalation tiers call).
 
-This module must not import ``noc.config`` (which embeds :class:`AlertingConfig`), so it keeps
-its own copy of the name rule and the asset kinds; a unit test pins them to the originals.
+This module must not import ``noc.config`` (which embeds :class:`AlertingConfig`); the name rule
+and the asset kinds it shares with the inventory come from ``noc.core``.
 
 With no ``alerting:`` section at all the shipped defaults apply: four receivers, each a
 ``json://`` webhook on 127.0.0.1:9099 unless an environment variable names a real channel
@@ -16,7 +16,6 @@ the outbox keeps retrying: nothing is lost, and ``noc`` says so in its delivery 
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Iterable
@@ -24,7 +23,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -34,15 +32,13 @@ from pydantic import (
 )
 
 from noc.core.units import Duration
+from noc.core.validation import Name, StrictModel, duplicate_issues, unknown
+from noc.core.vocabulary import ASSET_KINDS, FAULT_TYPES, AssetKind, Level
 from noc.core.yamlsource import LocatedData, SourceIssue
 from noc.core.yamlsource import Path as DataPath
-from noc.engine.faults import FAULT_TYPES
-from noc.engine.severity import Level
 
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
-ASSET_KINDS = ("mstp_circuit", "internet_line", "voice_gateway", "phone", "router", "switch")
 GROUP_LABELS = ("incident", "site", "asset", "asset_kind", "fault_type", "severity", "services")
 """Labels an event carries and a route may ``group_by`` (``incident`` is the incident id)."""
 
@@ -50,17 +46,6 @@ ESCALATION_RECEIVERS = ("noc-oncall", "noc-lead", "carrier-liaison", "purchaser-
 """The receivers the shipped runbooks' escalation tiers notify."""
 
 DEFAULT_ALERT_URL = "json://127.0.0.1:9099/noc"
-
-
-def _check_name(value: str) -> str:
-    if not _NAME_RE.match(value):
-        raise ValueError(
-            "must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit"
-        )
-    return value
-
-
-Name = Annotated[str, AfterValidator(_check_name)]
 
 
 def _listify(value: object) -> object:
@@ -76,10 +61,6 @@ def _check_url(value: SecretStr) -> SecretStr:
     return value
 
 
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 class Receiver(StrictModel):
     """A named set of Apprise URLs that get the same messages, in one language."""
 
@@ -93,9 +74,7 @@ class Matchers(StrictModel):
 
     severity: Annotated[list[Level], BeforeValidator(_listify)] = Field(default_factory=list)
     site: Annotated[list[Name], BeforeValidator(_listify)] = Field(default_factory=list)
-    asset_kind: Annotated[list[Literal[ASSET_KINDS]], BeforeValidator(_listify)] = Field(
-        default_factory=list
-    )  # type: ignore[valid-type]
+    asset_kind: Annotated[list[AssetKind], BeforeValidator(_listify)] = Field(default_factory=list)
     service: Annotated[list[Name], BeforeValidator(_listify)] = Field(default_factory=list)
     fault_type: Annotated[list[str], BeforeValidator(_listify)] = Field(default_factory=list)
     asset: Annotated[list[Name], BeforeValidator(_listify)] = Field(default_factory=list)
@@ -107,7 +86,7 @@ class Matchers(StrictModel):
 class Route(StrictModel):
     """One node of the route tree; unset fields are inherited from the parent route."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     receiver: Name | None = None
     matchers: Matchers = Field(default_factory=Matchers)
@@ -211,11 +190,6 @@ class AlertingConfig(StrictModel):
 # pass 2: names used must exist
 
 
-def _unknown(kind: str, name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(known), n=1)
-    return f"unknown {kind} {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-
-
 def alerting_reference_issues(
     cfg: AlertingConfig,
     src: LocatedData,
@@ -238,20 +212,12 @@ def alerting_reference_issues(
             issues.append(
                 src.issue(
                     (*base, "ack_escalation_chain", i),
-                    _unknown("receiver", name, cfg.receiver_names()),
+                    unknown("receiver", name, cfg.receiver_names()),
                 )
             )
-    first: dict[str, int] = {}
+    receiver_names = [r.name for r in cfg.receivers]
+    issues.extend(duplicate_issues(src, (*base, "receivers"), receiver_names, "receiver name"))
     for i, receiver in enumerate(cfg.receivers):
-        if receiver.name in first:
-            line = src.line_of((*base, "receivers", first[receiver.name], "name"))
-            issues.append(
-                src.issue(
-                    (*base, "receivers", i, "name"),
-                    f"duplicate receiver name {receiver.name!r} (first at line {line})",
-                )
-            )
-        first.setdefault(receiver.name, i)
         for j, url in enumerate(receiver.urls):
             if check_urls and not apprise_understands(url.get_secret_value()):
                 scheme = url.get_secret_value().split("://", 1)[0]
@@ -262,7 +228,7 @@ def alerting_reference_issues(
                         "for WeCom, DingTalk, Feishu, e-mail and webhook forms)",
                     )
                 )
-    receivers = set(first)
+    receivers = set(receiver_names)
 
     root = cfg.route
     root_path: DataPath = (*base, "route")
@@ -281,7 +247,7 @@ def alerting_reference_issues(
     def walk(route: Route, path: DataPath) -> None:
         if route.receiver is not None and route.receiver not in receivers:
             issues.append(
-                src.issue((*path, "receiver"), _unknown("receiver", route.receiver, receivers))
+                src.issue((*path, "receiver"), unknown("receiver", route.receiver, receivers))
             )
         m = route.matchers
         for field, values, known, kind in (
@@ -296,7 +262,7 @@ def alerting_reference_issues(
                             (*path, "matchers", field, j)
                             if _is_list(src, (*path, "matchers", field))
                             else (*path, "matchers", field),
-                            _unknown(kind, value, known),
+                            unknown(kind, value, known),
                         )
                     )
         for j, label in enumerate(route.group_by or []):
@@ -304,7 +270,7 @@ def alerting_reference_issues(
                 issues.append(
                     src.issue(
                         (*path, "group_by", j),
-                        _unknown("label", label, GROUP_LABELS)
+                        unknown("label", label, GROUP_LABELS)
                         + f"; labels: {', '.join(GROUP_LABELS)}",
                     )
                 )

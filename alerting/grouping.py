@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from alerting.config import Route
 from alerting.model import AlertEvent
 from alerting.routing import RouteMatch, RouteNode, Timers, compile_tree, event_labels, route
-from noc.engine.severity import most_severe, normalize_level
+from noc.core.vocabulary import most_severe, normalize_level
 
 OPENING_KINDS = ("opened", "regraded", "escalated")  # (re)start re-notification
 ENDING_KINDS = ("acknowledged", "recovered", "closed")  # stop it

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from alerting.config import Matchers, Route
 from alerting.model import AlertEvent
-from noc.engine.severity import normalize_level
+from noc.core.vocabulary import normalize_level
 
 ROOT_DEFAULTS = {
     "group_by": ("incident",),

@@ -13,7 +13,7 @@ Texts in the context may be plain strings or ``{"zh": …, "en": …}``; the vie
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,28 +21,18 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from alerting.model import AlertEvent, Message
-from noc.engine.severity import LEVEL_NAMES, LEVELS, most_severe, normalize_level
+from noc.core.vocabulary import (
+    FAULT_NAMES,
+    LEVEL_NAMES,
+    LEVELS,
+    RECOVERY_NAMES,
+    most_severe,
+    normalize_level,
+)
 
 TITLE_MAX = 60
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
 LOCALES = ("zh-CN", "en")
-
-FAULT_NAMES: dict[str, tuple[str, str]] = {
-    "circuit_down": ("专线中断", "circuit down"),
-    "circuit_degraded": ("专线质量劣化", "circuit degraded"),
-    "circuit_congested": ("专线拥塞", "circuit congested"),
-    "internet_down": ("互联网线路中断", "internet line down"),
-    "internet_degraded": ("互联网线路劣化", "internet line degraded"),
-    "gateway_unreachable": ("语音网关不可达", "voice gateway unreachable"),
-    "gateway_degraded": ("语音网关异常", "voice gateway degraded"),
-    "sip_trunk_error": ("SIP中继故障", "SIP trunk error"),
-    "phone_unreachable": ("固话不可达", "phone unreachable"),
-    "phones_unreachable": ("办公固话不可达", "office phones unreachable"),
-    "router_down": ("路由器宕机", "router down"),
-    "router_reboot": ("路由器重启", "router rebooted"),
-    "snmp_agent_lost": ("SNMP代理失联", "SNMP agent lost"),
-}
-"""Every fault type of ``noc.engine.faults.FAULT_TYPES``, in Chinese and English."""
 
 KIND_NAMES: dict[str, tuple[str, str]] = {
     "opened": ("", ""),
@@ -53,7 +43,6 @@ KIND_NAMES: dict[str, tuple[str, str]] = {
     "recovered": ("已恢复", "RECOVERED"),
     "closed": ("已关闭", "CLOSED"),
 }
-RECOVERY_KINDS = {"automatic": ("自动恢复", "automatic"), "manual": ("人工恢复", "manual")}
 _CUT_CHARS = " \t,，、:：;；-·/(（[【|"
 
 
@@ -199,7 +188,7 @@ def event_view(
         "symptoms": [_symptom(s, locale) for s in ctx.get("symptoms") or []],
         "duration": format_span(ctx.get("duration_seconds"), locale),
         **_flapping(ctx.get("flapping"), locale),
-        "recovery_kind": (RECOVERY_KINDS.get(recovery, (recovery, recovery))[1 if en else 0])
+        "recovery_kind": (RECOVERY_NAMES.get(recovery, (recovery, recovery))[1 if en else 0])
         if recovery
         else "",
         "escalation_title": localized(ctx.get("escalation_title"), locale),
@@ -285,16 +274,11 @@ def to_message(
     )
 
 
-def names_complete(fault_types: Iterable[str]) -> list[str]:
-    """Fault types without both names (empty when every type is covered)."""
-    return [t for t in fault_types if not all(FAULT_NAMES.get(t, ("", "")))]
-
-
 __all__ = [
     "DEFAULT_PUBLIC_URL",
     "FAULT_NAMES",
     "KIND_NAMES",
-    "RECOVERY_KINDS",
+    "RECOVERY_NAMES",
     "TITLE_MAX",
     "event_view",
     "fault_name",

@@ -4,7 +4,9 @@
 Why a builder and not hand-written JSON: every panel gets the same data source (the
 ``datasource`` template variable), time zone, ids and layout rules, and every PromQL
 expression is checked against ``KNOWN_METRICS`` — the names the service exports on
-``/metrics`` — when the dashboards are built. Pure Python, no network, no third-party import.
+``/metrics`` — when the dashboards are built. The words the boards share with the service
+(severity levels, asset kinds, the SLA burn-rate table) come from ``noc.core.vocabulary``, so
+a threshold on a board is the one the service alerts on. No network, nothing else imported.
 
 Titles are Chinese (operators read Chinese); descriptions carry the English.
 """
@@ -20,6 +22,11 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+if not __package__:  # run as a script: read the vocabulary of the checkout this file sits in
+    sys.path.insert(0, str(HERE.parent))
+
+from noc.core.vocabulary import BURN_ALERTS, CIRCUIT_KINDS, LEVEL_NAMES, LEVELS  # noqa: E402
+
 OUT_DIR = HERE / "dashboards"
 SCHEMA_VERSION = 39  # Grafana 10.4 / 11
 TIMEZONE = "Asia/Shanghai"
@@ -76,7 +83,7 @@ KNOWN_METRICS: frozenset[str] = frozenset(
 PANEL_TYPES = ("timeseries", "stat", "gauge", "table", "state-timeline")
 _METRIC_RE = re.compile(r"\bnoc_[a-z0-9_]+\b")
 
-CIRCUIT_KINDS = "mstp_circuit|internet_line"
+_CIRCUITS = "|".join(CIRCUIT_KINDS)  # a PromQL alternation
 SIP_CHECKS = 'check!="icmp"'  # a voice asset's checks are ICMP plus SIP ones (sip, trunk …)
 
 
@@ -278,8 +285,16 @@ def table(
     return Panel("table", title, description, list(targets), **kw)
 
 
-def burn_stat(title: str, windows: tuple[str, str], factor: float) -> Panel:
-    short, long = windows
+def _number(value: float) -> float | int:
+    """``6.0`` → ``6``: the JSON shows a whole factor as a whole number."""
+    return int(value) if float(value).is_integer() else value
+
+
+def burn_stat(severity: str, short: str, long: str, factor: float) -> Panel:
+    """One row of the multi-window burn-rate table (``noc.core.vocabulary.BURN_ALERTS``)."""
+    factor = _number(factor)
+    speed = "快速" if severity == "page" else "慢速"
+    title = f"{speed}燃烧 {short}/{long}（{factor:g}×）"
     return stat(
         title,
         f"Sloth multi-window burn-rate condition: the budget burns faster than {factor}x over "
@@ -397,7 +412,8 @@ def overview() -> tuple[dict, list[Panel]]:
         ),
         stat(
             "未结故障（按级别）",
-            "Open incidents by severity level I (特别重大) to IV (一般).",
+            f"Open incidents by severity level {LEVELS[0]} ({LEVEL_NAMES[LEVELS[0]][0]}) to "
+            f"{LEVELS[-1]} ({LEVEL_NAMES[LEVELS[-1]][0]}).",
             target(f"sum by (severity) (noc_incidents_open{s})", "{{severity}} 级"),
             w=8,
             h=4,
@@ -467,7 +483,7 @@ def circuits() -> tuple[dict, list[Panel]]:
         "circuit",
         "线路",
         "Leased lines and the internet line.",
-        f'label_values(noc_asset_up{{site="$site", kind=~"{CIRCUIT_KINDS}"}}, asset)',
+        f'label_values(noc_asset_up{{site="$site", kind=~"{_CIRCUITS}"}}, asset)',
         multi=True,
     )
     meta = {
@@ -477,7 +493,7 @@ def circuits() -> tuple[dict, list[Panel]]:
         "variables": [var_datasource(), SITE, circuit],
     }
     # the kind filter matters on "All" (allValue .+): the CE router's own interfaces stay out
-    sel = f'{{site="$site", kind=~"{CIRCUIT_KINDS}", asset=~"$circuit"'
+    sel = f'{{site="$site", kind=~"{_CIRCUITS}", asset=~"$circuit"'
 
     def rate(direction: str, zh: str) -> Panel:
         return series(
@@ -895,10 +911,7 @@ def sla() -> tuple[dict, list[Panel]]:
             unit="s",
             thresholds=steps("green", (60, "yellow"), (300, "red")),
         ),
-        burn_stat("快速燃烧 5m/1h（14.4×）", ("5m", "1h"), 14.4),
-        burn_stat("快速燃烧 30m/6h（6×）", ("30m", "6h"), 6),
-        burn_stat("慢速燃烧 2h/1d（1×）", ("2h", "1d"), 1),
-        burn_stat("慢速燃烧 6h/3d（1×）", ("6h", "3d"), 1),
+        *(burn_stat(*alert) for alert in BURN_ALERTS),
         series(
             "错误预算燃烧率",
             "Error-budget burn rate per look-back window (1 = spending exactly the budget).",
@@ -913,7 +926,12 @@ def sla() -> tuple[dict, list[Panel]]:
                 "spanNulls": False,
                 "thresholdsStyle": {"mode": "line"},
             },
-            thresholds=steps("green", (1, "yellow"), (6, "orange"), (14.4, "red")),
+            thresholds=steps(
+                "green",
+                (_number(min(a.factor for a in BURN_ALERTS)), "yellow"),
+                (_number(min(a.factor for a in BURN_ALERTS if a.severity == "page")), "orange"),
+                (_number(max(a.factor for a in BURN_ALERTS)), "red"),
+            ),
         ),
         series(
             "可用率趋势",

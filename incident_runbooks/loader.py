@@ -9,7 +9,6 @@ Every problem reads ``FILE:LINE key.path: message``, all of them at once.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +27,9 @@ from incident_runbooks.model import (
     Traceroute,
 )
 from noc.core.units import format_duration
-from noc.core.validation import error_message, first_model
+from noc.core.validation import duplicate_issues, error_message, first_model, unknown
+from noc.core.vocabulary import FAULT_TYPES, LEVEL_NAMES, LEVELS, normalize_level
 from noc.core.yamlsource import LocatedData, SourceError, SourceIssue, load_located
-from noc.engine.faults import FAULT_TYPES
-from noc.engine.severity import LEVEL_NAMES, LEVELS, normalize_level
 
 RUNBOOK_DIR = Path(__file__).resolve().parent
 MAX_RECOVER_SECONDS = 24 * 3600.0  # the contract: manual recovery within 24 h
@@ -147,33 +145,22 @@ def _pydantic_issues(exc: ValidationError, src: LocatedData) -> list[SourceIssue
 # --- pass 2: one runbook -----------------------------------------------------------------
 
 
-def _unknown_fault(name: str) -> str:
-    close = difflib.get_close_matches(name, FAULT_TYPES, n=1)
-    return f"unknown fault type {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-
-
 def _runbook_issues(rb: Runbook, src: LocatedData) -> list[SourceIssue]:
     issues: list[SourceIssue] = []
     seen: set[str] = set()
     for i, fault_type in enumerate(rb.applies_to):
         if fault_type not in FAULT_TYPES:
-            issues.append(src.issue(("applies_to", i), _unknown_fault(fault_type)))
+            issues.append(
+                src.issue(("applies_to", i), unknown("fault type", fault_type, FAULT_TYPES))
+            )
         elif fault_type in seen:
             issues.append(
                 src.issue(("applies_to", i), f"fault type {fault_type!r} is listed twice")
             )
         seen.add(fault_type)
 
-    first_step: dict[str, int] = {}
+    issues.extend(duplicate_issues(src, ("steps",), [s.id for s in rb.steps], "step id", "id"))
     for i, step in enumerate(rb.steps):
-        if step.id in first_step:
-            line = src.line_of(("steps", first_step[step.id], "id"))
-            issues.append(
-                src.issue(
-                    ("steps", i, "id"), f"duplicate step id {step.id!r} (first at line {line})"
-                )
-            )
-        first_step.setdefault(step.id, i)
         if step.automated is not None and step.intervention:
             issues.append(
                 src.issue(

@@ -10,15 +10,13 @@ as the incident opens, or once it has recovered), and whom to call when it drags
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from noc.core.units import Duration
-from noc.engine.severity import LEVEL_NAMES, LEVELS, Level, normalize_level
-
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+from noc.core.validation import LocalizedText, Name, StrictModel
+from noc.core.vocabulary import LEVEL_NAMES, LEVELS, Level, normalize_level
 
 ROLES: dict[str, tuple[str, str]] = {
     "operator": ("值班员", "NOC operator"),
@@ -42,17 +40,6 @@ When = Literal["on_open", "on_recovery"]
 once the service has seen it recover (a verify step run at opening would only confirm the fault)."""
 
 
-def _check_id(value: str) -> str:
-    if not _ID_RE.match(value):
-        raise ValueError(
-            "must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit"
-        )
-    return value
-
-
-Id = Annotated[str, AfterValidator(_check_id)]
-
-
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty")
@@ -62,19 +49,12 @@ def _not_blank(value: str) -> str:
 NonBlank = Annotated[str, AfterValidator(_not_blank)]
 
 
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Text(StrictModel):
+class Text(LocalizedText):
     """Chinese (shown first) and English; both required, because the NOC staff read Chinese
     and the vendors' and auditors' copies are in English."""
 
     zh: NonBlank
     en: NonBlank
-
-    def get(self, locale: str = "zh-CN") -> str:
-        return self.en if locale.startswith("en") else self.zh
 
     def both(self) -> str:
         return f"{self.zh} / {self.en}"
@@ -186,7 +166,7 @@ AutomatedAction = Annotated[
 
 
 class Step(StrictModel):
-    id: Id
+    id: Name
     title: Text
     role: Role
     action: Text
@@ -211,13 +191,13 @@ class EscalationTier(StrictModel):
     recovered ``after`` its opening; only for the listed levels (default: all)."""
 
     after: Annotated[Duration, Field(gt=0)]
-    notify: Id
+    notify: Name
     title: Text
     levels: list[Level] = Field(default_factory=lambda: list(LEVELS))
 
 
 class Runbook(StrictModel):
-    id: Id
+    id: Name
     title: Text
     description: Text | None = None
     applies_to: list[NonBlank] = Field(min_length=1)

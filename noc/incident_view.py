@@ -19,7 +19,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from noc.engine.severity import LEVEL_NAMES
+from noc.core.vocabulary import LEVEL_NAMES
 from noc.store.tables import Incident, IncidentEvent
 
 STATUS_ZH = {"open": "未确认", "acknowledged": "已确认", "recovered": "已恢复", "closed": "已关闭"}

@@ -38,38 +38,19 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sla.gauges import BURN_RATE_LOOKBACKS, RECOVERY_KINDS, SlaGauges, SlaTargets
+from noc.core.vocabulary import (
+    BURN_ALERTS,
+    BURN_RATE_LOOKBACKS,
+    LEVELS,
+    LOOKBACK_SECONDS,
+    RECOVERY_KINDS,
+    normalize_level,
+)
+from sla.gauges import SlaGauges, SlaTargets
 from sla.intervals import Interval, Window, clip, intersect, subtract, total_seconds, union
 
-FAILURE_LEVELS = ("I", "II", "III")
+FAILURE_LEVELS = LEVELS[:3]  # level IV is counted apart
 FAR = dt.datetime.max.replace(tzinfo=dt.UTC)  # the open end of an interval still running
-_LEVEL_ALIASES = {
-    "P1": "I",
-    "P2": "II",
-    "P3": "III",
-    "P4": "IV",
-    "1": "I",
-    "2": "II",
-    "3": "III",
-    "4": "IV",
-}
-LOOKBACK_SECONDS = {
-    "5m": 300,
-    "30m": 1800,
-    "1h": 3600,
-    "2h": 7200,
-    "6h": 21600,
-    "1d": 86400,
-    "3d": 259200,
-}
-# Sloth's multi-window, multi-burn-rate table (Sloth's own values; the "2h/1d at 1×" is not
-# Sloth's, see docs/sla.md): alert when both windows burn faster than the factor.
-BURN_ALERTS = (
-    ("page", "5m", "1h", 14.4),
-    ("page", "30m", "6h", 6.0),
-    ("ticket", "2h", "1d", 3.0),
-    ("ticket", "6h", "3d", 1.0),
-)
 
 
 @dataclass(frozen=True)
@@ -123,7 +104,7 @@ class IncidentFact:
 
     @property
     def level(self) -> str:
-        return _LEVEL_ALIASES.get(self.peak_severity.upper(), self.peak_severity.upper())
+        return str(normalize_level(self.peak_severity.upper()))
 
     @property
     def is_symptom(self) -> bool:

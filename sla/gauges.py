@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-RECOVERY_KINDS = ("automatic", "manual")
-BURN_RATE_LOOKBACKS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 GAUGE_WINDOWS = (
     "month",
     "30d",
@@ -43,7 +41,7 @@ class SlaGauges:
     error_budget_remaining_ratio: float
     response_timeliness_ratio: float | None  # None when no incident was due for acknowledgement
     alarm_delay_seconds: dict[str, float]  # {"0.5": p50, "1": max}; empty when nothing was alarmed
-    burn_rate: dict[str, float] = field(default_factory=dict)  # by lookback in BURN_RATE_LOOKBACKS
+    burn_rate: dict[str, float] = field(default_factory=dict)  # by lookback (noc.core.vocabulary)
     mtbf_lower_bound: bool = False  # no failure in the window: MTBF is at least mtbf_seconds
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from noc.config import NocConfig
+from noc.core.text import table
 from sla.compute import ScopeReport
 
 COLUMNS = (  # key, zh, en
@@ -233,17 +234,7 @@ def render_table(reports: Sequence[ScopeReport], config: NocConfig, lang: str = 
     """For a terminal: scopes as rows, then the breaches listed one per line."""
     headers = _headers(lang)
     rows = [[_cell(_flat(r)[k]) for k, _, _ in COLUMNS] for r in reports]
-    widths = [
-        max(_width(h), *(_width(row[i]) for row in rows)) if rows else _width(h)
-        for i, h in enumerate(headers)
-    ]
-    lines = [
-        _title(reports, config, lang),
-        "  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip(),
-    ]
-    lines += [
-        "  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
-    ]
+    lines = [_title(reports, config, lang), *table(headers, rows)]
     breaches = _breach_lines(reports, lang)
     lines.append("")
     lines.append(
@@ -287,12 +278,3 @@ def render(
     if fmt == "md":
         return render_md(reports, config, lang)
     return render_table(reports, config, lang)
-
-
-def _width(text: str) -> int:
-    """Terminal columns: CJK characters take two."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from noc.core.errors import NocError, UnavailableError
+from noc.core.secrets import mask_secrets
 from noc.core.units import parse_bandwidth, parse_duration
 from noc.core.yamlsource import SourceError
 
@@ -207,16 +208,6 @@ BANDWIDTH = BandwidthType()
 
 # -- probe and diagnostic output (noc probe, noc diag) -------------------------------------
 
-MASK = "********"
-
-
-def masked(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` with every secret replaced by ``********`` (longest first, so a secret that
-    contains another is masked whole)."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
-
 
 def refuse_unsafe(addresses: Iterable[str]) -> None:
     """Raise ``ProbeSafetyError`` (exit 2) when the lab guard refuses a probe of
@@ -239,7 +230,7 @@ def refuse_unsafe(addresses: Iterable[str]) -> None:
 
 def finish(ok: bool, text: str, secrets: Iterable[str | None] = ()) -> NoReturn:
     """Print ``text`` (secrets masked) and exit 0 when ``ok``, else 1."""
-    click.echo(masked(text, secrets))
+    click.echo(mask_secrets(text, secrets))
     sys.exit(EXIT_OK if ok else EXIT_REFUSED)
 
 

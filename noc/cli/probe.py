@@ -24,10 +24,10 @@ from noc.cli.common import (
     as_json,
     exit_on_error,
     finish,
-    masked,
     refuse_unsafe,
 )
 from noc.cli.common import json_option as json_flag
+from noc.core.secrets import mask_secrets
 
 
 def shown(kind: str, result: Any, json_out: bool) -> str:
@@ -261,7 +261,7 @@ def _snmp_settings(
             )
         params = SnmpParams(timeout=timeout, retries=retries, interfaces=list(interfaces))
     except ValidationError as exc:
-        raise click.UsageError(masked(_validation_text(exc), secrets)) from None
+        raise click.UsageError(mask_secrets(_validation_text(exc), secrets)) from None
     return creds, params
 
 

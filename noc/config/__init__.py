@@ -3,7 +3,6 @@
 from noc.config.loader import load_config, parse_config
 from noc.config.models import (
     _SIP_URI_RE,
-    ASSET_KINDS,
     DEFAULT_CONFIG,
     AnyOf,
     Asset,
@@ -14,6 +13,7 @@ from noc.config.models import (
     SnmpCheck,
     TrapSettings,
 )
+from noc.core.vocabulary import ASSET_KINDS
 
 __all__ = [
     "ASSET_KINDS",

@@ -5,7 +5,6 @@ Both passes report ``file:line key.path: message`` through :class:`ConfigError`,
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from alerting.config import ESCALATION_RECEIVERS, alerting_reference_issues
 from noc.config.models import AnyOf, ConfigError, IcmpCheck, NocConfig, SipCheck, SnmpCheck
-from noc.core.validation import error_message, first_model
+from noc.core.validation import duplicate_issues, error_message, first_model, unknown
 from noc.core.yamlsource import LocatedData, SourceError, SourceIssue, load_located
 from noc.core.yamlsource import Path as DataPath
 
@@ -58,30 +57,19 @@ def _reference_issues(cfg: NocConfig, src: LocatedData) -> list[SourceIssue]:
     issues: list[SourceIssue] = []
     names = [a.name for a in cfg.assets]
     known = set(names)
-    first_index: dict[str, int] = {}
+    issues.extend(duplicate_issues(src, ("assets",), names, "asset name"))
 
-    def unknown(kind: str, name: str) -> str:
-        close = difflib.get_close_matches(name, sorted(known), n=1)
-        return f"unknown {kind} {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+    def unknown_asset(name: str) -> str:
+        return unknown("asset", name, known)
 
     for i, asset in enumerate(cfg.assets):
-        if asset.name in first_index:
-            first = src.line_of(("assets", first_index[asset.name], "name"))
-            issues.append(
-                src.issue(
-                    ("assets", i, "name"),
-                    f"duplicate asset name {asset.name!r} (first at line {first})",
-                )
-            )
-        else:
-            first_index[asset.name] = i
         for j, dep in enumerate(asset.depends_on):
             if dep == asset.name:
                 issues.append(
                     src.issue(("assets", i, "depends_on", j), "an asset cannot depend on itself")
                 )
             elif dep not in known:
-                issues.append(src.issue(("assets", i, "depends_on", j), unknown("asset", dep)))
+                issues.append(src.issue(("assets", i, "depends_on", j), unknown_asset(dep)))
         check_names = Counter(c.check_name for c in asset.checks)
         for k, check in enumerate(asset.checks):
             base = ("assets", i, "checks", k)
@@ -95,31 +83,21 @@ def _reference_issues(cfg: NocConfig, src: LocatedData) -> list[SourceIssue]:
                 check_names[check.check_name] = 1  # report the pair once
             for j, dep in enumerate(check.depends_on):
                 if dep not in known:
-                    issues.append(src.issue((*base, "depends_on", j), unknown("asset", dep)))
-            issues.extend(_check_target_issues(cfg, asset, check, base, src, unknown))
+                    issues.append(src.issue((*base, "depends_on", j), unknown_asset(dep)))
+            issues.extend(_check_target_issues(cfg, asset, check, base, src))
 
-    service_names: dict[str, int] = {}
+    service_names = [s.name for s in cfg.services]
+    issues.extend(duplicate_issues(src, ("services",), service_names, "service name"))
     for i, service in enumerate(cfg.services):
-        if service.name in service_names:
-            first = src.line_of(("services", service_names[service.name], "name"))
-            issues.append(
-                src.issue(
-                    ("services", i, "name"),
-                    f"duplicate service name {service.name!r} (first at line {first})",
-                )
-            )
-        service_names.setdefault(service.name, i)
         for j, need in enumerate(service.needs):
             if isinstance(need, AnyOf):
                 for k, name in enumerate(need.any_of):
                     if name not in known:
                         issues.append(
-                            src.issue(
-                                ("services", i, "needs", j, "any_of", k), unknown("asset", name)
-                            )
+                            src.issue(("services", i, "needs", j, "any_of", k), unknown_asset(name))
                         )
             elif need not in known:
-                issues.append(src.issue(("services", i, "needs", j), unknown("asset", need)))
+                issues.append(src.issue(("services", i, "needs", j), unknown_asset(need)))
 
     issues.extend(_cycle_issues(cfg, src, known))
     issues.extend(
@@ -128,7 +106,7 @@ def _reference_issues(cfg: NocConfig, src: LocatedData) -> list[SourceIssue]:
     return issues
 
 
-def _check_target_issues(cfg, asset, check, base, src, unknown) -> list[SourceIssue]:
+def _check_target_issues(cfg, asset, check, base, src) -> list[SourceIssue]:
     issues = []
     if isinstance(check, IcmpCheck) and not (check.address or asset.address):
         issues.append(
@@ -140,7 +118,9 @@ def _check_target_issues(cfg, asset, check, base, src, unknown) -> list[SourceIs
         agent_name = check.agent or asset.name
         agent = cfg.assets_by_name.get(agent_name)
         if check.agent and agent is None:
-            issues.append(src.issue((*base, "agent"), unknown("asset", check.agent)))
+            issues.append(
+                src.issue((*base, "agent"), unknown("asset", check.agent, cfg.assets_by_name))
+            )
         elif agent is not None and agent.snmp is None:
             where = (*base, "agent") if check.agent else (*base, "type")
             issues.append(

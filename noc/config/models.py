@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     SecretStr,
@@ -28,9 +27,11 @@ from pydantic import (
 from alerting.config import AlertingConfig
 from noc.config.security import SecuritySettings
 from noc.core.units import Bandwidth, Duration
+from noc.core.validation import LocalizedText, Name, StrictModel
+from noc.core.vocabulary import CIRCUIT_KINDS, AssetKind, Impact
 from noc.core.yamlsource import SourceError
 from noc.engine.health import HealthPolicy
-from noc.engine.severity import Impact, PartialImpact, SeverityMatrix
+from noc.engine.severity import PartialImpact, SeverityMatrix
 from probes.icmp import IcmpParams
 from probes.sip import SipParams
 from probes.snmp import SnmpCredentials, SnmpParams
@@ -38,38 +39,11 @@ from probes.snmp.traps import TrapUser
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "defaults" / "lingshui.yaml"
 
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-
 
 class ConfigError(SourceError):
     """The config file is wrong; ``issues`` lists every problem with file, line and key path."""
 
     label = "配置有误 / config invalid"
-
-
-def _check_name(value: str) -> str:
-    if not _NAME_RE.match(value):
-        raise ValueError(
-            "must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit"
-        )
-    return value
-
-
-Name = Annotated[str, AfterValidator(_check_name)]
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class LocalizedText(StrictModel):
-    """A label in Chinese (shown by default) and English."""
-
-    zh: str
-    en: str = ""
-
-    def get(self, locale: str) -> str:
-        return self.en if locale.startswith("en") and self.en else self.zh
 
 
 def _check_timezone(value: str) -> str:
@@ -103,9 +77,6 @@ class ServerSettings(StrictModel):
 
 
 CheckType = Literal["icmp", "snmp", "sip"]
-AssetKind = Literal["mstp_circuit", "internet_line", "voice_gateway", "phone", "router", "switch"]
-
-ASSET_KINDS: tuple[str, ...] = AssetKind.__args__  # type: ignore[attr-defined]
 CHECK_TYPES: tuple[str, ...] = CheckType.__args__  # type: ignore[attr-defined]
 
 
@@ -226,7 +197,7 @@ class Asset(StrictModel):
 
     @model_validator(mode="after")
     def _circuits_have_bandwidth(self) -> Asset:
-        if self.kind in ("mstp_circuit", "internet_line") and self.bandwidth is None:
+        if self.kind in CIRCUIT_KINDS and self.bandwidth is None:
             raise ValueError(f"a {self.kind} needs its contracted bandwidth (e.g. bandwidth: 10M)")
         return self
 
@@ -318,7 +289,7 @@ class NocConfig(StrictModel):
     sla: SlaSettings = SlaSettings()
     security: SecuritySettings = SecuritySettings()
 
-    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
+    model_config = ConfigDict(ignored_types=(cached_property,))
 
     @model_validator(mode="after")
     def _fill_intervals(self) -> NocConfig:

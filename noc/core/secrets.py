@@ -13,7 +13,16 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr
 
-MASK = "**********"  # the same mask pydantic prints for a SecretStr
+MASK = "**********"  # the same mask pydantic prints for a SecretStr; the only one we print
+
+
+def mask_secrets(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with every secret replaced by :data:`MASK`, longest first (so a secret that
+    contains another is masked whole)."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
 
 
 def public_spec(model: BaseModel) -> dict[str, Any]:
@@ -66,10 +75,7 @@ class SecretScrubber:
         self.secrets.update(s for s in secrets if s)
 
     def scrub(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            if secret in text:
-                text = text.replace(secret, MASK)
-        return text
+        return mask_secrets(text, self.secrets)
 
     def __call__(self, _logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
         if not self.secrets:

@@ -1,16 +1,88 @@
-"""pydantic validation errors → short messages an operator can act on.
+"""The validation toolkit the config, alerting and runbook models share, so they speak alike.
 
-Shared by the inventory config and the runbook loader so both speak the same way:
-"must be 2c or 3", "unknown key (did you mean 'bandwidth'?)", "required key is missing".
+* :class:`StrictModel`: frozen, unknown keys rejected (every typed document derives from it);
+* :data:`Name`: the one name rule (``voice-gw``, ``mstp_ticket``) for assets, services,
+  receivers, sites, runbook and step ids;
+* :class:`LocalizedText`: a label in Chinese (shown by default) and English;
+* pass-2 helpers: :func:`did_you_mean` / :func:`unknown` for a dangling name, and
+  :func:`duplicates` for a name given twice;
+* pydantic errors → short messages an operator can act on: "must be 2c or 3",
+  "unknown key (did you mean 'bandwidth'?)", "required key is missing".
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
-from typing import Any, get_args
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Annotated, Any, get_args
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from noc.core.yamlsource import LocatedData, SourceIssue
+from noc.core.yamlsource import Path as DataPath
+
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class StrictModel(BaseModel):
+    """Frozen, and an unknown key is an error (a typo never passes silently)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_name(value: str) -> str:
+    if not _NAME_RE.match(value):
+        raise ValueError(
+            "must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit"
+        )
+    return value
+
+
+Name = Annotated[str, AfterValidator(check_name)]
+
+
+class LocalizedText(StrictModel):
+    """A label in Chinese (shown by default) and English (optional: Chinese stands in)."""
+
+    zh: str
+    en: str = ""
+
+    def get(self, locale: str = "zh-CN") -> str:
+        return self.en if locale.startswith("en") and self.en else self.zh
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest known name, or nothing."""
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown(kind: str, name: str, known: Iterable[str]) -> str:
+    """``unknown asset 'mstp-voce' (did you mean 'mstp-voice'?)``."""
+    return f"unknown {kind} {name!r}{did_you_mean(name, known)}"
+
+
+def duplicates(names: Iterable[str]) -> Iterator[tuple[int, int]]:
+    """``(index, first index)`` for every name that repeats an earlier one."""
+    first: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in first:
+            yield i, first[name]
+        else:
+            first[name] = i
+
+
+def duplicate_issues(
+    src: LocatedData, base: DataPath, names: Sequence[str], what: str, key: str = "name"
+) -> list[SourceIssue]:
+    """``duplicate asset name 'x' (first at line 12)`` at ``base[i].key`` for each repeat."""
+    issues = []
+    for i, first in duplicates(names):
+        line = src.line_of((*base, first, key))
+        message = f"duplicate {what} {names[i]!r} (first at line {line})"
+        issues.append(src.issue((*base, i, key), message))
+    return issues
 
 
 def error_message(err: dict[str, Any], field_names: Iterable[str]) -> str:
@@ -18,9 +90,7 @@ def error_message(err: dict[str, Any], field_names: Iterable[str]) -> str:
     if kind == "missing":
         return "required key is missing"
     if kind == "extra_forbidden":
-        key = str(err["loc"][-1])
-        close = difflib.get_close_matches(key, list(field_names), n=1)
-        return f"unknown key{f' (did you mean {close[0]!r}?)' if close else ''}"
+        return "unknown key" + did_you_mean(str(err["loc"][-1]), field_names)
     if kind == "literal_error":
         return f"must be {str(ctx.get('expected', '')).replace(chr(39), '')}"
     if kind == "union_tag_invalid":

@@ -1,9 +1,10 @@
 """From check states to faults on assets. Pure.
 
 A *fault* is what a NOC engineer would name: "the voice circuit is down", "the internet line
-loses packets", "phone 07 does not answer SIP". Each has a type (which selects the runbook),
-a class (outage / degraded / congested / minor: the row of the severity matrix), the asset it
-is on, and the instant it started (the first observation of the health transition).
+loses packets", "phone 07 does not answer SIP". Each has a type (which selects the runbook;
+the types are ``noc.core.vocabulary.FAULT_TYPES``), a class (outage / degraded / congested /
+minor: the row of the severity matrix), the asset it is on, and the instant it started (the
+first observation of the health transition).
 
 Which checks count, by asset kind:
 
@@ -22,24 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from noc.core.vocabulary import CIRCUIT_KINDS
 from noc.engine.health import State
-
-FAULT_TYPES = (
-    "circuit_down",
-    "circuit_degraded",
-    "circuit_congested",
-    "internet_down",
-    "internet_degraded",
-    "gateway_unreachable",
-    "gateway_degraded",
-    "sip_trunk_error",
-    "phone_unreachable",
-    "phones_unreachable",
-    "router_down",
-    "router_reboot",
-    "snmp_agent_lost",
-)
-"""Every fault type the engine can raise (``phones_unreachable`` is the grouped phone incident)."""
 
 CHECK_LEVEL_TYPES = frozenset({"sip_trunk_error"})
 """Faults of one check of an asset that still answers (the gateway's provincial SIP trunk): they
@@ -121,7 +106,7 @@ def classify(kind: str, asset: str, checks: Mapping[str, CheckView]) -> list[Fau
     icmp = checks.get("icmp") or next(iter(by_type.get("icmp", [])), None)
     snmp = checks.get("snmp") or next(iter(by_type.get("snmp", [])), None)
 
-    if kind in ("mstp_circuit", "internet_line"):
+    if kind in CIRCUIT_KINDS:
         down_type, degraded_type = (
             ("circuit_down", "circuit_degraded")
             if kind == "mstp_circuit"

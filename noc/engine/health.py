@@ -29,9 +29,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from noc.core.units import Duration
+from noc.core.validation import StrictModel
 
 
 class State(enum.StrEnum):
@@ -55,10 +56,8 @@ class Observation:
     findings: tuple[str, ...] = ()
 
 
-class Threshold(BaseModel):
+class Threshold(StrictModel):
     """Degradation rule on one measured value, with separate enter/leave levels."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     metric: str
     enter: float
@@ -72,9 +71,7 @@ class Threshold(BaseModel):
     min_samples: int = Field(1, ge=1)
 
 
-class FlapPolicy(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class FlapPolicy(StrictModel):
     window: int = Field(21, ge=3, le=100)
     start: float = Field(0.20, gt=0, le=1)
     stop: float = Field(0.05, ge=0, le=1)
@@ -91,10 +88,8 @@ DEFAULT_THRESHOLDS: tuple[Threshold, ...] = (
 )
 
 
-class HealthPolicy(BaseModel):
+class HealthPolicy(StrictModel):
     """How observations become states. Configurable per check type in the config."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     fail_threshold: int = Field(3, ge=1, le=20)
     recover_threshold: int = Field(3, ge=1, le=20)

@@ -28,12 +28,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from noc.core.vocabulary import FAULT_CLASSES, more_severe
 from noc.engine.faults import Fault
 from noc.engine.severity import (
     PartialImpact,
     SeverityMatrix,
     grade,
-    more_severe,
     service_impact,
     worst_impact,
 )
@@ -386,7 +386,7 @@ def _measure(incident: ActiveIncident, live: list[Fault], now: float) -> None:
 
 
 def _class_rank(fault_class: str) -> int:
-    return ("outage", "degraded", "congested", "minor").index(fault_class)
+    return FAULT_CLASSES.index(fault_class)
 
 
 def _symptom_data(fault: Fault) -> dict[str, Any]:

@@ -7,59 +7,18 @@ rows are the *fault class* (outage, degraded, congested, minor), columns the *pl
 levels of docs/severity.md: a dead voice circuit or gateway is an outage of citizen voice intake
 (critical) → I; the ticket circuit down → II; voice-circuit loss → degraded × critical → II;
 half the phones → outage × major → II; internet down or degraded → III; ≥ 3 phones → III;
-congestion → III; one or two phones → IV.
+congestion → III; one or two phones → IV. The words (levels, fault classes, impacts) are
+``noc.core.vocabulary``'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-LEVELS = ("I", "II", "III", "IV")
-LEVEL_NAMES = {
-    "I": ("特别重大", "critical"),
-    "II": ("重大", "major"),
-    "III": ("较大", "significant"),
-    "IV": ("一般", "minor"),
-}
-_ALIASES = {
-    "P1": "I",
-    "P2": "II",
-    "P3": "III",
-    "P4": "IV",
-    "1": "I",
-    "2": "II",
-    "3": "III",
-    "4": "IV",
-}
-
-FAULT_CLASSES = ("outage", "degraded", "congested", "minor")
-IMPACTS = ("critical", "major", "moderate", "minor", "none")
-
-
-def normalize_level(value: object) -> object:
-    """Accept P1…P4 (and 1…4) as aliases of I…IV."""
-    if isinstance(value, int | str) and str(value).upper() in _ALIASES:
-        return _ALIASES[str(value).upper()]
-    return value
-
-
-Level = Annotated[Literal["I", "II", "III", "IV"], BeforeValidator(normalize_level)]
-FaultClass = Literal["outage", "degraded", "congested", "minor"]
-Impact = Literal["critical", "major", "moderate", "minor", "none"]
-
-
-def more_severe(a: str, b: str) -> str:
-    return a if LEVELS.index(a) <= LEVELS.index(b) else b
-
-
-def most_severe(levels: Iterable[str], default: str = "IV") -> str:
-    result = default
-    for level in levels:
-        result = more_severe(result, level)
-    return result
+from noc.core.validation import StrictModel
+from noc.core.vocabulary import IMPACTS, Impact, Level
 
 
 def worst_impact(impacts: Iterable[str]) -> str:
@@ -70,9 +29,7 @@ def worst_impact(impacts: Iterable[str]) -> str:
     return result
 
 
-class ImpactRow(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class ImpactRow(StrictModel):
     critical: Level
     major: Level
     moderate: Level
@@ -80,10 +37,8 @@ class ImpactRow(BaseModel):
     none: Level
 
 
-class SeverityMatrix(BaseModel):
+class SeverityMatrix(StrictModel):
     """Level per fault class (row) and platform impact (column)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     outage: ImpactRow = ImpactRow(critical="I", major="II", moderate="III", minor="IV", none="IV")
     degraded: ImpactRow = ImpactRow(
@@ -98,10 +53,8 @@ class SeverityMatrix(BaseModel):
         return getattr(getattr(self, fault_class), impact)
 
 
-class PartialImpact(BaseModel):
+class PartialImpact(StrictModel):
     """Impact of a service whose redundant group (any_of) is thinned but not gone."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     impact: Impact
     down_count: int | None = Field(None, ge=1)

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.utils import floatToGoString
 
+from noc.core.vocabulary import LEVELS, RECOVERY_KINDS
 from probes.base import ProbeResult
 from probes.kind import Gauges, no_gauges
 from probes.probeset import KINDS
-from sla.gauges import RECOVERY_KINDS, SlaSnapshot
+from sla.gauges import SlaSnapshot
 
-SEVERITY_LEVELS = ("I", "II", "III", "IV")
 # one-hot over these; a flapping check shows "flapping" (the incident layer holds it open
 # through the flaps), otherwise its health state in lower case
 CHECK_STATES = ("unknown", "up", "degraded", "down", "flapping")
@@ -329,12 +329,10 @@ class MetricsSnapshot:
 
     def set_open_incidents(self, by_severity: Mapping[str, int]) -> None:
         """Open + acknowledged incidents per severity; all four levels are always exported."""
-        unknown = set(by_severity) - set(SEVERITY_LEVELS)
+        unknown = set(by_severity) - set(LEVELS)
         if unknown:
-            raise ValueError(
-                f"unknown severity {sorted(unknown)}; one of {', '.join(SEVERITY_LEVELS)}"
-            )
-        for level in SEVERITY_LEVELS:
+            raise ValueError(f"unknown severity {sorted(unknown)}; one of {', '.join(LEVELS)}")
+        for level in LEVELS:
             self.incidents.set((self.site, level), by_severity.get(level, 0))
 
     def set_sla(self, snap: SlaSnapshot) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from noc.config import NocConfig
 from noc.core.logs import get_logger
 from noc.core.time import UTC, from_epoch
+from noc.core.vocabulary import CIRCUIT_KINDS
 from noc.engine.faults import CheckView, Fault, classify_all
 from noc.engine.health import CheckHealth, FlapChange, Observation, State, Transition
 from noc.engine.incidents import Change, IncidentBook, ServiceSpec
@@ -226,7 +227,7 @@ class Engine:
         pings began failing within CORROBORATION_SECONDS of that: ICMP is DOWN now. Two witnesses
         of one moment need no further confirmation; a stale "oper down" (net-snmp caches ifTable)
         next to an unrelated lost ping minutes later is not one moment."""
-        if self.kinds.get(asset) not in ("mstp_circuit", "internet_line"):
+        if self.kinds.get(asset) not in CIRCUIT_KINDS:
             return []
         by_type = self._checks_by_type.get(asset, {})
         icmp, snmp = self.health.get(by_type.get("icmp")), self.health.get(by_type.get("snmp"))

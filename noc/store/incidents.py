@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from noc.core.errors import ConflictError, InputError, NocError, NotFoundError
 from noc.core.time import from_epoch
+from noc.core.vocabulary import more_severe
 from noc.engine.incidents import ActiveIncident, Change
-from noc.engine.severity import more_severe
 from noc.store.repo import Store
 from noc.store.tables import Incident, IncidentEvent
 from noc.store.types import utcnow

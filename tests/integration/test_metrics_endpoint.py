@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from noc.app import create_app
 from noc.config import parse_config
-from noc.engine.severity import LEVELS
+from noc.core.vocabulary import LEVELS
 from noc.store.incidents import IncidentRepo
 
 pytestmark = pytest.mark.root

@@ -1,4 +1,5 @@
-"""``grafana/build.py`` is a script beside the dashboards, not an installed package: tests load it here."""
+"""``grafana/build.py`` of this checkout, loaded from its file (an installed ``grafana`` package
+may be another copy): the dashboards it writes are the ones committed beside it."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from alerting.templates import (
     truncate_title,
 )
 from incident_runbooks.loader import load_runbooks
-from noc.engine.faults import FAULT_TYPES
+from noc.core.vocabulary import FAULT_TYPES
 
 DETECTED = dt.datetime(2026, 11, 29, 2, 3, 4, tzinfo=dt.UTC).timestamp()  # 10:03:04 in Shanghai
 

@@ -12,6 +12,8 @@ import pytest
 import yaml
 from support.grafana_builder import build
 
+from noc.core.vocabulary import ASSET_KINDS, BURN_ALERTS, CIRCUIT_KINDS
+
 REPO = Path(__file__).resolve().parents[2]
 GRAFANA = REPO / "grafana"
 
@@ -143,3 +145,24 @@ def test_provisioning_uses_the_uid_variable_and_the_noc_folder():
     (provider,) = boards["providers"]
     assert provider["folder"] == "hotline NOC" and provider["type"] == "file"
     assert provider["options"]["path"].startswith("$")
+
+
+def test_sla_burn_panels_alert_where_the_service_does():
+    """One burn-rate stat per row of the SLA engine's table, red at the engine's factor
+    (the board once said 1× for 2h/1d while the engine and docs/sla.md use 3×)."""
+    sla = _committed()["sla.json"]
+    burn = [p for p in sla["panels"] if "燃烧" in p["title"] and p["type"] == "stat"]
+    assert len(burn) == len(BURN_ALERTS)
+    for panel, alert in zip(burn, BURN_ALERTS, strict=True):
+        assert f"{alert.short}/{alert.long}（{alert.factor:g}×）" in panel["title"]
+        assert f'lookback=~"{alert.short}|{alert.long}"' in panel["targets"][0]["expr"]
+        red = panel["fieldConfig"]["defaults"]["thresholds"]["steps"][-1]
+        assert red == {"color": "red", "value": alert.factor}
+    assert ("ticket", "2h", "1d", 3.0) in BURN_ALERTS
+
+
+def test_circuit_board_selects_the_circuit_kinds():
+    circuits = _committed()["circuits.json"]
+    selector = 'kind=~"' + "|".join(CIRCUIT_KINDS) + '"'
+    assert all(k in ASSET_KINDS for k in CIRCUIT_KINDS)
+    assert any(selector in t["expr"] for p in circuits["panels"] for t in p["targets"])

@@ -23,8 +23,7 @@ from incident_runbooks import (
     load_runbooks,
 )
 from incident_runbooks.loader import runbook_files
-from noc.engine.faults import FAULT_TYPES
-from noc.engine.severity import LEVELS
+from noc.core.vocabulary import FAULT_TYPES, LEVELS
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "runbooks"
 BAD_FILES = sorted(DATA.glob("*.yaml"))

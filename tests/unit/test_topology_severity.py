@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from noc.core.vocabulary import normalize_level
 from noc.engine.faults import Fault
 from noc.engine.incidents import IncidentBook, ServiceSpec
-from noc.engine.severity import SeverityMatrix, normalize_level
+from noc.engine.severity import SeverityMatrix
 from noc.engine.topology import Topology
 
 
