@@ -33,7 +33,7 @@ TIMEZONE = "Asia/Shanghai"
 TAG = "hotline-noc"
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 
-# The only metric names a dashboard may use: what noc/metrics.py exports (names per DESIGN.md).
+# The only metric names a dashboard may use: what noc/metrics exports (listed in docs/grafana.md).
 KNOWN_METRICS: frozenset[str] = frozenset(
     {
         # inventory and the service itself
@@ -49,11 +49,14 @@ KNOWN_METRICS: frozenset[str] = frozenset(
         "noc_probe_duration_seconds",
         "noc_probe_last_timestamp_seconds",
         "noc_sip_status_code",
-        # interfaces (SNMP)
-        "noc_interface_rate_bits_per_second",
+        # interfaces (SNMP; base units: bytes, so a bit/s panel multiplies by 8)
+        "noc_interface_rate_bytes_per_second",
         "noc_interface_utilisation_ratio",
-        "noc_interface_contract_bits_per_second",
+        "noc_interface_contract_bytes_per_second",
         "noc_interface_oper_up",
+        "noc_interface_bytes_total",
+        "noc_interface_errors_total",
+        "noc_interface_discards_total",
         # state and incidents
         "noc_check_state",
         "noc_asset_up",
@@ -489,7 +492,8 @@ def circuits() -> tuple[dict, list[Panel]]:
     meta = {
         "uid": "hotline-noc-circuits",
         "title": "专线与互联网线路",
-        "description": "Circuits: bit rate and utilisation against the contracted bandwidth, loss, RTT, jitter.",
+        "description": "Circuits: bit rate and utilisation against the contracted bandwidth, loss, RTT, "
+        "jitter, interface errors and discards.",
         "variables": [var_datasource(), SITE, circuit],
     }
     # the kind filter matters on "All" (allValue .+): the CE router's own interfaces stay out
@@ -499,11 +503,13 @@ def circuits() -> tuple[dict, list[Panel]]:
         return series(
             f"{zh}速率与合同带宽",
             f"{direction.capitalize()} bit rate of each circuit's CE interface "
-            "against its contracted bandwidth (dashed).",
+            "against its contracted bandwidth (dashed); the service exports bytes per second, "
+            "shown here times 8 in bit/s as carriers state bandwidth.",
             target(
-                f'noc_interface_rate_bits_per_second{sel}, direction="{direction}"}}', "{{asset}}"
+                f'8 * noc_interface_rate_bytes_per_second{sel}, direction="{direction}"}}',
+                "{{asset}}",
             ),
-            target(f"noc_interface_contract_bits_per_second{sel}}}", "{{asset}} 合同带宽"),
+            target(f"8 * noc_interface_contract_bytes_per_second{sel}}}", "{{asset}} 合同带宽"),
             unit="bps",
             overrides=[
                 {
@@ -566,6 +572,24 @@ def circuits() -> tuple[dict, list[Panel]]:
             target(f"noc_probe_jitter_seconds{sel}}}", "{{asset}}"),
             w=8,
             unit="s",
+        ),
+        series(
+            "接口错包与丢弃（每秒）",
+            "Errored and discarded packets per second on each circuit's CE interface, per "
+            "direction, from the interface counters (ifInErrors, ifInDiscards …).",
+            target(
+                f"sum by (asset, direction) (rate(noc_interface_errors_total{sel}}}"
+                "[$__rate_interval]))",
+                "{{asset}} 错包 errors {{direction}}",
+            ),
+            target(
+                f"sum by (asset, direction) (rate(noc_interface_discards_total{sel}}}"
+                "[$__rate_interval]))",
+                "{{asset}} 丢弃 discards {{direction}}",
+            ),
+            w=24,
+            unit="pps",
+            minimum=0,
         ),
         table(
             "接口运行状态",
@@ -904,8 +928,8 @@ def sla() -> tuple[dict, list[Panel]]:
         ),
         stat(
             "告警时延",
-            "Alarm delay, fault start to first delivered alert: p50 (quantile 0.5) and max (1).",
-            target(f"noc_sla_alarm_delay_seconds{w}}}", "{{scope}} q{{quantile}}"),
+            "Alarm delay, fault start to first delivered alert: median (stat p50) and max.",
+            target(f"noc_sla_alarm_delay_seconds{w}}}", "{{scope}} {{stat}}"),
             w=8,
             h=7,
             unit="s",

@@ -25,17 +25,35 @@ class ProbeClient(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class CounterReading:
+    """One device counter as read (ifHCInOctets, ifInErrors …): it only goes up, wraps at
+    ``2**bits`` and starts again from 0 when the device restarts. ``origin`` names what keeps
+    it (an ifIndex): a reading of another origin is another counter, a new start."""
+
+    value: int
+    bits: int = 64
+    origin: int | str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Gauges:
     """What the dashboards chart of one result, named alike for every kind.
 
     ``figures`` maps ``rtt_seconds``, ``loss_ratio``, ``jitter_seconds`` or
     ``sip_status_code`` to a value, or to None when this result has none (its series goes
     away); a kind lists only the figures it measures. ``interfaces`` maps an interface name
-    to its measured metrics (``in_bps``, ``oper_up`` …), for kinds that read interface tables.
+    to its measured metrics (``in_bytes_per_second``, ``in_utilisation_ratio``, ``oper_up``
+    …), for kinds that read interface tables; ``counters`` maps it to its device counters
+    (``in_octets``, ``out_octets``, ``in_errors``, ``out_errors``, ``in_discards``,
+    ``out_discards``), which the metrics snapshot sums into counters that never go backwards;
+    ``uptime_seconds`` is how long the device has been counting (sysUpTime), so that a restart
+    between two results is seen even when its counters have already climbed past the old values.
     """
 
     figures: Mapping[str, float | None] = field(default_factory=dict)
     interfaces: Mapping[str, Mapping[str, float]] | None = None
+    counters: Mapping[str, Mapping[str, CounterReading]] | None = None
+    uptime_seconds: float | None = None
 
 
 def same_params(params: Any, recent_rtt: float | None = None) -> Any:

@@ -28,6 +28,7 @@ from noc.cli.common import (
 )
 from noc.cli.common import json_option as json_flag
 from noc.core.secrets import mask_secrets
+from probes.snmp import params as snmp_params
 
 
 def shown(kind: str, result: Any, json_out: bool) -> str:
@@ -107,8 +108,60 @@ def icmp(
 
 # --- SNMP -----------------------------------------------------------------------------------
 
-AUTH_PROTOCOLS = ["sha", "sha224", "sha256", "sha384", "sha512"]
-PRIV_PROTOCOLS = ["aes128", "aes192", "aes256", "aes192c", "aes256c"]
+
+class SnmpProtocolType(click.ParamType):
+    """An SNMPv3 protocol in net-snmp's spelling (``SHA-256``, ``AES``) or ours (``sha256``,
+    ``aes128``), any case; the value is the canonical name the config uses."""
+
+    def __init__(
+        self,
+        name: str,
+        netsnmp: dict[str, str],
+        spellings: dict[str, str],
+        refused: dict[str, str],
+        canonical: Any,
+    ) -> None:
+        self.name = name
+        self.netsnmp, self.spellings, self.refused = netsnmp, spellings, refused
+        self.canonical = canonical
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            return self.canonical(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[" + "|".join(self.netsnmp.values()) + "]"
+
+    def help(self, zh: str, en: str) -> str:
+        """Both spellings of each protocol (``AES/AES-128 (aes128)``) and the refused ones."""
+        names = []
+        for ours, primary in self.netsnmp.items():
+            aliases = [k.upper() for k, v in self.spellings.items() if v == ours and "-" in k]
+            shown = "/".join(dict.fromkeys([primary, *aliases]))
+            names.append(f"{shown} ({ours})")
+        refused = "/".join(k.upper() for k in self.refused)
+        return (
+            f"{zh} / {en}: {', '.join(names)}; net-snmp 写法或小写均可 / either spelling, "
+            f"any case; {refused} 不支持 / not supported."
+        )
+
+
+AUTH_PROTO = SnmpProtocolType(
+    "auth-protocol",
+    snmp_params.NETSNMP_AUTH,
+    snmp_params.AUTH_SPELLINGS,
+    snmp_params.REFUSED_AUTH,
+    snmp_params.auth_protocol,
+)
+PRIV_PROTO = SnmpProtocolType(
+    "priv-protocol",
+    snmp_params.NETSNMP_PRIV,
+    snmp_params.PRIV_SPELLINGS,
+    snmp_params.REFUSED_PRIV,
+    snmp_params.priv_protocol,
+)
 
 
 @probe.command("snmp")
@@ -121,7 +174,11 @@ PRIV_PROTOCOLS = ["aes128", "aes192", "aes256", "aes192c", "aes256c"]
 )
 @click.option("--user", metavar="U", help="v3用户 / SNMPv3 user (authPriv).")
 @click.option(
-    "--auth-proto", type=click.Choice(AUTH_PROTOCOLS), default="sha256", show_default=True
+    "--auth-proto",
+    type=AUTH_PROTO,
+    default="sha256",
+    show_default=True,
+    help=AUTH_PROTO.help("v3认证协议", "auth protocol"),
 )
 @click.option(
     "--auth-key",
@@ -130,7 +187,11 @@ PRIV_PROTOCOLS = ["aes128", "aes192", "aes256", "aes192c", "aes256c"]
     help="v3认证密钥 / auth key, ≥ 8 chars (or $NOC_SNMP_AUTH_KEY).",
 )
 @click.option(
-    "--priv-proto", type=click.Choice(PRIV_PROTOCOLS), default="aes128", show_default=True
+    "--priv-proto",
+    type=PRIV_PROTO,
+    default="aes128",
+    show_default=True,
+    help=PRIV_PROTO.help("v3加密协议", "privacy protocol"),
 )
 @click.option(
     "--priv-key",

@@ -22,24 +22,10 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from probes.snmp.params import NETSNMP_AUTH, NETSNMP_PRIV  # our names -> net-snmp's spelling
+
 CONF_DIR = Path(__file__).parent / "conf"
 SYS_UPTIME_OID = ".1.3.6.1.2.1.1.3.0"
-
-# Our protocol names (probes.snmp) -> net-snmp's spelling.
-NETSNMP_AUTH = {
-    "sha": "SHA",
-    "sha224": "SHA-224",
-    "sha256": "SHA-256",
-    "sha384": "SHA-384",
-    "sha512": "SHA-512",
-}
-NETSNMP_PRIV = {
-    "aes128": "AES",
-    "aes192": "AES-192",
-    "aes256": "AES-256",
-    "aes192c": "AES-192-C",
-    "aes256c": "AES-256-C",
-}
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,15 @@ labels per sample), several times the 50 ms a scrape may cost. Here each series'
 line is rendered when its value changes (a few per probe result, a few hundred per second
 at most) with its label text rendered once, so a scrape only joins ready strings
 (:meth:`MetricsSnapshot.render`). The same families are also a prometheus_client collector
-(:meth:`MetricsSnapshot.collect` yields ``GaugeMetricFamily`` objects) for anything that
-reads the registry the ordinary way; both views come from the same dictionaries.
+(:meth:`MetricsSnapshot.collect` yields ``GaugeMetricFamily``/``CounterMetricFamily``
+objects) for anything that reads the registry the ordinary way; both views come from the same
+dictionaries.
+
+Names follow Prometheus conventions (``promtool check metrics`` is clean): base units (bytes,
+seconds, ratios; interface rates in bytes per second, not bits), and ``_total`` counters for
+what only grows: interface octets, errors and discards are counters fed from the device's
+SNMP counters through :class:`~noc.metrics.counters.CounterTotals`, which never go backwards
+across agent restarts and counter resets.
 """
 
 from __future__ import annotations
@@ -16,12 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.utils import floatToGoString
 
 from noc.core.vocabulary import LEVELS, RECOVERY_KINDS
+from noc.metrics.counters import CounterTotals
 from probes.base import ProbeResult
-from probes.kind import Gauges, no_gauges
+from probes.kind import CounterReading, Gauges, no_gauges
 from probes.probeset import KINDS
 from sla.gauges import SlaSnapshot
 
@@ -29,13 +37,26 @@ from sla.gauges import SlaSnapshot
 # through the flaps), otherwise its health state in lower case
 CHECK_STATES = ("unknown", "up", "degraded", "down", "flapping")
 CHECK_LABELS = ("site", "asset", "kind", "check")
+# a probe kind's interface figures (probes.kind.Gauges.interfaces) → (family, direction)
 _RATE_VALUES = {
-    "in_bps": ("rate", "in"),
-    "out_bps": ("rate", "out"),
+    "in_bytes_per_second": ("rate", "in"),
+    "out_bytes_per_second": ("rate", "out"),
     "in_utilisation_ratio": ("util", "in"),
     "out_utilisation_ratio": ("util", "out"),
     "oper_up": ("oper", ""),
 }
+# its device counters (probes.kind.Gauges.counters) → (family, direction)
+_COUNTER_VALUES = {
+    "in_octets": ("bytes", "in"),
+    "out_octets": ("bytes", "out"),
+    "in_errors": ("errors", "in"),
+    "out_errors": ("errors", "out"),
+    "in_discards": ("discards", "in"),
+    "out_discards": ("discards", "out"),
+}
+# the SLA's alarm-delay statistics (sla.gauges keys) → the label value (a gauge must not
+# carry a "quantile" label: that one belongs to summaries)
+_ALARM_DELAY_STATS = {"0.5": "p50", "1": "max"}
 
 
 def _escape(value: str) -> str:
@@ -46,13 +67,14 @@ class GaugeFamily:
     """One gauge family: label values → value, plus each series' rendered exposition line."""
 
     __slots__ = ("name", "documentation", "label_names", "header", "_values", "_lines", "_prefix")
+    TYPE = "gauge"
 
     def __init__(self, name: str, documentation: str, label_names: tuple[str, ...]):
         self.name = name
         self.documentation = documentation
         self.label_names = label_names
         doc = documentation.replace("\\", r"\\").replace("\n", r"\n")
-        self.header = f"# HELP {name} {doc}\n# TYPE {name} gauge\n"
+        self.header = f"# HELP {name} {doc}\n# TYPE {name} {self.TYPE}\n"
         self._values: dict[tuple[str, ...], float] = {}
         self._lines: dict[tuple[str, ...], str] = {}
         self._prefix: dict[tuple[str, ...], str] = {}
@@ -102,10 +124,31 @@ class GaugeFamily:
         out.extend(self._lines.values())
 
     def family(self) -> GaugeMetricFamily:
-        fam = GaugeMetricFamily(self.name, self.documentation, labels=list(self.label_names))
+        fam = self.empty()
         for labels, value in self._values.items():
             fam.add_metric(labels, value)
         return fam
+
+    def empty(self) -> GaugeMetricFamily:
+        return GaugeMetricFamily(self.name, self.documentation, labels=list(self.label_names))
+
+
+class CounterFamily(GaugeFamily):
+    """A counter family (its name ends in ``_total``): set only to totals that never go down."""
+
+    __slots__ = ()
+    TYPE = "counter"
+
+    def __init__(self, name: str, documentation: str, label_names: tuple[str, ...]):
+        if not name.endswith("_total"):
+            raise ValueError(f"counter {name!r} must end in _total")
+        super().__init__(name, documentation, label_names)
+
+    def empty(self) -> CounterMetricFamily:
+        # prometheus_client names the family without _total and its samples with it
+        return CounterMetricFamily(
+            self.name.removesuffix("_total"), self.documentation, labels=list(self.label_names)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,19 +190,38 @@ class MetricsSnapshot:
             c,
         )
         self.if_rate = F(
-            "noc_interface_rate_bits_per_second",
-            "Interface bit rate from the last two SNMP polls.",
+            "noc_interface_rate_bytes_per_second",
+            "Interface traffic in bytes per second (x8 for bit/s), from the last two SNMP polls.",
             (*i, "direction"),
         )
         self.if_util = F(
             "noc_interface_utilisation_ratio",
-            "Interface bit rate over the contracted bandwidth (else ifHighSpeed).",
+            "Interface traffic over the contracted bandwidth (else ifHighSpeed), 0..1.",
             (*i, "direction"),
         )
         self.if_contract = F(
-            "noc_interface_contract_bits_per_second",
-            "Contracted bandwidth of the circuit (inventory).",
+            "noc_interface_contract_bytes_per_second",
+            "Contracted bandwidth of the circuit in bytes per second (x8 for bit/s; inventory).",
             ("site", "asset", "kind", "interface"),
+        )
+        C = CounterFamily  # noqa: N806
+        self.if_bytes = C(
+            "noc_interface_bytes_total",
+            "Octets through the interface (ifHCInOctets/ifHCOutOctets) since the service first "
+            "read it; agent restarts and counter resets never take it backwards.",
+            (*i, "direction"),
+        )
+        self.if_errors = C(
+            "noc_interface_errors_total",
+            "Errored packets on the interface (ifInErrors/ifOutErrors) since the service first "
+            "read it; agent restarts and counter resets never take it backwards.",
+            (*i, "direction"),
+        )
+        self.if_discards = C(
+            "noc_interface_discards_total",
+            "Discarded packets on the interface (ifInDiscards/ifOutDiscards) since the service "
+            "first read it; agent restarts and counter resets never take it backwards.",
+            (*i, "direction"),
         )
         self.if_oper = F(
             "noc_interface_oper_up", "1 if the interface's ifOperStatus is up, else 0.", i
@@ -209,8 +271,8 @@ class MetricsSnapshot:
         )
         self.sla_alarm_delay = F(
             "noc_sla_alarm_delay_seconds",
-            "Fault start to first delivered alert: p50 and max.",
-            (*w, "quantile"),
+            "Fault start to first delivered alert: stat p50 (median) and max.",
+            (*w, "stat"),
         )
         self.sla_burn = F(
             "noc_sla_burn_rate",
@@ -249,6 +311,13 @@ class MetricsSnapshot:
         self._down: set[tuple[str, str]] = set()
         self._state: dict[tuple[str, str], tuple[str, str]] = {}  # (health state, shown state)
         self._if_series: dict[tuple[str, str], set[tuple[GaugeFamily, tuple[str, ...]]]] = {}
+        self._if_figures = {"rate": self.if_rate, "util": self.if_util, "oper": self.if_oper}
+        self._if_counters = {
+            "bytes": self.if_bytes,
+            "errors": self.if_errors,
+            "discards": self.if_discards,
+        }
+        self._totals = CounterTotals()
         self.set_open_incidents({})
 
     # -- inventory -----------------------------------------------------------------------
@@ -264,7 +333,8 @@ class MetricsSnapshot:
         self.set_check_state(key, "unknown")
 
     def set_contract(self, asset: str, kind: str, interface: str, bits_per_second: float) -> None:
-        self.if_contract.set((self.site, asset, kind, interface), bits_per_second)
+        """The inventory's contracted bandwidth (bit/s), exported in bytes per second."""
+        self.if_contract.set((self.site, asset, kind, interface), bits_per_second / 8)
 
     # -- updates -------------------------------------------------------------------------
 
@@ -280,28 +350,47 @@ class MetricsSnapshot:
         gauges = info.gauges(result)
         for name, value in gauges.figures.items():
             self._set_or_remove(self._figures[name], labels, value)
-        if gauges.interfaces is not None:
-            self._observe_interfaces(key, labels, gauges.interfaces)
+        if gauges.interfaces is not None or gauges.counters is not None:
+            self._observe_interfaces(key, labels, result.started_at, gauges)
 
     def _observe_interfaces(
-        self,
-        key: tuple[str, str],
-        labels: tuple[str, ...],
-        interfaces: Mapping[str, Mapping[str, float]],
+        self, key: tuple[str, str], labels: tuple[str, ...], read_at: float, gauges: Gauges
     ) -> None:
+        """The interface series of one result; those it no longer reports go away (the
+        counters' totals are kept, so a series that comes back carries on from its total)."""
         seen: set[tuple[GaugeFamily, tuple[str, ...]]] = set()
-        for interface, metrics in interfaces.items():
+        figures = self._if_figures
+        for interface, metrics in (gauges.interfaces or {}).items():
             for metric, value in metrics.items():
                 what = _RATE_VALUES.get(metric)
                 if what is None:
                     continue
-                family = {"rate": self.if_rate, "util": self.if_util, "oper": self.if_oper}[what[0]]
+                family = figures[what[0]]
                 series = (*labels, interface, what[1]) if what[1] else (*labels, interface)
                 family.set(series, value)
                 seen.add((family, series))
+        if gauges.counters:
+            restarted = self._totals.restarted(key, read_at, gauges.uptime_seconds)
+            for interface, readings in gauges.counters.items():
+                for name, reading in readings.items():
+                    what = _COUNTER_VALUES.get(name)
+                    if what is not None:
+                        seen.add(self._count(what, (*labels, interface), reading, restarted))
         for family, series in self._if_series.get(key, set()) - seen:
             family.remove(series)
         self._if_series[key] = seen
+
+    def _count(
+        self,
+        what: tuple[str, str],
+        labels: tuple[str, ...],
+        reading: CounterReading,
+        restarted: bool,
+    ) -> tuple[GaugeFamily, tuple[str, ...]]:
+        family = self._if_counters[what[0]]
+        series = (*labels, what[1])
+        family.set(series, self._totals.advance((family.name, series), reading, restarted))
+        return family, series
 
     def set_check_state(self, key: tuple[str, str], state: str, flapping: bool = False) -> None:
         """The check's health state (``UP``, ``down`` …, any case) and whether it flaps."""
@@ -356,7 +445,9 @@ class MetricsSnapshot:
             rows[self.sla_budget].append((w, r.error_budget_remaining_ratio))
             if r.response_timeliness_ratio is not None:
                 rows[self.sla_timeliness].append((w, r.response_timeliness_ratio))
-            rows[self.sla_alarm_delay] += [((*w, q), v) for q, v in r.alarm_delay_seconds.items()]
+            rows[self.sla_alarm_delay] += [
+                ((*w, _ALARM_DELAY_STATS.get(q, q)), v) for q, v in r.alarm_delay_seconds.items()
+            ]
             if r.window == "30d":
                 rows[self.sla_burn] += [
                     ((r.site, r.scope, lookback), v) for lookback, v in r.burn_rate.items()
@@ -395,9 +486,7 @@ class MetricsSnapshot:
 
     def describe(self) -> Iterator[GaugeMetricFamily]:
         for family in self.families:
-            yield GaugeMetricFamily(
-                family.name, family.documentation, labels=list(family.label_names)
-            )
+            yield family.empty()
 
     def sample_count(self) -> int:
         return sum(len(f) for f in self.families)

@@ -1,15 +1,17 @@
 """How to talk to an agent (credentials) and what one poll asks (params), checked on load.
 
 Also what the params imply for the scheduler: ``deadline(params)``. The protocol names map to
-pysnmp's constants here, so the poller and the trap receiver agree on them.
+pysnmp's constants here, so the poller and the trap receiver agree on them; so do the
+spellings accepted for them (net-snmp's ``SHA-256``/``AES`` as well as ``sha256``/``aes128``,
+any case), for the config and the CLI alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
 
 from noc.core.units import Duration
 
@@ -34,6 +36,86 @@ PRIV_PROTOCOLS = {
     "aes256c": "USM_PRIV_CFB256_AES",  # Reeder key extension, net-snmp AES-256-C (tested)
 }
 
+# net-snmp's own names (snmpcmd -a/-x, createUser in snmpd.conf), for each canonical name
+NETSNMP_AUTH: dict[str, str] = {
+    "sha": "SHA",
+    "sha224": "SHA-224",
+    "sha256": "SHA-256",
+    "sha384": "SHA-384",
+    "sha512": "SHA-512",
+}
+NETSNMP_PRIV: dict[str, str] = {
+    "aes128": "AES",
+    "aes192": "AES-192",
+    "aes256": "AES-256",
+    "aes192c": "AES-192-C",
+    "aes256c": "AES-256-C",
+}
+
+# Every accepted spelling, lower case → the canonical name. An engineer types net-snmp's
+# names from habit (``SHA``, ``AES``, ``AES-256-C``), also its aliases (``SHA1``, ``AES128``);
+# ours are the dashless lower-case forms. Case never matters.
+AUTH_SPELLINGS: dict[str, str] = {
+    **{name: name for name in AUTH_PROTOCOLS},
+    **{netsnmp.lower(): name for name, netsnmp in NETSNMP_AUTH.items()},
+    "sha1": "sha",
+    "sha-1": "sha",
+}
+PRIV_SPELLINGS: dict[str, str] = {
+    **{name: name for name in PRIV_PROTOCOLS},
+    **{netsnmp.lower(): name for name, netsnmp in NETSNMP_PRIV.items()},
+    "aes-128": "aes128",
+}
+# protocols net-snmp knows that the probe does not speak, with the reason
+REFUSED_AUTH = {
+    "md5": "MD5 is not supported (broken hash; only the SHA family is): "
+    "configure the device user with SHA-256",
+}
+REFUSED_PRIV = {
+    "des": "DES is not supported (56-bit key; only AES is): configure the device user with AES",
+}
+
+
+def _canonical(
+    what: str,
+    value: str,
+    spellings: Mapping[str, str],
+    refused: Mapping[str, str],
+    netsnmp: Mapping[str, str],
+) -> str:
+    key = value.strip().lower()
+    if key in refused:
+        raise ValueError(refused[key])
+    try:
+        return spellings[key]
+    except KeyError:
+        raise ValueError(
+            f"unknown {what} protocol {value!r}: one of {', '.join(netsnmp.values())} "
+            f"or {', '.join(netsnmp)} (any case)"
+        ) from None
+
+
+def auth_protocol(value: str) -> str:
+    """The canonical auth protocol (``sha256``) for any accepted spelling (``SHA-256``);
+    a ValueError that says why for MD5 or an unknown name."""
+    return _canonical("auth", value, AUTH_SPELLINGS, REFUSED_AUTH, NETSNMP_AUTH)
+
+
+def priv_protocol(value: str) -> str:
+    """The canonical privacy protocol (``aes128``) for any accepted spelling (``AES``,
+    ``AES-128``); a ValueError that says why for DES or an unknown name."""
+    return _canonical("priv", value, PRIV_SPELLINGS, REFUSED_PRIV, NETSNMP_PRIV)
+
+
+def _text_only(convert):  # noqa: ANN001, ANN202 - a pydantic before-validator
+    """Apply ``convert`` to strings; anything else goes on to the Literal, which refuses it."""
+    return BeforeValidator(lambda v: convert(v) if isinstance(v, str) else v)
+
+
+# the field types: any spelling in, the canonical name stored (and shown) as before
+AuthProtocol = Annotated[AuthProtocolName, _text_only(auth_protocol)]
+PrivProtocol = Annotated[PrivProtocolName, _text_only(priv_protocol)]
+
 
 class SnmpCredentials(BaseModel):
     """How to talk to one agent: v2c community, or a v3 USM user at authPriv."""
@@ -43,9 +125,9 @@ class SnmpCredentials(BaseModel):
     version: Literal["2c", "3"] = "2c"
     community: SecretStr | None = None
     user: str | None = None
-    auth_protocol: AuthProtocolName = "sha256"
+    auth_protocol: AuthProtocol = "sha256"
     auth_key: SecretStr | None = None
-    priv_protocol: PrivProtocolName = "aes128"
+    priv_protocol: PrivProtocol = "aes128"
     priv_key: SecretStr | None = None
     port: int = Field(default=161, ge=1, le=65535)
 

@@ -145,14 +145,23 @@ def choose_bandwidth(
     return None, None
 
 
+# the counters of an interface sample, and the width each wraps at
+COUNTER_BITS = {
+    "in_octets": COUNTER64,  # ifHCInOctets
+    "out_octets": COUNTER64,  # ifHCOutOctets
+    "in_errors": COUNTER32,  # ifInErrors
+    "out_errors": COUNTER32,
+    "in_discards": COUNTER32,  # ifInDiscards
+    "out_discards": COUNTER32,
+}
 _COUNTERS = (
     # (sample attribute, bits, rate attribute, multiplier)
-    ("in_octets", COUNTER64, "in_bps", 8),
-    ("out_octets", COUNTER64, "out_bps", 8),
-    ("in_errors", COUNTER32, "in_errors_per_second", 1),
-    ("out_errors", COUNTER32, "out_errors_per_second", 1),
-    ("in_discards", COUNTER32, "in_discards_per_second", 1),
-    ("out_discards", COUNTER32, "out_discards_per_second", 1),
+    ("in_octets", COUNTER_BITS["in_octets"], "in_bps", 8),
+    ("out_octets", COUNTER_BITS["out_octets"], "out_bps", 8),
+    ("in_errors", COUNTER_BITS["in_errors"], "in_errors_per_second", 1),
+    ("out_errors", COUNTER_BITS["out_errors"], "out_errors_per_second", 1),
+    ("in_discards", COUNTER_BITS["in_discards"], "in_discards_per_second", 1),
+    ("out_discards", COUNTER_BITS["out_discards"], "out_discards_per_second", 1),
 )
 
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from noc.core.units import format_bandwidth
 from probes.base import ProbeResult
-from probes.kind import Gauges
+from probes.kind import CounterReading, Gauges
 from probes.render import result_line, table
 from probes.snmp.oids import IF_STATUS
+from probes.snmp.rates import COUNTER_BITS
 
 _HEADER = [
     "接口 if",
@@ -130,14 +131,41 @@ def timeline_table(rows: list[dict[str, Any]], focus: Iterable[str]) -> list[str
     return lines
 
 
+# result value of an interface → (its dashboard figure, factor): rates go out in bytes per
+# second (Prometheus base units); the result and the operator's text keep bits
+_FIGURES = {
+    "in_bps": ("in_bytes_per_second", 1 / 8),
+    "out_bps": ("out_bytes_per_second", 1 / 8),
+    "in_utilisation_ratio": ("in_utilisation_ratio", 1),
+    "out_utilisation_ratio": ("out_utilisation_ratio", 1),
+    "oper_up": ("oper_up", 1),
+}
+
+
 def gauges(result: ProbeResult) -> Gauges:
-    """Per interface, the metrics of the ``if.<label>.<metric>`` values (none when it failed)."""
+    """Per interface, the figures of its ``if.<label>.<metric>`` values and its raw counters,
+    with the agent's uptime (none of it when the poll failed)."""
     interfaces: dict[str, dict[str, float]] = {}
-    if result.ok:
-        for name, value in result.values.items():
-            if not name.startswith("if."):
-                continue
-            interface, _, metric = name[3:].rpartition(".")
-            if interface:
-                interfaces.setdefault(interface, {})[metric] = value
-    return Gauges(interfaces=interfaces)
+    counters: dict[str, dict[str, CounterReading]] = {}
+    if not result.ok:
+        return Gauges(interfaces=interfaces, counters=counters)
+    for name, value in result.values.items():
+        if not name.startswith("if."):
+            continue
+        interface, _, metric = name[3:].rpartition(".")
+        if interface and metric in _FIGURES:
+            figure, factor = _FIGURES[metric]
+            interfaces.setdefault(interface, {})[figure] = value * factor
+    for row in result.info.get("interfaces", []):
+        readings = {
+            name: CounterReading(int(row[name]), bits, row.get("if_index"))
+            for name, bits in COUNTER_BITS.items()
+            if row.get(name) is not None
+        }
+        if readings:
+            counters[row["label"]] = readings
+    return Gauges(
+        interfaces=interfaces,
+        counters=counters,
+        uptime_seconds=result.values.get("sys_uptime_seconds"),
+    )

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from probes.snmp.params import AUTH_PROTOCOLS, PRIV_PROTOCOLS, AuthProtocolName, PrivProtocolName
+from probes.snmp.params import AUTH_PROTOCOLS, PRIV_PROTOCOLS, AuthProtocol, PrivProtocol
 
 SNMP_TRAP_OID = (1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0)
 SYS_UPTIME_0 = (1, 3, 6, 1, 2, 1, 1, 3, 0)
@@ -47,9 +47,9 @@ class TrapUser(BaseModel):
 
     user: str
     engine_id: str = Field(pattern=r"^(0x)?[0-9a-fA-F]{10,64}$")
-    auth_protocol: AuthProtocolName = "sha256"
+    auth_protocol: AuthProtocol = "sha256"
     auth_key: SecretStr
-    priv_protocol: PrivProtocolName = "aes128"
+    priv_protocol: PrivProtocol = "aes128"
     priv_key: SecretStr
 
 

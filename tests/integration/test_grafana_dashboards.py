@@ -37,6 +37,7 @@ import pytest
 from sqlalchemy import update
 from support.grafana_builder import build
 from support.noc_process import REPO, NocProcess, free_port, stop_child
+from support.promtool import promtool_check
 from support.waiting import wait_until
 
 from noc.config import load_config
@@ -500,6 +501,14 @@ def test_every_dashboard_metric_is_exported_by_the_service(stack):
     assert not missing, (
         f"metrics used by dashboards but not on /metrics: {json.dumps(missing, ensure_ascii=False)}"
     )
+
+
+def test_promtool_finds_nothing_to_say_about_the_service_the_dashboards_read(stack):
+    """The fullest live exposition (circuits, gateway, trunk, phones, seeded SLA figures)."""
+    service, _ = stack
+    text = service.text("/metrics")
+    assert "# TYPE noc_interface_bytes_total counter" in text
+    assert promtool_check(text) == (0, "")
 
 
 def test_every_panel_query_parses_and_returns_series(stack):

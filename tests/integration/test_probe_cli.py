@@ -154,9 +154,10 @@ def test_icmp_bad_option_is_usage_error():
 class Agent:
     port: int
     community: str
-    user: str
+    user: str  # SHA-256 / AES
     auth_key: str
     priv_key: str
+    sha_user: str = "clisha"  # SHA (SHA-1) / AES, the same keys: net-snmp's defaults
 
     @property
     def secrets(self) -> list[str]:
@@ -189,6 +190,8 @@ def snmp_agent(tmp_path_factory) -> Iterator[Agent]:
         f"rocommunity {agent.community} 127.0.0.1\n"
         f'createUser {agent.user} SHA-256 "{agent.auth_key}" AES "{agent.priv_key}"\n'
         f"rouser {agent.user} priv\n"
+        f'createUser {agent.sha_user} SHA "{agent.auth_key}" AES "{agent.priv_key}"\n'
+        f"rouser {agent.sha_user} priv\n"
     )
     proc = subprocess.Popen(
         [snmpd, "-f", "-C", "-c", str(work / "snmpd.conf"), "-Lf", str(work / "snmpd.log"),
@@ -256,6 +259,52 @@ def test_snmp_v3_two_polls_give_rates_against_contract(snmp_agent):
     assert lo["in_utilisation_ratio"] == pytest.approx(lo["in_bps"] / 10_000_000)
     assert data["info"]["interval_seconds"] > 0
     _no_secrets(run, a)
+
+
+def test_snmp_v3_takes_net_snmp_protocol_spellings(snmp_agent):
+    """``--auth-proto SHA --priv-proto AES`` as an engineer types them for snmpwalk -a/-x, and
+    ``SHA-256``/``aes-128`` for the other user: any case, mapped to the same protocols."""
+    a = snmp_agent
+    for user, auth, priv in ((a.sha_user, "SHA", "AES"), (a.user, "sha-256", "AES-128")):
+        run = noc("probe", "snmp", "127.0.0.1", "--port", str(a.port), "--user", user,
+                  "--auth-proto", auth, "--auth-key", a.auth_key, "--priv-proto", priv,
+                  "--priv-key", a.priv_key, "--if", "lo", "--timeout", "1s", "--json")  # fmt: skip
+        assert run.code == 0, (user, auth, priv, run.err)
+        data = run.json()
+        assert data["result"] == "ok" and data["info"]["version"] == "3"
+        assert _interfaces(data)["lo"]["oper_status"] == 1
+        _no_secrets(run, a)
+    # the protocol matters: SHA-256 for the SHA user is refused by the agent
+    run = noc("probe", "snmp", "127.0.0.1", "--port", str(a.port), "--user", a.sha_user,
+              "--auth-proto", "SHA-256", "--auth-key", a.auth_key, "--priv-proto", "AES",
+              "--priv-key", a.priv_key, "--timeout", "1s", "--retries", "0", "--json")  # fmt: skip
+    assert run.code == 1 and run.json()["result"] != "ok", run.out
+
+
+def test_snmp_md5_and_des_are_refused_with_the_reason():
+    for option, name, reason in (
+        ("--auth-proto", "MD5", "MD5 is not supported"),
+        ("--priv-proto", "des", "DES is not supported"),
+        ("--priv-proto", "AES-512", "unknown priv protocol 'AES-512'"),
+    ):
+        run = noc("probe", "snmp", "127.0.0.1", "--user", "u", "--auth-key", "long-enough-key",
+                  "--priv-key", "long-enough-key", option, name)  # fmt: skip
+        assert run.code == 2, run.err
+        assert option in run.err and reason in run.err
+        assert "Traceback" not in run.err and "long-enough-key" not in run.err
+
+
+def test_snmp_help_shows_both_spellings():
+    run = noc("probe", "snmp", "--help")
+    assert run.code == 0
+    text = " ".join(run.out.split())
+    for shown in (
+        "SHA-256 (sha256)",
+        "SHA/SHA-1 (sha)",
+        "AES/AES-128 (aes128)",
+        "AES-256-C (aes256c)",
+    ):
+        assert shown in text, shown
 
 
 def test_snmp_v3_readable_table_with_keys_from_env_prints_no_secret(snmp_agent):

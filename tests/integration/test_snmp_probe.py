@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from noc.lab.snmpd import SnmpdPeer, TrapSink, V3User
+from noc.metrics.snapshot import MetricsSnapshot
 from probes.base import ResultCode, Target
 from probes.probeset import ProbeSet
 from probes.snmp import AgentMemory, SnmpCredentials, SnmpParams, SnmpPoller
@@ -340,6 +342,10 @@ async def test_rates_match_bytes_pushed_across_the_veth(nslab, ns_agent, poller)
     assert b["in_utilisation_ratio"] == pytest.approx(b["in_bps"] / 50_000_000)
     assert b["high_speed_mbps"] == 50
     assert second.findings == []
+    # /metrics: the octets as counters fed from ifHCInOctets/ifHCOutOctets, rates in bytes
+    totals = _totals(first, second)
+    assert totals[(nslab.ns_if, "in")] == in_delta
+    assert totals[(nslab.ns_if, "out")] == out_delta
 
 
 async def test_agent_restart_between_polls_is_a_finding(nslab, ns_agent, poller):
@@ -348,11 +354,34 @@ async def test_agent_restart_between_polls_is_a_finding(nslab, ns_agent, poller)
     await asyncio.sleep(1.5)  # let the agent's uptime grow beyond what a restart takes
     first = await _poll(poller, creds, address=nslab.ns_addr)
     assert first.ok and "agent_restarted" not in first.findings
+    # 50 kB into the namespace, so that its kernel counters have surely moved on
+    subprocess.run([sys.executable, "-c", SEND, nslab.ns_addr, "50", "1000"], check=True)
     ns_agent.restart()
     second = await _poll(poller, creds, address=nslab.ns_addr)
     assert second.ok, second.reason
     assert "agent_restarted" in second.findings
     assert not any(k.endswith("_bps") and "bandwidth" not in k for k in second.values)
+    # the kernel's octet counters went on (only snmpd restarted) but sysUpTime went back: the
+    # exported counter takes the restart as a new start and holds, never jumps or goes back
+    raw = _iface(second, nslab.ns_if)["in_octets"] - _iface(first, nslab.ns_if)["in_octets"]
+    assert raw >= 50 * 1000
+    totals = _totals(first, second)
+    assert totals[(nslab.ns_if, "in")] == 0
+
+
+def _totals(*results) -> dict[tuple[str, str], float]:
+    """(interface, direction) → noc_interface_bytes_total of a metrics snapshot that has
+    observed these results of one SNMP check."""
+    snap = MetricsSnapshot("t")
+    snap.add_check("agent", "snmp", "snmp", "router")
+    for result in results:
+        snap.observe_result(("agent", "snmp"), result)
+    return {
+        (s.labels["interface"], s.labels["direction"]): s.value
+        for family in text_string_to_metric_families(snap.render())
+        for s in family.samples
+        if s.name == "noc_interface_bytes_total"
+    }
 
 
 async def _next(

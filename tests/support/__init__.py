@@ -1,1 +1,2 @@
-"""Test helpers: real local sinks, the service as a child process, waiting, the Grafana builder."""
+"""Test helpers: real local sinks, the service as a child process, waiting, the Grafana builder,
+promtool."""

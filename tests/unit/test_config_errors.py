@@ -75,3 +75,34 @@ def test_environment_supplies_secrets(tmp_path: Path, monkeypatch: pytest.Monkey
     assert cfg.asset("r").snmp.community.get_secret_value() == "s3cret-community"
     assert cfg.asset("s").snmp.community.get_secret_value() == "fallback-community"
     assert "s3cret" not in repr(cfg)
+
+
+def test_net_snmp_protocol_spellings_load(tmp_path: Path):
+    """``auth_protocol: SHA-256`` (net-snmp's spelling, any case) loads as ``sha256``, for an
+    agent's credentials and for a trap user alike."""
+    good = tmp_path / "noc.yaml"
+    good.write_text(
+        "site: {name: lingshui, title: {zh: 陵水}}\n"
+        "traps:\n"
+        "  listen: 127.0.0.1:1162\n"
+        "  users:\n"
+        "    - {user: trap, engine_id: '0x80001f8880aabbccdd', auth_protocol: SHA,\n"
+        "       auth_key: long-enough-key, priv_protocol: aes-256-c, priv_key: long-enough-key}\n"
+        "assets:\n"
+        "  - name: ce-router\n"
+        "    kind: router\n"
+        "    address: 198.18.10.1\n"
+        "    snmp:\n"
+        '      version: "3"\n'
+        "      user: noc\n"
+        "      auth_protocol: SHA-256\n"
+        "      auth_key: long-enough-key\n"
+        "      priv_protocol: AES\n"
+        "      priv_key: long-enough-key\n",
+        encoding="utf-8",
+    )
+    config = load_config(good)
+    snmp = config.asset("ce-router").snmp
+    assert (snmp.auth_protocol, snmp.priv_protocol) == ("sha256", "aes128")
+    [user] = config.traps.users
+    assert (user.auth_protocol, user.priv_protocol) == ("sha", "aes256c")

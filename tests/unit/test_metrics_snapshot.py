@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
@@ -14,6 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from noc.metrics import Metrics
 from noc.metrics.snapshot import CHECK_STATES, MetricsSnapshot, snapshot_for_config
 from probes.base import ProbeResult, ResultCode
+from probes.snmp import build_result
+from probes.snmp.rates import AgentSample, InterfaceSample
 from sla.gauges import SlaGauges, SlaSnapshot, SlaTargets
 
 SITE = "lab"
@@ -167,25 +170,26 @@ def test_snmp_interface_rates_utilisation_and_oper_status_per_direction():
     )
     data = scrape(snap)
     base = {"site": SITE, "asset": "ce", "kind": "router", "check": "snmp"}
+    # bytes per second (Prometheus base unit): the probe's 2.5 Mbit/s is 312,500 B/s
     assert (
         value(
             data,
-            "noc_interface_rate_bits_per_second",
+            "noc_interface_rate_bytes_per_second",
             **base,
             interface="mstp-voice",
             direction="in",
         )
-        == 2.5e6
+        == 312_500
     )
     assert (
         value(
             data,
-            "noc_interface_rate_bits_per_second",
+            "noc_interface_rate_bytes_per_second",
             **base,
             interface="mstp-voice",
             direction="out",
         )
-        == 1e6
+        == 125_000
     )
     assert (
         value(
@@ -201,7 +205,8 @@ def test_snmp_interface_rates_utilisation_and_oper_status_per_direction():
     )
     assert value(data, "noc_interface_oper_up", **base, interface="mstp-voice") == 1.0
     assert value(data, "noc_interface_oper_up", **base, interface="Gi0/0.100") == 0.0
-    assert series(data, "noc_interface_rate_bits_per_second", interface="Gi0/0.100") == {}
+    assert series(data, "noc_interface_rate_bytes_per_second", interface="Gi0/0.100") == {}
+    assert not [k for k in data if "bits" in k[0]]
     assert "direction" not in dict(next(iter(series(data, "noc_interface_oper_up"))))
 
 
@@ -216,7 +221,7 @@ def test_interface_series_vanish_when_the_agent_stops_answering_or_stops_reporti
         ("line", "snmp"), snmp_ok({"if.lo.oper_up": 1.0})
     )  # e.g. after an agent restart
     data = scrape(snap)
-    assert series(data, "noc_interface_rate_bits_per_second", asset="line") == {}
+    assert series(data, "noc_interface_rate_bytes_per_second", asset="line") == {}
     assert value(data, "noc_interface_oper_up", asset="line", interface="lo") == 1.0
 
     snap.observe_result(
@@ -228,10 +233,105 @@ def test_interface_series_vanish_when_the_agent_stops_answering_or_stops_reporti
     # another check's interfaces are untouched
     assert (
         value(
-            data, "noc_interface_rate_bits_per_second", asset="ce", interface="eth0", direction="in"
+            data,
+            "noc_interface_rate_bytes_per_second",
+            asset="ce",
+            interface="eth0",
+            direction="in",
         )
-        == 1.0
+        == 1 / 8
     )
+
+
+class Agent:
+    """An SNMP agent's interface ``lo`` (ifIndex 1) as the poller reads it, turned into the
+    probe's real result (``build_result``) at ``T + at``."""
+
+    def __init__(self) -> None:
+        self.previous: AgentSample | None = None
+
+    def poll(self, at: float, uptime: float, octets: int, errors: int = 0, if_index: int = 1):
+        row = InterfaceSample(
+            if_index=if_index,
+            name="lo",
+            admin_status=1,
+            oper_status=1,
+            in_octets=octets,
+            out_octets=2 * octets,
+            in_errors=errors,
+            out_errors=0,
+            in_discards=0,
+            out_discards=0,
+        )
+        sample = AgentSample(at=at, uptime_ticks=round(uptime * 100), interfaces={if_index: row})
+        result = build_result(self.previous, sample, {}, ["lo"], {})
+        result.started_at = T + at
+        self.previous = sample
+        return result
+
+
+def counter(snap: MetricsSnapshot, name: str, direction: str = "in") -> float | None:
+    found = series(scrape(snap), name, asset="ce", interface="lo", direction=direction)
+    assert len(found) <= 1
+    return next(iter(found.values()), None)
+
+
+def test_interface_octets_errors_and_discards_are_counters_that_never_go_backwards():
+    snap, agent, key = lab(), Agent(), ("ce", "snmp")
+    history = []
+
+    def observe(*args, **kwargs) -> float | None:
+        snap.observe_result(key, agent.poll(*args, **kwargs))
+        total = counter(snap, "noc_interface_bytes_total")
+        history.append(total)
+        return total
+
+    near_wrap = 2**32 - 20
+    assert observe(0, 1000, 10_000, errors=near_wrap) == 0  # the first reading: the baseline
+    assert counter(snap, "noc_interface_bytes_total", "out") == 0
+    assert observe(10, 1010, 12_000, errors=near_wrap) == 2_000
+    assert counter(snap, "noc_interface_bytes_total", "out") == 4_000
+    # the rate gauge of the same interval, in bytes per second
+    assert value(scrape(snap), "noc_interface_rate_bytes_per_second", direction="in") == 200
+    # a 32-bit error counter wraps: the increase counts
+    observe(20, 1020, 13_000, errors=2**32 - 4)
+    observe(30, 1030, 14_000, errors=6)
+    assert counter(snap, "noc_interface_errors_total") == 16 + 10
+    assert counter(snap, "noc_interface_discards_total") == 0
+    assert observe(30 + 1, 1031, 14_000, errors=6) == 4_000
+    # the agent restarts: sysUpTime back to 5 s, the counters from near 0 — held, not reset
+    assert observe(40, 5, 500) == 4_000
+    assert observe(50, 15, 1_500) == 5_000
+    # it restarts in a silence and its counters have already passed the old reading: no jump
+    snap.observe_result(key, ProbeResult.failure(ResultCode.TIMEOUT, "no answer", kind="snmp"))
+    assert counter(snap, "noc_interface_bytes_total") is None  # no data while it is silent
+    assert observe(400, 30, 90_000) == 5_000
+    # a timeout without a restart: the next reading's increase covers the gap
+    snap.observe_result(key, ProbeResult.failure(ResultCode.TIMEOUT, "no answer", kind="snmp"))
+    assert observe(420, 50, 91_000) == 6_000
+    # someone cleared the counters (sysUpTime carries on): a new start from that reading
+    assert observe(430, 60, 100) == 6_000
+    assert observe(440, 70, 400) == 6_300
+    # ifIndex renumbered: "lo" is another interface's counter now
+    assert observe(450, 80, 7_777_777, if_index=9) == 6_300
+    assert observe(460, 90, 7_777_877, if_index=9) == 6_400
+    assert [h for h in history if h is not None] == sorted(h for h in history if h is not None)
+
+
+def test_interface_counters_are_typed_counters_in_both_views():
+    snap, agent = lab(), Agent()
+    snap.observe_result(("ce", "snmp"), agent.poll(0, 100, 1_000))
+    snap.observe_result(("ce", "snmp"), agent.poll(5, 105, 3_000))
+    fast = snap.render()
+    assert "# TYPE noc_interface_bytes_total counter\n" in fast
+    registry = CollectorRegistry()
+    registry.register(snap)
+    slow = generate_latest(registry).decode()
+    types = {f.name: f.type for f in text_string_to_metric_families(slow)}
+    assert types["noc_interface_bytes"] == types["noc_interface_errors"] == "counter"
+    assert types["noc_interface_rate_bytes_per_second"] == "gauge"
+    assert samples(fast) == samples(slow)
+    assert value(samples(fast), "noc_interface_bytes_total", direction="out") == 4_000
 
 
 def test_check_state_is_one_hot_flapping_shown_and_asset_up_follows_down_checks():
@@ -347,8 +447,10 @@ def test_sla_gauges_from_a_hand_built_snapshot():
     assert value(data, "noc_sla_error_budget_remaining_ratio", **m) == 0.5
     assert series(data, "noc_sla_response_timeliness_ratio", **m) == {}
     assert value(data, "noc_sla_response_timeliness_ratio", **d) == 0.75
-    assert value(data, "noc_sla_alarm_delay_seconds", **m, quantile="0.5") == 12.0
-    assert value(data, "noc_sla_alarm_delay_seconds", **m, quantile="1") == 40.0
+    # "quantile" is a summary's label: a gauge says stat="p50" / stat="max"
+    assert value(data, "noc_sla_alarm_delay_seconds", **m, stat="p50") == 12.0
+    assert value(data, "noc_sla_alarm_delay_seconds", **m, stat="max") == 40.0
+    assert not [k for k in data if "quantile" in dict(k[1])]
     burn = series(data, "noc_sla_burn_rate", scope="site:lab")
     assert {dict(k)["lookback"]: v for k, v in burn.items()} == {"5m": 0.0, "1h": 14.4}
     assert all("window" not in dict(k) for k in burn)
@@ -387,7 +489,10 @@ def test_the_fast_exposition_says_exactly_what_the_registry_says():
     fast = snap.render()
     assert samples(fast) == scrape(snap)
     # label values are escaped (an interface name is whatever the agent calls it)
-    assert value(samples(fast), "noc_interface_rate_bits_per_second", interface='eth"0\\x\n') == 1e9
+    assert (
+        value(samples(fast), "noc_interface_rate_bytes_per_second", interface='eth"0\\x\n')
+        == 1.25e8
+    )
     assert len(samples(fast)) == snap.sample_count()
 
 
@@ -422,12 +527,12 @@ def test_inventory_gives_every_check_a_state_and_every_circuit_its_contract(ling
     ) == {1.0}
     contracts = {
         (dict(k)["asset"], dict(k)["interface"]): v
-        for k, v in series(data, "noc_interface_contract_bits_per_second").items()
+        for k, v in series(data, "noc_interface_contract_bytes_per_second").items()
     }
-    assert contracts == {
-        ("mstp-voice", "mstp-voice"): 10e6,
-        ("mstp-ticket", "mstp-ticket"): 10e6,
-        ("internet", "internet"): 50e6,
+    assert contracts == {  # 10M and 50M bit/s in bytes per second
+        ("mstp-voice", "mstp-voice"): 1.25e6,
+        ("mstp-ticket", "mstp-ticket"): 1.25e6,
+        ("internet", "internet"): 6.25e6,
     }
     assert len(series(data, "noc_asset_up")) == len(lingshui_config.assets)
     assert all(math.isfinite(v) for v in data.values())
@@ -446,3 +551,21 @@ def test_secrets_never_reach_the_exposition(lingshui_config):
         for u in urls
     ]
     assert secrets and not [s for s in secrets if s in body]
+
+
+def test_docs_list_every_exported_metric_and_no_other(lingshui_config):
+    """docs/grafana.md's metric table names exactly the noc_* families on /metrics."""
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "grafana.md"
+    listed = set(re.findall(r"^\| `(noc_[a-z0-9_]+)` \|", doc.read_text(encoding="utf-8"), re.M))
+    body = Metrics(lingshui_config).exposition().decode()
+    exported = {
+        f.name + ("_total" if f.type == "counter" else "")
+        for f in text_string_to_metric_families(body)
+        if f.name.startswith("noc_")
+    }
+    assert listed == exported, (
+        f"missing from the docs: {sorted(exported - listed)}; "
+        f"listed but not exported: {sorted(listed - exported)}"
+    )

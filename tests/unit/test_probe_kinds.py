@@ -7,7 +7,7 @@ import pytest
 
 from probes.base import ProbeResult, ResultCode
 from probes.icmp import IcmpParams, IcmpPinger
-from probes.kind import ProbeKind
+from probes.kind import CounterReading, ProbeKind
 from probes.probeset import KINDS, ProbeSet, probe_kind
 from probes.sip import SipClient, SipParams
 from probes.sip import render as sip_render
@@ -197,6 +197,28 @@ def test_snmp_text_for_the_cli_and_the_timeline():
 def test_snmp_gauges_are_per_interface_and_vanish_when_the_poll_fails():
     gauges = probe_kind("snmp").gauges(_snmp_ok())
     assert gauges.figures == {}
-    assert gauges.interfaces == {"lo": {"in_bps": 2e6, "oper_up": 1.0}, "eth1": {"oper_up": 0.0}}
+    # the dashboards get bytes per second (2 Mbit/s = 250,000 B/s); the result keeps bits
+    assert gauges.interfaces == {
+        "lo": {"in_bytes_per_second": 250_000.0, "oper_up": 1.0},
+        "eth1": {"oper_up": 0.0},
+    }
+    assert gauges.counters == {}  # this result carries no raw counters
+    assert gauges.uptime_seconds == 90061.0
     failed = ProbeResult.failure(ResultCode.TIMEOUT, "no answer")
     assert probe_kind("snmp").gauges(failed).interfaces == {}
+    assert not probe_kind("snmp").gauges(failed).counters
+
+
+def test_snmp_gauges_carry_the_raw_counters_with_their_width_and_ifindex():
+    result = _snmp_ok()
+    result.info["interfaces"][0].update(
+        if_index=1, in_octets=123, out_octets=456, in_errors=7, out_errors=None
+    )
+    gauges = probe_kind("snmp").gauges(result)
+    assert gauges.counters == {
+        "lo": {
+            "in_octets": CounterReading(123, 64, 1),
+            "out_octets": CounterReading(456, 64, 1),
+            "in_errors": CounterReading(7, 32, 1),
+        }
+    }
