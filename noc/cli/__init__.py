@@ -251,14 +251,17 @@ def _config_db(config_path: str | None, db_url: str | None) -> str | None:
 def _register_plugins() -> None:
     """Command groups owned by other parts of the service."""
     from noc.cli.alerts import alert
+    from noc.cli.calls import calls
     from noc.cli.diag import diag
     from noc.cli.incidents import incident
+    from noc.cli.kb import kb
     from noc.cli.maintenance import maintenance
     from noc.cli.probe import probe
     from noc.cli.sla import sla
+    from noc.cli.tickets import tickets
     from noc.lab.cli import lab
 
-    for group in (incident, maintenance, alert, probe, diag, lab, sla):
+    for group in (incident, maintenance, alert, probe, diag, lab, sla, calls, tickets, kb):
         main.add_command(group)
 
 
