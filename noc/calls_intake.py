@@ -103,9 +103,10 @@ class RowProblem:
     reason: str
     column: str | None = None
     value: Any = None
+    unit: str = "row"  # a queue_log has lines
 
     def __str__(self) -> str:
-        where = f"row {self.row}"
+        where = f"{self.unit} {self.row}"
         if self.column:
             where += f", column {self.column}"
         if self.value is not None and self.value != "":
@@ -293,7 +294,9 @@ async def import_queue_log(
         queue_log=True,
         rows=len(parsed.lines) + len(parsed.errors) + parsed.skipped,
         skipped_lines=parsed.skipped,
-        problems=[RowProblem(e.line, e.reason) for e in parsed.errors],
+        problems=[
+            RowProblem(e.line, e.reason, value=e.text or None, unit="line") for e in parsed.errors
+        ],
     )
     if strict and report.problems:
         report.imported = False
