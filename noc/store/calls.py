@@ -109,7 +109,8 @@ class CallRepo:
         now = utcnow()
         async with transaction(self.store, session) as s:
             inserted: set[tuple[str, str]] = set()
-            for chunk in chunks(records):
+            # in key order: concurrent batches then take the unique index's locks in one order
+            for chunk in chunks(sorted(records, key=lambda r: r.key)):
                 stmt = insert_ignore(s, CallRow.__table__, ["source", "call_id"]).returning(
                     CallRow.source, CallRow.call_id
                 )
@@ -150,7 +151,7 @@ class CallRepo:
         now = utcnow()
         async with transaction(self.store, session) as s:
             await serialize(s, f"noc-queue-log:{source}")
-            for chunk in chunks(lines):
+            for chunk in chunks(sorted(lines, key=lambda x: x.line_key)):
                 stmt = insert_ignore(s, QueueLogLineRow.__table__, ["line_key"]).returning(
                     QueueLogLineRow.callid
                 )

@@ -49,7 +49,7 @@ class KbRepo:
         results = [ItemResult(i, r.entry_id, "created") for i, r in enumerate(records)]
         async with transaction(self.store, session) as s:
             ids: dict[str, int] = {}
-            for chunk in chunks(records):
+            for chunk in chunks(sorted(records, key=lambda r: r.entry_id)):
                 stmt = insert_ignore(s, KbEntryRow.__table__, ["entry_id"]).returning(
                     KbEntryRow.entry_id, KbEntryRow.id
                 )

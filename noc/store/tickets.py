@@ -137,7 +137,8 @@ class TicketRepo:
         results = [ItemResult(i, r.ticket_no, "created") for i, r in enumerate(records)]
         async with transaction(self.store, session) as s:
             ids: dict[str, int] = {}
-            for chunk in chunks(records):
+            # in key order: concurrent batches then take the unique index's locks in one order
+            for chunk in chunks(sorted(records, key=lambda r: r.ticket_no)):
                 stmt = insert_ignore(s, TicketRow.__table__, ["ticket_no"]).returning(
                     TicketRow.ticket_no, TicketRow.id
                 )
@@ -153,7 +154,7 @@ class TicketRepo:
                     new_events += [_event_values(e, tid, now) for e in record.events()]
                 else:
                     repeats.append(i)
-            for chunk in chunks(new_events):
+            for chunk in chunks(sorted(new_events, key=lambda v: v["event_id"])):
                 await s.execute(insert_ignore(s, TicketEventRow.__table__, ["event_id"]), chunk)
             if repeats:
                 await self._repeats(s, records, repeats, results, now)
@@ -313,7 +314,7 @@ class TicketRepo:
 
     async def _insert_events(self, s: AsyncSession, values: list[dict[str, Any]]) -> dict[str, int]:
         inserted: dict[str, int] = {}
-        for chunk in chunks(values):
+        for chunk in chunks(sorted(values, key=lambda v: v["event_id"])):
             stmt = insert_ignore(s, TicketEventRow.__table__, ["event_id"]).returning(
                 TicketEventRow.event_id, TicketEventRow.id
             )

@@ -84,6 +84,21 @@ def test_provincial_export_with_the_shipped_mapping(db_url, tmp_path):
     assert ticket["caller"] == "138****8000" and "13800138000" not in shown.stdout
     assert ticket["created_at_local"] == "2026-11-03T08:15:00+08:00"
 
+    events = tmp_path / "抽检.csv"
+    events.write_text(
+        "ticket_no,kind,at,result,reason\n"
+        "LS20261103001,抽检,2026-11-06 09:00,不合格,答复不完整\n"
+        "LS999,抽检,2026-11-06 09:00,合格,\n",
+        encoding="utf-8",
+    )
+    checked = noc(db_url, "tickets", "import", str(events), "--kind", "events")
+    assert checked.returncode == 1
+    assert checked.stderr.splitlines()[0] == (
+        "row 3, column ticket_no, value 'LS999': invalid: no ticket 'LS999'"
+    )
+    spot = json.loads(noc(db_url, "tickets", "show", "LS20261103001", "--json").stdout)
+    assert spot["spot_checks"][0]["result"] == "fail"
+
     found = noc(db_url, "tickets", "search", "路灯不亮")
     assert found.returncode == 0, found.stderr
     assert found.stdout.splitlines() == [
@@ -225,7 +240,8 @@ def test_asterisk_queue_log_rotated_files_and_table_export(db_url, tmp_path):
     bad = noc(db_url, "calls", "import", str(broken), *fmt)
     assert bad.returncode == 1
     assert (
-        bad.stderr.splitlines()[0] == "line 2, value 'garbage': expected time|callid|queue|agent|event|data…"
+        bad.stderr.splitlines()[0]
+        == "line 2, value 'garbage': expected time|callid|queue|agent|event|data…"
     )
     missing_key = noc(db_url, "calls", "import", str(older), *fmt, env={"NOC_CALLER_HASH_KEY": ""})
     assert missing_key.returncode == 1
@@ -285,3 +301,33 @@ def test_a_file_that_is_not_a_table_is_refused_whole(sqlite_url, tmp_path):
     bad_map = noc(sqlite_url, "tickets", "import", str(path), "--mapping", str(mapping))
     assert bad_map.returncode == 2
     assert f"{mapping}:2 columns.编号: unknown field 'number'" in bad_map.stderr
+
+
+def test_a_progress_bar_only_on_a_terminal(sqlite_url, tmp_path):
+    import pty
+
+    path = province_csv(tmp_path)
+    primary, secondary = pty.openpty()
+    environment = {**os.environ, "NOC_CALLER_HASH_KEY": HASH_KEY, "COLUMNS": "100"}
+    environment.pop("NOC_CONFIG", None)
+    args = ["tickets", "import", str(path), "--mapping", "province-12345-tickets"]
+    result = subprocess.run(
+        [sys.executable, "-m", "noc", *args, "--db", sqlite_url],
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        timeout=120,
+        env=environment,
+    )
+    os.close(secondary)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(primary)
+    assert result.returncode == 1
+    assert "导入 importing" in shown.decode() and "100%" in shown.decode()

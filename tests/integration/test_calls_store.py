@@ -392,3 +392,25 @@ async def test_a_generator_can_hand_records_in_bulk(store):
     assert (await TicketRepo(store, TZ).list(TicketFilter(status="closed")))[1] == 1200
     kb = [validate_kb({"entry_id": f"K{i}", "title": "t", "answer": "a"}, CTX) for i in range(3)]
     assert statuses(await store_records(store, "kb", kb, TZ)) == ["created"] * 3
+
+
+async def test_sqlite_search_index_matches_its_tables_after_repeats_and_versions(sqlite_url):
+    store = await Store.open(sqlite_url)
+    try:
+        await seed_search(store)
+        await ingest_items(store, "tickets", [_ticket("LS001", "x", "2026-11-01 08:00")], CTX)
+        await ingest_items(
+            store, "events", [{"ticket_no": "LS001", "kind": "closed", "at": "2026-11-02"}], CTX
+        )
+        entry = {"entry_id": "K", "title": "社保卡补办", "answer": "a"}
+        await ingest_items(store, "kb", [entry, entry, {**entry, "answer": "b"}], CTX)
+        async with store.engine.begin() as conn:
+            for fts in ("tickets_fts", "kb_fts"):
+                # rank 1: check the index against the content table, not only itself
+                await conn.exec_driver_sql(
+                    f"INSERT INTO {fts}({fts}, rank) VALUES ('integrity-check', 1)"
+                )
+        hits, _ = await KbRepo(store).search(parse_query("卡补办"))
+        assert [(h.entry_id, h.answer) for h, _ in hits] == [("K", "b")]
+    finally:
+        await store.close()
