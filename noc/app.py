@@ -38,7 +38,7 @@ from noc.metrics.snapshot import MetricsSnapshot
 from noc.runtime.automation import StepAutomation
 from noc.runtime.traps import TrapIntake
 from noc.store import Store, mask_url, resolve_db_url
-from noc.web import api, incidents_api, maintenance_api, sla_api
+from noc.web import api, calls_api, incidents_api, maintenance_api, sla_api
 from noc.web.errors import error_middleware
 
 log = get_logger("noc.app")
@@ -279,4 +279,5 @@ def create_app(
     incidents_api.setup_routes(app)
     maintenance_api.setup_routes(app)
     sla_api.setup_routes(app)
+    calls_api.setup_routes(app)
     return app

@@ -11,14 +11,17 @@ import click
 from noc.cli import (
     alerts,
     audit,
+    calls,
     config,
     db,
     diag,
     incidents,
+    kb,
     maintenance,
     probe,
     run,
     sla,
+    tickets,
     tokens,
     users,
 )
@@ -45,6 +48,9 @@ COMMANDS: tuple[click.Command, ...] = (
     users.user,
     tokens.token,
     audit.audit,
+    calls.calls,
+    tickets.tickets,
+    kb.kb,
 )
 
 for _command in COMMANDS:

@@ -9,6 +9,7 @@ through :class:`ConfigError`, all problems at once, so an operator fixes a file 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Iterator
 from functools import cached_property
@@ -271,6 +272,52 @@ class SlaSettings(StrictModel):
         )
 
 
+def _env_secret(name: str) -> SecretStr | None:
+    value = os.environ.get(name)
+    return SecretStr(value) if value else None
+
+
+class PrivacySettings(StrictModel):
+    """Caller numbers (docs/calls-tickets.md): never stored in clear. The store keeps a keyed
+    hash (repeat callers) and a masked form; ``store_caller: encrypted`` also keeps the number,
+    encrypted. Keys come from the environment unless written here (as ``${VAR}``)."""
+
+    store_caller: Literal["hash_only", "encrypted"] = "hash_only"
+    hash_key: SecretStr | None = Field(default_factory=lambda: _env_secret("NOC_CALLER_HASH_KEY"))
+    encryption_key: SecretStr | None = Field(default_factory=lambda: _env_secret("NOC_CALLER_KEY"))
+
+    @model_validator(mode="after")
+    def _keys(self) -> PrivacySettings:
+        if self.hash_key is not None and len(self.hash_key.get_secret_value()) < 16:
+            raise ValueError("hash_key must be at least 16 characters (a long random string)")
+        if self.store_caller == "encrypted":
+            if self.encryption_key is None:
+                raise ValueError(
+                    "store_caller: encrypted needs encryption_key (or $NOC_CALLER_KEY): "
+                    "a Fernet key, e.g. from `python -c 'from cryptography.fernet import "
+                    "Fernet; print(Fernet.generate_key().decode())'`"
+                )
+            from cryptography.fernet import Fernet
+
+            try:
+                Fernet(self.encryption_key.get_secret_value().encode())
+            except (ValueError, TypeError):
+                raise ValueError(
+                    "encryption_key is not a Fernet key (32 url-safe base64-encoded bytes)"
+                ) from None
+        return self
+
+    def protector(self):  # -> noc.ingest.privacy.CallerProtector
+        from noc.ingest.privacy import CallerProtector
+
+        return CallerProtector(
+            self.hash_key.get_secret_value() if self.hash_key else None,
+            self.encryption_key.get_secret_value()
+            if self.store_caller == "encrypted" and self.encryption_key
+            else None,
+        )
+
+
 class NocConfig(StrictModel):
     """The whole site inventory."""
 
@@ -288,6 +335,9 @@ class NocConfig(StrictModel):
     )  # a factory: reads $NOC_ALERT_URL at load
     sla: SlaSettings = SlaSettings()
     security: SecuritySettings = SecuritySettings()
+    privacy: PrivacySettings = Field(
+        default_factory=PrivacySettings
+    )  # a factory: reads $NOC_CALLER_HASH_KEY and $NOC_CALLER_KEY at load
 
     model_config = ConfigDict(ignored_types=(cached_property,))
 
