@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from noc.config import NocConfig
 from noc.core.errors import InputError
 from noc.ingest import queue_log, tabular
@@ -29,6 +27,7 @@ from noc.store.bulk import ItemResult
 from noc.store.calls import CallRepo
 from noc.store.kb import KbRepo
 from noc.store.tickets import TicketRepo
+from noc.store.types import Session
 
 KINDS = ("calls", "tickets", "events", "kb")
 MAX_ITEMS = 5000
@@ -48,7 +47,7 @@ async def store_records(
     kind: str,
     records: Sequence[Any],
     tz: ZoneInfo,
-    session: AsyncSession | None = None,
+    session: Session | None = None,
 ) -> list[ItemResult]:
     """Hand validated records to their repository (the seam a data generator uses in bulk)."""
     if kind == "calls":
@@ -214,7 +213,7 @@ async def import_table(
     progress.start(len(table.rows))
     progress.update(len(table.rows) - len(validated))
 
-    async def run(session: AsyncSession | None) -> None:
+    async def run(session: Session | None) -> None:
         for start in range(0, len(validated), FILE_BATCH):
             batch = validated[start : start + FILE_BATCH]
             results = await store_records(store, kind, [r for _, r in batch], ctx.tz, session)
@@ -305,7 +304,7 @@ async def import_queue_log(
     progress = progress or _NoProgress()
     progress.start(len(parsed.lines))
 
-    async def run(session: AsyncSession | None) -> None:
+    async def run(session: Session | None) -> None:
         touched: set[str] = set()
         for start in range(0, len(parsed.lines), FILE_BATCH * 5):
             batch = parsed.lines[start : start + FILE_BATCH * 5]

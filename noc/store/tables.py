@@ -190,8 +190,3 @@ class MaintenanceWindow(Base):
 
 
 APPEND_ONLY_TABLES = ("check_transitions", "incident_events", "notification_attempts")
-
-
-# Calls, tickets and the knowledge base live in their own module; importing it here puts their
-# tables on Base.metadata for every user of this module (migrations, tests).
-from noc.store import tables_calls  # noqa: E402, F401

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import DateTime
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 
 from noc.core.time import UTC, utcnow
@@ -36,3 +37,6 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 __all__ = ["UTC", "UTCDateTime", "utcnow"]
+
+# the session type repositories take, for callers that pass one through without importing SQLAlchemy
+Session = AsyncSession
