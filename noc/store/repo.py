@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +41,9 @@ class Store:
         self.engine: AsyncEngine = db.create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._timeline_lock = asyncio.Lock()
+        # told after an append to the log commits: ("transition", {...}) or ("incident", {...});
+        # the console's live feed (noc.runtime.events.EventHub.publish) listens here
+        self.on_append: list[Callable[[str, dict[str, Any]], None]] = []
 
     @asynccontextmanager
     async def timeline_writer(self) -> AsyncIterator[AsyncSession]:
@@ -54,6 +57,12 @@ class Store:
         """
         async with self._timeline_lock, self.sessions.begin() as session:
             yield session
+        self._announce(session.info.pop("appended", ()))
+
+    def _announce(self, appended) -> None:  # noqa: ANN001 - [(kind, data)]
+        for kind, data in appended:
+            for listener in self.on_append:
+                listener(kind, data)
 
     @classmethod
     async def open(cls, url: str, migrate: bool = True) -> Store:
@@ -149,6 +158,7 @@ class Store:
         )
         async with self.sessions.begin() as session:
             session.add(row)
+        self._announce([("transition", {"asset": asset, "check": check, "to": to_state})])
         return row
 
     async def transitions(
@@ -192,6 +202,9 @@ class Store:
         )
         session.add(event)
         await session.flush()
+        session.info.setdefault("appended", []).append(
+            ("incident", {"id": incident_id, "kind": kind, "seq": event.seq})
+        )
         return event
 
     async def incident_events(self, incident_id: int) -> list[IncidentEvent]:
