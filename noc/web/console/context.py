@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import hmac
 import os
-import secrets
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -35,7 +34,16 @@ class User:
 
 
 ANONYMOUS = User("anonymous", "viewer", placeholder=True)
-PREVIEW_USER = web.AppKey("console_preview_user", User)
+
+
+@dataclass
+class Seat:
+    """Who the console takes a visitor for while nobody can log in (a test changes it)."""
+
+    user: User = ANONYMOUS
+
+
+PREVIEW_USER = web.AppKey("console_preview_user", Seat)
 CSRF_KEY = web.AppKey("console_csrf_key", bytes)
 LANG_COOKIE = "lang"
 CSRF_FIELD = "csrf_token"
@@ -60,7 +68,8 @@ def current_user(request: web.Request) -> User:
     user = request.get("user")
     if user is not None:
         return user
-    return request.app.get(PREVIEW_USER, ANONYMOUS)
+    seat = request.app.get(PREVIEW_USER)
+    return seat.user if seat is not None else ANONYMOUS
 
 
 def can(request: web.Request, permission: str) -> bool:
@@ -69,7 +78,7 @@ def can(request: web.Request, permission: str) -> bool:
 
 def csrf_token(request: web.Request) -> str:
     """The token every console form carries (a hidden ``csrf_token`` field)."""
-    key = request.app.setdefault(CSRF_KEY, secrets.token_bytes(32))
+    key = request.app[CSRF_KEY]
     name = current_user(request).name.encode()
     return hmac.new(key, name, hashlib.sha256).hexdigest()
 

@@ -129,6 +129,7 @@ async def detail_context(request: web.Request, incident_id: int) -> dict[str, An
         "runbook_roles": {k: v[1] if language == "en" else v[0] for k, v in RUNBOOK_ROLES.items()},
         "levels": LEVELS,
         "live": f"incident:{row.id}",
+        "here": f"/incidents/{row.id}",
     }
 
 
@@ -178,10 +179,13 @@ async def record_step(request: web.Request, form: dict[str, str]) -> web.StreamR
     step = next((s for s in runbook.steps if s.id == step_id), None) if runbook else None
     if not step_id or (runbook is not None and step is None):
         return await _refused(request, incident_id, f"unknown step {step_id!r}", 400)
-    intervention = form.get("intervention") == "on"
-    if step is not None and intervention != step.intervention:
-        # a manual step recorded as "no intervention" turns a manual recovery into an automatic
-        # one in the SLA: a lead may, with the reason in the note
+    default = step.intervention if step is not None else False
+    intervention = {"yes": True, "no": False}.get(form.get("intervention", ""), default)
+    # a step that changes the network recorded as "no intervention" would turn a manual recovery
+    # into an automatic one in the SLA: only a lead may, with the reason in the note (saying
+    # that something was changed only makes the recovery manual, so anyone may)
+    override = intervention != default
+    if default and not intervention:
         if not can(request, "incidents.override_intervention"):
             return await _refused(request, incident_id, "", 403, "error.override_needs_lead")
         if not _note(form):
@@ -195,7 +199,7 @@ async def record_step(request: web.Request, form: dict[str, str]) -> web.StreamR
             who,
             _note(form),
             intervention,
-            data={"override": True} if step and intervention != step.intervention else None,
+            data={"override": True} if override else None,
         ),
     )
 
@@ -216,7 +220,7 @@ async def run_step(request: web.Request, form: dict[str, str]) -> web.StreamResp
     automation = request.app.get(AUTOMATION)
     if step is None or step.automated is None or automation is None:
         return await _refused(request, incident_id, f"{step_id!r} is not an automated step", 400)
-    running = request.app.setdefault(RUNNING, {})
+    running = request.app[RUNNING]
     key = (row.id, step.id)
     if key not in running:
         members = tuple((row.impact or {}).get("members", []))

@@ -112,6 +112,10 @@ def render(
     partial: bool = False,
 ) -> web.Response:
     ctx = {**base_context(request), "nav": navigation(request), "static": static, **context}
+    if "here" in context:  # a form post answered with a page: its links are the page's own
+        other = "zh-CN" if ctx["lang"] == "en" else "en"
+        ctx["partial_url"] = f"{context['here']}?partial=1"
+        ctx["lang_url"] = f"{context['here']}?lang={other}"
     ctx["m"] = templates.get_template("console/_macros.html").make_module(ctx)
     tmpl = templates.get_template(f"console/{template}")
     if partial and "live" in tmpl.blocks:
