@@ -54,6 +54,7 @@ async def sla(request: web.Request) -> dict[str, Any]:
         }
     doc = document(reports, config, now)
     titles = dict(_choices(request))
+    titles[f"site:{config.site.name}"] = titles["site"]
     for row in doc["rows"]:
         row["title"] = titles.get(row["scope"], row["scope"])
     return {
