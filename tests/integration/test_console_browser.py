@@ -13,41 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import sync_playwright
 from support.browser import TOFU_PROBE, artifact, launch
-from support.console_site import SERVICES, SipResponder, write_inventory
+from support.console_site import SERVICES, AlertSink, SipResponder, write_inventory
 from support.noc_process import NocProcess, free_port
 from support.waiting import wait_until
-
-
-class AlertSink:
-    """Receives the alert messages (Apprise ``json://``) the service sends."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict] = []
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                sink.bodies.append(json.loads(body or b"{}"))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"json://127.0.0.1:{self.server.server_port}/alerts"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
 
 
 @pytest.fixture(scope="module")

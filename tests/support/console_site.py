@@ -8,8 +8,10 @@ root's network lab.
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 INVENTORY = """\
@@ -112,3 +114,28 @@ class SipResponder:
         self._stop.set()
         self._thread.join(timeout=2)
         self._sock.close()
+
+
+class AlertSink:
+    """Receives the alert messages (Apprise ``json://``) the service sends."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict] = []
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                sink.bodies.append(json.loads(body or b"{}"))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"json://127.0.0.1:{self.server.server_port}/alerts"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
