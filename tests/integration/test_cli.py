@@ -74,9 +74,9 @@ def test_db_upgrade(backend, request):
     url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
     result = noc("db", "upgrade", "--db", url)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().endswith("at revision 0001")
+    assert result.stdout.strip().endswith("at revision 0002")
     current = noc("db", "current", "--db", url)
-    assert "current 0001, head 0001" in current.stdout
+    assert "current 0002, head 0002" in current.stdout
 
 
 def test_db_upgrade_reports_an_unreachable_database():
