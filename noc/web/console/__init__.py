@@ -29,6 +29,13 @@ from noc.web.console.pages import ROUTES, STATIC_DIR
 from noc.web.routes import add_routes
 
 
+async def _cache_static(request: web.Request, response: web.StreamResponse) -> None:
+    """Static URLs carry their content's hash (``pages.static``): a browser keeps them for good
+    instead of asking again on every page."""
+    if request.path.startswith("/static/") and "v" in request.query and response.status == 200:
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+
+
 async def _close_streams(app: web.Application) -> None:
     app[HUB].close()  # open event streams end now, not at the shutdown timeout
     await incidents.stop_running(app)
@@ -41,4 +48,6 @@ def setup(app: web.Application) -> None:
     app[incidents.RUNNING] = {}
     add_routes(app, [*ROUTES, *live.ROUTES])
     app.router.add_static("/static", STATIC_DIR, name="static")
+    app.on_response_prepare.append(_cache_static)
     app.on_shutdown.append(_close_streams)
+    app.cleanup_ctx.append(reports.sla_cache_ctx)

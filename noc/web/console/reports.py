@@ -3,14 +3,17 @@ and the same report as CSV or JSON (what ``noc sla report`` and ``/api/v1/sla`` 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from noc.appkeys import CONFIG, RUNBOOKS, STORE
+from noc.core.logs import get_logger
 from noc.web.console.context import lang
 from noc.web.console.pages import page, subpage
 from sla.intervals import PeriodError, current_month, parse_period
@@ -27,16 +30,61 @@ def _choices(request: web.Request) -> list[tuple[str, str]]:
     return out
 
 
-async def _reports(request: web.Request):  # noqa: ANN202 - (window label, scope, reports)
-    config = request.app[CONFIG]
+log = get_logger("noc.console")
+FRESH_SECONDS = 60.0  # as old as the SLA gauges on /metrics may be
+KEEP_SECONDS = 900.0  # older than this a report is recomputed before it is shown
+SLA_CACHE = web.AppKey("console_sla_cache", dict)  # (period, scope) -> (at, window, reports)
+REFRESHING = web.AppKey("console_sla_refreshing", set)
+
+
+async def _compute(app: web.Application, period: str, scope: str):  # noqa: ANN202
+    config = app[CONFIG]
     tz = ZoneInfo(config.sla.timezone)
     now = dt.datetime.now(dt.UTC)
-    period = request.query.get("period", "").strip()
     window = parse_period(period, tz) if period else current_month(now, tz)
-    scope = request.query.get("scope", "").strip()
     scopes = parse_scope(config, scope or None)
-    reports = await build(request.app[STORE], config, request.app[RUNBOOKS], [window], scopes, now)
-    return window, scope, reports, now
+    reports = await build(app[STORE], config, app[RUNBOOKS], [window], scopes, now)
+    app[SLA_CACHE][(period, scope)] = (now, window, reports)
+    return now, window, reports
+
+
+async def _reports(request: web.Request):  # noqa: ANN202 - (window, scope, reports, computed at)
+    """The report of the asked period and scope. A month of a year's history takes half a second
+    to compute, so a report is kept: younger than a minute it is shown as is, younger than a
+    quarter of an hour it is shown and recomputed behind the page, older it is recomputed."""
+    app = request.app
+    period = request.query.get("period", "").strip()
+    scope = request.query.get("scope", "").strip()
+    cached = app[SLA_CACHE].get((period, scope))
+    age = (dt.datetime.now(dt.UTC) - cached[0]).total_seconds() if cached else None
+    if age is None or age > KEEP_SECONDS:
+        computed, window, reports = await _compute(app, period, scope)
+    else:
+        computed, window, reports = cached
+        if age > FRESH_SECONDS and (period, scope) not in app[REFRESHING]:
+            app[REFRESHING].add((period, scope))
+            task = asyncio.create_task(_quietly(_compute(app, period, scope)))
+            task.add_done_callback(lambda _t: app[REFRESHING].discard((period, scope)))
+    return window, scope, reports, computed
+
+
+async def _quietly(work) -> None:  # noqa: ANN001 - a coroutine
+    """Behind a page: a failure is logged (the page computes again when asked)."""
+    try:
+        await work
+    except Exception:
+        log.exception("console_sla_refresh_failed")
+
+
+async def sla_cache_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The default view (this month, site and services) is computed once at start."""
+    app[SLA_CACHE], app[REFRESHING] = {}, set()
+    warm = asyncio.create_task(_quietly(_compute(app, "", "")), name="console sla warm-up")
+    try:
+        yield
+    finally:
+        warm.cancel()
+        await asyncio.gather(warm, return_exceptions=True)
 
 
 @page("sla")
