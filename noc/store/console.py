@@ -15,11 +15,7 @@ from sqlalchemy import func, select
 
 from noc.store.incidents import ACTIVE
 from noc.store.repo import Store
-from noc.store.tables import (
-    CheckTransition,
-    Incident,
-    Notification,
-)
+from noc.store.tables import CheckTransition, Incident, IncidentEvent, Notification
 
 UNDELIVERED = ("pending", "sending")
 
@@ -115,6 +111,15 @@ async def recent_transitions(
         )
     async with store.sessions() as session:
         return list((await session.scalars(query)).all())
+
+
+async def log_heads(store: Store) -> tuple[int, int]:
+    """The newest check transition's and incident event's ids (two primary-key maxima): what
+    the live feed compares to notice writes made by another process (the CLI)."""
+    async with store.sessions() as session:
+        transitions = await session.scalar(select(func.max(CheckTransition.id)))
+        events = await session.scalar(select(func.max(IncidentEvent.id)))
+    return transitions or 0, events or 0
 
 
 @dataclass

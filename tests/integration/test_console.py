@@ -402,3 +402,25 @@ async def test_the_api_regrades_too(console):
         f"/api/v1/incidents/{incident}/regrade", json={"by": "li", "level": "V", "note": "x"}
     )
     assert bad.status == 409 and "level must be one of" in (await bad.json())["reason"]
+
+
+async def test_a_write_by_another_process_reaches_the_live_feed(console, sqlite_url):
+    """``noc incident ack`` in a terminal writes through its own store: the feed says resync."""
+    from noc.store import Store
+
+    app = console.app
+    resp = await console.get("/events")
+    await resp.content.readuntil(b"\n\n")
+    other = await Store.open(sqlite_url, migrate=False)
+    try:
+        incident = await incident_id(console)
+        written = time.monotonic()
+        await IncidentRepo(other, "lingshui").acknowledge(incident, "wang")
+        block = await asyncio.wait_for(resp.content.readuntil(b"\n\n"), 2.0)
+        while not block.startswith(b"event: resync"):  # a keepalive would do no harm
+            block = await asyncio.wait_for(resp.content.readuntil(b"\n\n"), 2.0)
+        assert time.monotonic() - written <= 1.0
+        assert app[HUB].subscribers == 1
+    finally:
+        await other.close()
+        resp.close()

@@ -51,3 +51,4 @@ def setup(app: web.Application) -> None:
     app.on_response_prepare.append(_cache_static)
     app.on_shutdown.append(_close_streams)
     app.cleanup_ctx.append(reports.sla_cache_ctx)
+    app.cleanup_ctx.append(live.watch_ctx)
