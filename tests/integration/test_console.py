@@ -12,6 +12,7 @@ import re
 import time
 
 import pytest
+from aiohttp.test_utils import make_mocked_request
 
 from noc.app import create_app
 from noc.appkeys import ENGINE, HUB, OUTBOX, STORE
@@ -20,7 +21,7 @@ from noc.store.incidents import IncidentRepo
 from noc.web.console.context import PREVIEW_USER, User
 from noc.web.console.pages import NAV
 from noc.web.openapi import document
-from noc.web.routes import declared_routes
+from noc.web.routes import declaration, declared_routes
 from probes.base import ProbeResult, ResultCode
 
 T0 = 1_796_000_000.0
@@ -386,6 +387,21 @@ async def test_every_route_is_declared_and_every_api_route_documented(console):
     assert ack["requestBody"]["content"]["application/json"]["schema"]["required"] == ["by"]
     html = await (await console.get("/api")).text()
     assert "/api/v1/incidents/{id}/ack" in html and "incidents.ack" in html
+    # the access check finds the declaration of the route a request matched
+    for path, method, permission in (
+        ("/incidents/7/close", "POST", "incidents.close"),
+        ("/api/v1/incidents/7/ack", "POST", "incidents.ack"),
+        ("/sla", "GET", "read"),
+        ("/healthz", "GET", "public"),
+        ("/login", "POST", "public"),
+        ("/audit", "GET", "audit.read"),
+    ):
+        request = make_mocked_request(method, path, app=app)
+        match = await app.router.resolve(request)
+        match.add_app(app)
+        match.current_app = app
+        request._match_info = match
+        assert declaration(request).permission == permission, path
 
 
 async def test_the_api_regrades_too(console):

@@ -91,6 +91,16 @@ def test_every_text_in_the_templates_is_in_the_catalog_in_both_languages():
         assert zh and en, key
 
 
+def test_every_message_key_the_code_names_is_in_the_catalog():
+    code = TEMPLATES.parents[1] / "console"
+    keys = set()
+    for path in code.glob("*.py"):
+        keys |= set(re.findall(r'"((?:error|login|alerting)\.[a-z_]+)"', path.read_text("utf-8")))
+    assert {"error.override_needs_lead", "login.pending", "alerting.test_body"} <= keys
+    unknown = [k for k in keys if k not in MESSAGES and k not in PERMISSIONS]
+    assert sorted(k for k in unknown if not k.endswith("html")) == []
+
+
 def test_the_domain_vocabularies_are_all_named():
     for fault in FAULT_TYPES:
         assert f"fault.{fault}" in MESSAGES and fault in FAULT_NAMES
