@@ -19,6 +19,7 @@ from noc.appkeys import (
     CONFIG,
     DB_URL,
     ENGINE,
+    HUB,
     METRICS,
     OUTBOX,
     PIPELINE,
@@ -36,9 +37,10 @@ from noc.core.secrets import secret_values
 from noc.metrics import Metrics
 from noc.metrics.snapshot import MetricsSnapshot
 from noc.runtime.automation import StepAutomation
+from noc.runtime.events import EventHub
 from noc.runtime.traps import TrapIntake
 from noc.store import Store, mask_url, resolve_db_url
-from noc.web import api, calls_api, incidents_api, maintenance_api, sla_api
+from noc.web import api, calls_api, console, incidents_api, maintenance_api, openapi, sla_api
 from noc.web.errors import error_middleware
 
 log = get_logger("noc.app")
@@ -63,6 +65,7 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
         assets_retired=len(sync.retired),
     )
     app[STORE] = store
+    store.on_append.append(app[HUB].publish)  # the console's live feed
     app[METRICS].store_up.labels(backend=store.backend).set(1)
     try:
         yield
@@ -268,6 +271,7 @@ def create_app(
     app[DB_URL] = resolve_db_url(db_url, config.server.db)
     app[METRICS] = Metrics(config)
     app[PROBING_ENABLED] = probing
+    app[HUB] = EventHub()
     app[RUNBOOKS] = runbooks if runbooks is not None else load_runbooks()
     app.cleanup_ctx.append(store_ctx)
     app.cleanup_ctx.append(probe_safety_ctx)
@@ -280,4 +284,6 @@ def create_app(
     maintenance_api.setup_routes(app)
     sla_api.setup_routes(app)
     calls_api.setup_routes(app)
+    openapi.setup_routes(app)
+    console.setup(app)
     return app

@@ -11,6 +11,7 @@ from noc.config import NocConfig
 from noc.metrics import Metrics
 from noc.runtime.automation import StepAutomation
 from noc.runtime.engine import Engine
+from noc.runtime.events import EventHub
 from noc.runtime.scheduler import Scheduler
 from noc.store import Store
 from probes.probeset import ProbeSet
@@ -28,3 +29,4 @@ RUNBOOKS = web.AppKey("runbooks", RunbookSet)
 AUTOMATION = web.AppKey("automation", StepAutomation)
 OUTBOX = web.AppKey("outbox", Outbox)
 PIPELINE = web.AppKey("alert_pipeline", AlertPipeline)
+HUB = web.AppKey("event_hub", EventHub)

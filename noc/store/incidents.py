@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from noc.core.errors import ConflictError, InputError, NocError, NotFoundError
 from noc.core.time import from_epoch
-from noc.core.vocabulary import more_severe
+from noc.core.vocabulary import LEVELS, more_severe
 from noc.engine.incidents import ActiveIncident, Change
 from noc.store.repo import Store
 from noc.store.tables import Incident, IncidentEvent
@@ -318,6 +318,35 @@ class IncidentRepo:
             )
             await self.store.append_incident_event(
                 session, row.id, "recovered", at, who, {"recovery_kind": "manual", "by": "operator"}
+            )
+        return row
+
+    async def regrade(
+        self, incident_id: int, who: str, level: str, note: str, at: dt.datetime | None = None
+    ) -> Incident:
+        """A lead sets the level by hand (with a reason): a ``regraded`` event by that person.
+        The engine regrades again only when the impact it sees changes."""
+        if not note.strip():
+            raise IncidentError("regrading an incident needs a reason")
+        if level not in LEVELS:
+            raise IncidentError(f"level must be one of {', '.join(LEVELS)}")
+        at = at or utcnow()
+        async with self._locked(incident_id, ("open", "acknowledged", "recovered"), "regrade") as (
+            session,
+            row,
+        ):
+            if row.severity == level:
+                raise IncidentError(f"incident #{incident_id} is already level {level}")
+            before = row.severity
+            row.severity = level
+            row.peak_severity = more_severe(row.peak_severity, level)
+            await self.store.append_incident_event(
+                session,
+                row.id,
+                "regraded",
+                at,
+                who,
+                {"from": before, "to": level, "peak": row.peak_severity, "note": note},
             )
         return row
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +49,9 @@ class Store:
         self.engine: AsyncEngine = db.create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._timeline_lock = asyncio.Lock()
+        # told after an append to the log commits: ("transition", {...}) or ("incident", {...});
+        # the console's live feed (noc.runtime.events.EventHub.publish) listens here
+        self.on_append: list[Callable[[str, dict[str, Any]], None]] = []
 
     @asynccontextmanager
     async def timeline_writer(self) -> AsyncIterator[AsyncSession]:
@@ -62,6 +65,12 @@ class Store:
         """
         async with self._timeline_lock, self.sessions.begin() as session:
             yield session
+        self._announce(session.info.pop("appended", ()))
+
+    def _announce(self, appended) -> None:  # noqa: ANN001 - [(kind, data)]
+        for kind, data in appended:
+            for listener in self.on_append:
+                listener(kind, data)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -155,7 +164,7 @@ class Store:
         reason: str = "",
         details: dict[str, Any] | None = None,
     ) -> CheckTransition:
-        return await Timeline(self).append_transition(
+        row = await Timeline(self).append_transition(
             site=site,
             asset=asset,
             check=check,
@@ -165,6 +174,8 @@ class Store:
             reason=reason,
             details=details,
         )
+        self._announce([("transition", {"asset": asset, "check": check, "to": to_state})])
+        return row
 
     async def transitions(
         self,

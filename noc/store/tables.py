@@ -119,6 +119,7 @@ class Incident(Base):
         ),
         Index("ix_incidents_status", "status"),
         Index("ix_incidents_detected_at", "detected_at"),
+        Index("ix_incidents_root_asset", "root_asset"),
     )
 
 
@@ -158,7 +159,10 @@ class Notification(Base):
     next_attempt_at: Mapped[dt.datetime]
     delivered_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
-    __table_args__ = (Index("ix_notifications_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notifications_status_next", "status", "next_attempt_at"),
+        Index("ix_notifications_incident_id", "incident_id"),
+    )
 
 
 class NotificationAttempt(Base):

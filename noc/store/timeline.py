@@ -43,6 +43,10 @@ async def append_event(
     )
     session.add(event)
     await session.flush()
+    # announced to the console's live pages when a Store.timeline_writer() session commits
+    session.info.setdefault("appended", []).append(
+        ("incident", {"id": incident_id, "kind": kind, "seq": event.seq})
+    )
     return event
 
 

@@ -1,4 +1,4 @@
-"""HTTP handlers: ``/healthz``, ``/metrics``, ``/api/v1/…`` and the console index.
+"""HTTP handlers: ``/healthz``, ``/metrics`` and ``/api/v1/assets``.
 
 API errors are JSON ``{"error": code, "reason": text}`` with a 4xx/5xx status, never an HTML page
 (:mod:`noc.web.errors`: handlers raise, the middleware answers).
@@ -11,20 +11,15 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-import noc
 from noc.appkeys import CONFIG, METRICS, PROBING_ALLOWED, STORE
 from noc.config import ASSET_KINDS
 from noc.core.errors import InputError, NotFoundError
 from noc.store.tables import AssetRow
-
-_templates = jinja2.Environment(
-    loader=jinja2.PackageLoader("noc.web", "templates"),
-    autoescape=jinja2.select_autoescape(["html"]),
-)
+from noc.web.permissions import PUBLIC, READ
+from noc.web.routes import Param, Route, add_routes
 
 
 def _local(ts: dt.datetime | None, tz: ZoneInfo) -> str | None:
@@ -100,19 +95,24 @@ async def get_asset(request: web.Request) -> web.Response:
     return web.json_response(asset_json(row, tz))
 
 
-async def index(request: web.Request) -> web.Response:
-    config = request.app[CONFIG]
-    lang = "en" if request.query.get("lang") == "en" else config.site.locale
-    rows = await request.app[STORE].list_assets()
-    html = _templates.get_template("index.html").render(
-        lang=lang, site=config.site.title.get(lang), assets=rows, version=noc.__version__
-    )
-    return web.Response(text=html, content_type="text/html", charset="utf-8")
+ROUTES = (
+    Route("GET", "/healthz", healthz, PUBLIC, "Service and store health", tag="service"),
+    Route("GET", "/metrics", metrics_handler, PUBLIC, "Prometheus exposition", tag="service"),
+    Route(
+        "GET",
+        "/api/v1/assets",
+        list_assets,
+        READ,
+        "List the inventory's assets",
+        query=(
+            Param("kind", "only assets of this kind"),
+            Param("include_retired", "true to include assets gone from the inventory"),
+        ),
+        tag="assets",
+    ),
+    Route("GET", "/api/v1/assets/{name}", get_asset, READ, "One asset", tag="assets"),
+)
 
 
 def setup_routes(app: web.Application) -> None:
-    app.router.add_get("/", index)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics_handler)
-    app.router.add_get("/api/v1/assets", list_assets)
-    app.router.add_get("/api/v1/assets/{name}", get_asset)
+    add_routes(app, ROUTES)

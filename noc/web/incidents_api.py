@@ -8,6 +8,7 @@ a reason, answered by the error middleware from the class of what the repository
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -16,7 +17,9 @@ from noc.appkeys import AUTOMATION, CONFIG, ENGINE, RUNBOOKS, STORE
 from noc.core.errors import InputError
 from noc.incident_view import incident_detail, incident_summary
 from noc.store.incidents import IncidentConflict, IncidentRepo
+from noc.web.permissions import READ
 from noc.web.requests import json_body, path_id
+from noc.web.routes import Param, Route, add_routes
 
 STATUSES = ("active", "open", "acknowledged", "recovered", "closed")
 
@@ -138,11 +141,99 @@ async def run_step(request: web.Request) -> web.Response:
     )
 
 
+async def regrade(request: web.Request) -> web.Response:
+    return await _act(
+        request,
+        ("by", "level", "note"),
+        lambda repo, i, b: repo.regrade(i, b["by"], str(b["level"]), b["note"]),
+    )
+
+
+def _body_schema(*required: str, **optional: dict[str, Any]) -> dict[str, Any]:
+    props = {k: {"type": "string"} for k in required}
+    props.update(optional)
+    return {"type": "object", "required": list(required), "properties": props}
+
+
+_NOTE = {"type": "string"}
+INCIDENT = "/api/v1/incidents/{id}"
+ROUTES = (
+    Route(
+        "GET",
+        "/api/v1/incidents",
+        list_incidents,
+        READ,
+        "List incidents, newest first",
+        query=(
+            Param("status", f"one of {', '.join(STATUSES)}"),
+            Param("limit", "1 to 1000 (default 100)", {"type": "integer"}),
+            Param("lang", "en for English runbook texts"),
+        ),
+        tag="incidents",
+    ),
+    Route(
+        "GET",
+        INCIDENT,
+        show_incident,
+        READ,
+        "An incident with its timeline and runbook progress",
+        tag="incidents",
+    ),
+    Route(
+        "POST",
+        f"{INCIDENT}/ack",
+        acknowledge,
+        "incidents.ack",
+        "Acknowledge an open incident",
+        body=_body_schema("by", note=_NOTE),
+        tag="incidents",
+    ),
+    Route(
+        "POST",
+        f"{INCIDENT}/steps",
+        step_done,
+        "incidents.step",
+        "Record a runbook step as done",
+        body=_body_schema("by", "step", output=_NOTE, intervention={"type": "boolean"}),
+        tag="incidents",
+    ),
+    Route(
+        "POST",
+        f"{INCIDENT}/steps/{{step}}/run",
+        run_step,
+        "incidents.run",
+        "Run an automated runbook step now and return its output",
+        tag="incidents",
+    ),
+    Route(
+        "POST",
+        f"{INCIDENT}/regrade",
+        regrade,
+        "incidents.regrade",
+        "Set the incident's level by hand (I..IV), with a reason",
+        body=_body_schema("by", "level", "note"),
+        tag="incidents",
+    ),
+    Route(
+        "POST",
+        f"{INCIDENT}/resolve",
+        resolve,
+        "incidents.resolve",
+        "Declare the fault fixed by hand (recovered, manual)",
+        body=_body_schema("by", "note"),
+        tag="incidents",
+    ),
+    Route(
+        "POST",
+        f"{INCIDENT}/close",
+        close,
+        "incidents.close",
+        "Close a recovered incident with its cause",
+        body=_body_schema("by", "note"),
+        tag="incidents",
+    ),
+)
+
+
 def setup_routes(app: web.Application) -> None:
-    app.router.add_get("/api/v1/incidents", list_incidents)
-    app.router.add_get("/api/v1/incidents/{id}", show_incident)
-    app.router.add_post("/api/v1/incidents/{id}/ack", acknowledge)
-    app.router.add_post("/api/v1/incidents/{id}/steps", step_done)
-    app.router.add_post("/api/v1/incidents/{id}/steps/{step}/run", run_step)
-    app.router.add_post("/api/v1/incidents/{id}/resolve", resolve)
-    app.router.add_post("/api/v1/incidents/{id}/close", close)
+    add_routes(app, ROUTES)

@@ -12,7 +12,9 @@ from aiohttp import web
 
 from noc.appkeys import CONFIG, STORE
 from noc.maintenance import MaintenanceRequestError, check_assets, window_json, window_span
+from noc.web.permissions import READ
 from noc.web.requests import json_body, path_id
+from noc.web.routes import Param, Route, add_routes
 
 
 async def list_windows(request: web.Request) -> web.Response:
@@ -55,7 +57,46 @@ async def end_window(request: web.Request) -> web.Response:
     return web.json_response(window_json(row, ZoneInfo(request.app[CONFIG].site.timezone)))
 
 
+ROUTES = (
+    Route(
+        "GET",
+        "/api/v1/maintenance",
+        list_windows,
+        READ,
+        "List maintenance windows",
+        query=(Param("active", "true for the windows in force now"),),
+        tag="maintenance",
+    ),
+    Route(
+        "POST",
+        "/api/v1/maintenance",
+        add_window,
+        "maintenance.create",
+        "Plan a maintenance window (mutes the assets' alerts)",
+        body={
+            "type": "object",
+            "required": ["by", "reason", "assets"],
+            "properties": {
+                "by": {"type": "string"},
+                "reason": {"type": "string"},
+                "assets": {"type": "array", "items": {"type": "string"}},
+                "starts_at": {"type": "string", "description": "ISO 8601; site time if no offset"},
+                "ends_at": {"type": "string"},
+                "duration": {"type": "string", "description": "e.g. 2h (instead of ends_at)"},
+            },
+        },
+        tag="maintenance",
+    ),
+    Route(
+        "POST",
+        "/api/v1/maintenance/{id}/end",
+        end_window,
+        "maintenance.end",
+        "End a maintenance window now",
+        tag="maintenance",
+    ),
+)
+
+
 def setup_routes(app: web.Application) -> None:
-    app.router.add_get("/api/v1/maintenance", list_windows)
-    app.router.add_post("/api/v1/maintenance", add_window)
-    app.router.add_post("/api/v1/maintenance/{id}/end", end_window)
+    add_routes(app, ROUTES)

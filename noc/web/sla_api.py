@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from noc.appkeys import CONFIG, RUNBOOKS, STORE
+from noc.web.permissions import READ
+from noc.web.routes import Param, Route, add_routes
 from sla.intervals import PeriodError, custom_window, parse_period
 from sla.report import build, document, parse_scope
 
@@ -41,5 +43,23 @@ def _dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+ROUTES = (
+    Route(
+        "GET",
+        "/api/v1/sla",
+        sla_report,
+        READ,
+        "The SLA report of a period and scope",
+        query=(
+            Param("period", "a month (2026-11), day (2026-11-30) or ISO week (2026-W48)"),
+            Param("from", "custom span start (site time), with to"),
+            Param("to", "custom span end (site time), with from"),
+            Param("scope", "site, service:NAME, asset:NAME or all"),
+        ),
+        tag="sla",
+    ),
+)
+
+
 def setup_routes(app: web.Application) -> None:
-    app.router.add_get("/api/v1/sla", sla_report)
+    add_routes(app, ROUTES)
