@@ -39,6 +39,7 @@ _OPERATING_ADDS: Mapping[str, tuple[str, ...]] = {
         "maintenance.write",
         "maintenance.approve",
         "step.override",
+        "alert.test",
     ),
     "admin": ("config.write", "token.manage", "token.revoke"),
 }
@@ -66,6 +67,7 @@ PERMISSION_TITLES: Mapping[str, str] = {
     "maintenance.write": "create or end a maintenance window",
     "maintenance.approve": "approve someone else's maintenance window (it then counts for the SLA)",
     "step.override": "override a step's intervention flag, with a reason",
+    "alert.test": "send a test message through an alert channel",
     "config.write": "reload or change the configuration",
     "token.manage": "issue API tokens for automation",
     "token.revoke": "revoke API tokens",

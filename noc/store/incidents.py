@@ -327,16 +327,16 @@ class IncidentRepo:
         """A lead sets the level by hand (with a reason): a ``regraded`` event by that person.
         The engine regrades again only when the impact it sees changes."""
         if not note.strip():
-            raise IncidentError("regrading an incident needs a reason")
+            raise IncidentRequestError("regrading an incident needs a reason")
         if level not in LEVELS:
-            raise IncidentError(f"level must be one of {', '.join(LEVELS)}")
+            raise IncidentRequestError(f"level must be one of {', '.join(LEVELS)}")
         at = at or utcnow()
         async with self._locked(incident_id, ("open", "acknowledged", "recovered"), "regrade") as (
             session,
             row,
         ):
             if row.severity == level:
-                raise IncidentError(f"incident #{incident_id} is already level {level}")
+                raise IncidentConflict(f"incident #{incident_id} is already level {level}")
             before = row.severity
             row.severity = level
             row.peak_severity = more_severe(row.peak_severity, level)

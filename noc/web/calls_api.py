@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -33,6 +33,8 @@ from noc.ingest.search import parse_query
 from noc.store.calls import CallRepo
 from noc.store.kb import KbRepo
 from noc.store.tickets import TicketRepo
+from noc.web.permissions import READ
+from noc.web.routes import Route, add_routes
 
 MAX_BODY = 32 * 1024 * 1024  # 5,000 tickets of 4,000 characters fit
 
@@ -40,13 +42,6 @@ MAX_BODY = 32 * 1024 * 1024  # 5,000 tickets of 4,000 characters fit
 class BodyTooLarge(InputError):
     status = 413
     code = "payload_too_large"
-
-
-class Route(NamedTuple):
-    method: str
-    path: str
-    handler: Any
-    permission: str
 
 
 def _dumps(value: Any) -> str:
@@ -225,20 +220,56 @@ async def get_kb(request: web.Request) -> web.Response:
 
 
 ROUTES: list[Route] = [
-    Route("POST", "/api/v1/calls", _ingest_handler("calls"), "ingest"),
-    Route("POST", "/api/v1/tickets", _ingest_handler("tickets"), "ingest"),
-    Route("POST", "/api/v1/ticket-events", _ingest_handler("events"), "ingest"),
-    Route("POST", "/api/v1/kb", _ingest_handler("kb"), "ingest"),
-    Route("GET", "/api/v1/calls", list_calls, "read"),
-    Route("GET", "/api/v1/tickets", list_tickets, "read"),
-    Route("GET", "/api/v1/tickets/{ticket_no}", get_ticket, "read"),
-    Route("GET", "/api/v1/kb", list_kb, "read"),
-    Route("GET", "/api/v1/kb/{entry_id}", get_kb, "read"),
+    Route(
+        "POST",
+        "/api/v1/calls",
+        _ingest_handler("calls"),
+        "ingest",
+        "calls in, one or up to 5,000",
+        tag="calls",
+    ),
+    Route(
+        "POST", "/api/v1/tickets", _ingest_handler("tickets"), "ingest", "tickets in", tag="tickets"
+    ),
+    Route(
+        "POST",
+        "/api/v1/ticket-events",
+        _ingest_handler("events"),
+        "ingest",
+        "ticket events in",
+        tag="tickets",
+    ),
+    Route(
+        "POST", "/api/v1/kb", _ingest_handler("kb"), "ingest", "knowledge-base entries in", tag="kb"
+    ),
+    Route("GET", "/api/v1/calls", list_calls, READ, "calls, by period and queue", tag="calls"),
+    Route(
+        "GET",
+        "/api/v1/tickets",
+        list_tickets,
+        READ,
+        "tickets: search (q) and filters",
+        tag="tickets",
+    ),
+    Route(
+        "GET",
+        "/api/v1/tickets/{ticket_no}",
+        get_ticket,
+        READ,
+        "one ticket with its events",
+        tag="tickets",
+    ),
+    Route("GET", "/api/v1/kb", list_kb, READ, "knowledge base: search (q)", tag="kb"),
+    Route(
+        "GET",
+        "/api/v1/kb/{entry_id}",
+        get_kb,
+        READ,
+        "one knowledge-base entry with its versions",
+        tag="kb",
+    ),
 ]
 
 
 def setup_routes(app: web.Application) -> None:
-    for route in ROUTES:
-        handler = route.handler  # errors: noc.web.errors.error_middleware
-        handler.permission = route.permission  # type: ignore[attr-defined]
-        app.router.add_route(route.method, route.path, handler)
+    add_routes(app, ROUTES)

@@ -71,7 +71,7 @@ ROUTES = (
         "POST",
         "/api/v1/maintenance",
         add_window,
-        "maintenance.create",
+        "maintenance.write",
         "Plan a maintenance window (mutes the assets' alerts)",
         body={
             "type": "object",
@@ -91,7 +91,7 @@ ROUTES = (
         "POST",
         "/api/v1/maintenance/{id}/end",
         end_window,
-        "maintenance.end",
+        "maintenance.write",
         "End a maintenance window now",
         tag="maintenance",
     ),

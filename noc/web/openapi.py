@@ -36,9 +36,7 @@ def _who_may(permission: str) -> str:
     needed = PERMISSIONS.get(permission)
     if needed is None:
         return "anyone"
-    if isinstance(needed, tuple):
-        return "roles " + ", ".join(needed)
-    return f"role {needed}" + (" or above" if needed in ("operator", "lead") else "")
+    return "roles " + ", ".join(needed)
 
 
 def operation(route: Route) -> dict[str, Any]:

@@ -1,46 +1,37 @@
-"""Who may do what: the roles of issue 12 and the permission every route declares.
+"""Who may use which route: every route names one permission of the identity layer's table.
 
-Operating roles are each a superset of the one before (viewer < operator < lead < admin); the
-separated duties (三员分立) ``security`` and ``auditor`` act on nothing operational. A route
-names one permission (``noc.web.routes.Route.permission``); :func:`allows` is the one answer to
-"may this role use it". The identity layer (login, sessions, tokens) checks the same table.
+The table itself (roles, what each holds, the separation of duties) lives in
+:mod:`noc.identity.roles`; this module only adds the two route-level words ``public`` (no
+login: /healthz, /metrics, the login page, static files) and ``read`` (any logged-in role),
+and ``system.view`` for the admin page (who manages accounts or tokens). :func:`allows` is the
+one answer to "may this role use it", for the API, the console and the OpenAPI document.
 """
 
 from __future__ import annotations
 
-ROLES = ("viewer", "operator", "lead", "admin", "security", "auditor")
-OPERATING = ("viewer", "operator", "lead", "admin")
+from noc.identity.roles import DEFAULT_TABLE, ROLES, PermissionTable
 
-PUBLIC = "public"  # no login needed: /healthz, /metrics, the login page, static files
-READ = "read"  # boards, incidents, assets, SLA, API reference: every role
+PUBLIC = "public"
+READ = "read"
+SYSTEM_VIEW = "system.view"
+_SYSTEM_VIEW_ANY_OF = ("user.read", "token.manage")
 
-# permission -> the least operating role that has it, the one separated role that has it, or a
-# tuple of exactly the roles that have it
-PERMISSIONS: dict[str, str | tuple[str, ...]] = {
-    "incidents.ack": "operator",
-    "incidents.step": "operator",
-    "incidents.run": "operator",
-    "incidents.resolve": "operator",
-    "incidents.close": "lead",
-    "incidents.regrade": "lead",
-    "incidents.override_intervention": "lead",
-    "maintenance.create": "lead",
-    "maintenance.end": "lead",
-    "maintenance.approve": "lead",
-    "alerting.test": "lead",
-    "config.reload": "admin",
-    "tokens.manage": "admin",
-    "users.manage": "security",
-    "system.view": ("admin", "security"),
-    "audit.read": "auditor",
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    p: DEFAULT_TABLE.roles_for(p) for p in DEFAULT_TABLE.roles_by_permission
+} | {
+    SYSTEM_VIEW: tuple(
+        r for r in ROLES if any(DEFAULT_TABLE.allows(r, p) for p in _SYSTEM_VIEW_ANY_OF)
+    )
 }
+"""permission → the roles that hold it (the default table; ``security.maintenance_approvers``
+changes who holds ``maintenance.approve``)."""
 
 
 def known(permission: str) -> bool:
     return permission in (PUBLIC, READ) or permission in PERMISSIONS
 
 
-def allows(role: str | None, permission: str) -> bool:
+def allows(role: str | None, permission: str, table: PermissionTable = DEFAULT_TABLE) -> bool:
     """May a user with ``role`` (None: nobody logged in) use a route declaring ``permission``?"""
     if permission == PUBLIC:
         return True
@@ -48,9 +39,9 @@ def allows(role: str | None, permission: str) -> bool:
         return False
     if permission == READ:
         return True
-    needed = PERMISSIONS[permission]
-    if isinstance(needed, tuple):
-        return role in needed
-    if needed in OPERATING:
-        return role in OPERATING and OPERATING.index(role) >= OPERATING.index(needed)
-    return role == needed
+    if permission == SYSTEM_VIEW:
+        return any(table.allows(role, p) for p in _SYSTEM_VIEW_ANY_OF)
+    return table.allows(role, permission)
+
+
+__all__ = ["PERMISSIONS", "PUBLIC", "READ", "ROLES", "SYSTEM_VIEW", "allows", "known"]

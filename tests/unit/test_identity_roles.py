@@ -47,6 +47,7 @@ EXPECTED = {
     "caller.read": ("operator", "lead", "admin"),
     "close": ("lead", "admin"),
     "regrade": ("lead", "admin"),
+    "alert.test": ("lead", "admin"),
     "maintenance.write": ("lead", "admin"),
     "maintenance.approve": ("lead", "admin"),
     "step.override": ("lead", "admin"),

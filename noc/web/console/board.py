@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from noc.config import NocConfig
+from noc.core.vocabulary import LEVELS
 from noc.engine.faults import CheckView, Fault, classify_all
 from noc.engine.health import State
-from noc.engine.severity import LEVELS
 from noc.engine.topology import Topology
 
 

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from incident_runbooks.model import ROLES as RUNBOOK_ROLES
 from noc.appkeys import AUTOMATION, CONFIG, ENGINE, STORE
-from noc.engine.severity import LEVELS
+from noc.core.vocabulary import LEVELS
 from noc.engine.topology import Topology
 from noc.incident_view import incident_detail
 from noc.maintenance import MaintenanceRequestError, parse_instant
@@ -160,13 +160,13 @@ def _note(form: dict[str, str], key: str = "note") -> str:
     return form.get(key, "").strip()
 
 
-@action("/incidents/{id}/ack", "incidents.ack")
+@action("/incidents/{id}/ack", "ack")
 async def ack(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
     who = current_user(request).name
     return await _act(request, lambda repo, i: repo.acknowledge(i, who, _note(form)))
 
 
-@action("/incidents/{id}/steps", "incidents.step")
+@action("/incidents/{id}/steps", "step")
 async def record_step(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
     incident_id = _incident_id(request)
     repo = _repo(request)
@@ -186,7 +186,7 @@ async def record_step(request: web.Request, form: dict[str, str]) -> web.StreamR
     # that something was changed only makes the recovery manual, so anyone may)
     override = intervention != default
     if default and not intervention:
-        if not can(request, "incidents.override_intervention"):
+        if not can(request, "step.override"):
             return await _refused(request, incident_id, "", 403, "error.override_needs_lead")
         if not _note(form):
             return await _refused(request, incident_id, "", 400, "error.override_needs_reason")
@@ -204,7 +204,7 @@ async def record_step(request: web.Request, form: dict[str, str]) -> web.StreamR
     )
 
 
-@action("/incidents/{id}/steps/{step}/run", "incidents.run")
+@action("/incidents/{id}/steps/{step}/run", "diagnose")
 async def run_step(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
     """Start an automated step; its output is written to the timeline when it is done."""
     incident_id = _incident_id(request)
@@ -232,14 +232,14 @@ async def run_step(request: web.Request, form: dict[str, str]) -> web.StreamResp
     see_other(f"/incidents/{incident_id}#step-{step.id}")
 
 
-@action("/incidents/{id}/regrade", "incidents.regrade")
+@action("/incidents/{id}/regrade", "regrade")
 async def regrade(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
     who = current_user(request).name
     level = form.get("level", "")
     return await _act(request, lambda repo, i: repo.regrade(i, who, level, _note(form)))
 
 
-@action("/incidents/{id}/resolve", "incidents.resolve")
+@action("/incidents/{id}/resolve", "resolve")
 async def resolve(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
     incident_id = _incident_id(request)
     if not _note(form):
@@ -254,7 +254,7 @@ async def resolve(request: web.Request, form: dict[str, str]) -> web.StreamRespo
     see_other(f"/incidents/{incident_id}")
 
 
-@action("/incidents/{id}/close", "incidents.close")
+@action("/incidents/{id}/close", "close")
 async def close(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
     who = current_user(request).name
     return await _act(request, lambda repo, i: repo.close(i, who, _note(form)))

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from alerting.templates import FAULT_NAMES, RECOVERY_KINDS
-from noc.engine.severity import LEVEL_NAMES
+from noc.core.vocabulary import FAULT_NAMES, LEVEL_NAMES, RECOVERY_NAMES
 from noc.incident_view import EVENT_ZH
 
 LANGS = ("zh-CN", "en")
@@ -303,7 +302,7 @@ for _type, (_zh, _en) in FAULT_NAMES.items():
     MESSAGES[f"fault.{_type}"] = (_zh, _en)
 for _level, (_zh, _en) in LEVEL_NAMES.items():
     MESSAGES[f"level.{_level}"] = (f"{_level}级 {_zh}", f"level {_level} ({_en})")
-for _kind, (_zh, _en) in RECOVERY_KINDS.items():
+for _kind, (_zh, _en) in RECOVERY_NAMES.items():
     MESSAGES[f"recovery.{_kind}"] = (_zh, _en)
 for _kind, _en in _EVENT_EN.items():
     MESSAGES[f"event.{_kind}"] = (EVENT_ZH.get(_kind, _en), _en)

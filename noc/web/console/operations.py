@@ -49,7 +49,7 @@ async def maintenance(request: web.Request) -> dict[str, Any]:
     return await maintenance_context(request)
 
 
-@action("/maintenance", "maintenance.create")
+@action("/maintenance", "maintenance.write")
 async def add_window(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
     config = request.app[CONFIG]
     post = await request.post()
@@ -81,7 +81,7 @@ async def add_window(request: web.Request, form: dict[str, str]) -> web.StreamRe
     see_other("/maintenance")
 
 
-@action("/maintenance/{id}/end", "maintenance.end")
+@action("/maintenance/{id}/end", "maintenance.write")
 async def end_window(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
     raw = request.match_info["id"]
     if not raw.isdigit():
@@ -145,7 +145,7 @@ async def alerting(request: web.Request) -> dict[str, Any]:
     }
 
 
-@action("/alerting/test", "alerting.test")
+@action("/alerting/test", "alert.test")
 async def send_test(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
     """Queue one test message to a receiver through the outbox, as any alert goes."""
     config = request.app[CONFIG]

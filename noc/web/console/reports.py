@@ -17,7 +17,8 @@ from noc.core.logs import get_logger
 from noc.web.console.context import lang
 from noc.web.console.pages import page, subpage
 from sla.intervals import PeriodError, current_month, parse_period
-from sla.report import ScopeError, UnknownScope, build, document, parse_scope, render_csv
+from sla.render import render_csv
+from sla.report import ScopeError, UnknownScope, build, document, parse_scope
 
 
 def _choices(request: web.Request) -> list[tuple[str, str]]:
