@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from alerting.config import AlertingConfig
+from noc.config.kpi import KpiSettings
 from noc.config.security import SecuritySettings
 from noc.core.units import Bandwidth, Duration
 from noc.core.validation import LocalizedText, Name, StrictModel
@@ -335,6 +336,7 @@ class NocConfig(StrictModel):
     )  # a factory: reads $NOC_ALERT_URL at load
     sla: SlaSettings = SlaSettings()
     security: SecuritySettings = SecuritySettings()
+    kpi: KpiSettings = KpiSettings()
     privacy: PrivacySettings = Field(
         default_factory=PrivacySettings
     )  # a factory: reads $NOC_CALLER_HASH_KEY and $NOC_CALLER_KEY at load
