@@ -40,7 +40,16 @@ from noc.runtime.automation import StepAutomation
 from noc.runtime.events import EventHub
 from noc.runtime.traps import TrapIntake
 from noc.store import Store, mask_url, resolve_db_url
-from noc.web import api, calls_api, console, incidents_api, maintenance_api, openapi, sla_api
+from noc.web import (
+    api,
+    calls_api,
+    console,
+    incidents_api,
+    kpi_api,
+    maintenance_api,
+    openapi,
+    sla_api,
+)
 from noc.web.errors import error_middleware
 
 log = get_logger("noc.app")
@@ -284,6 +293,7 @@ def create_app(
     maintenance_api.setup_routes(app)
     sla_api.setup_routes(app)
     calls_api.setup_routes(app)
+    kpi_api.setup_routes(app)
     openapi.setup_routes(app)
     console.setup(app)
     return app

@@ -17,8 +17,10 @@ from noc.cli import (
     diag,
     incidents,
     kb,
+    kpi,
     maintenance,
     probe,
+    registers,
     run,
     sla,
     tickets,
@@ -51,6 +53,11 @@ COMMANDS: tuple[click.Command, ...] = (
     calls.calls,
     tickets.tickets,
     kb.kb,
+    kpi.kpi,
+    kpi.scorecard,
+    registers.staff,
+    registers.emergency,
+    registers.report,
 )
 
 for _command in COMMANDS:

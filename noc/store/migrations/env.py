@@ -4,6 +4,7 @@ from alembic import context
 
 import noc.store.identity_tables  # noqa: F401  (registers its tables on Base.metadata)
 import noc.store.tables_calls  # noqa: F401  (likewise)
+import noc.store.tables_kpi  # noqa: F401  (likewise)
 from noc.store.tables import Base
 
 connection = context.config.attributes.get("connection")

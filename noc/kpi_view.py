@@ -1,0 +1,51 @@
+"""The KPI report and scorecard for a period, scope and as-of, from the store (CLI and API).
+
+One function each, so ``noc kpi report``, ``noc scorecard`` and ``/api/v1/kpi|scorecard``
+show the same numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from kpi.compute import Context, compute, parse_scope
+from kpi.correlation import correlate
+from kpi.render import correlation_data, figure_data, scorecard_data
+from kpi.score import scorecard
+from noc.store.kpi_facts import load_facts
+from sla.intervals import PeriodError, Window, custom_window, parse_instant, parse_period
+
+
+def window_of(period: str | None, start: str | None, end: str | None, tz: ZoneInfo) -> Window:
+    if period and (start or end):
+        raise PeriodError("give a period or from/to, not both")
+    if period:
+        return parse_period(period, tz)
+    if start and end:
+        return custom_window(start, end, tz)
+    raise PeriodError("give a period (e.g. 2026-11) or both from and to")
+
+
+def as_of_of(text: str | None, tz: ZoneInfo) -> dt.datetime:
+    return parse_instant(text, tz) if text else dt.datetime.now(dt.UTC)
+
+
+async def kpi_data(store, config, window: Window, as_of: dt.datetime, scope_text: str | None):
+    tz = ZoneInfo(config.site.timezone)
+    scope = parse_scope(scope_text)
+    rules = config.kpi.rules()
+    facts = await load_facts(store, window.start, window.end)
+    figures = compute(facts, window, as_of, scope, rules, tz)
+    data = {
+        "period": window.label,
+        "scope": scope.label,
+        "as_of": as_of.astimezone(tz).isoformat(),
+        "figures": [figure_data(f) for f in figures],
+        "scorecard": scorecard_data(scorecard(figures, rules)),
+    }
+    if scope.kind == "site":
+        data["correlation"] = correlation_data(
+            correlate(facts, Context(window, as_of, scope, rules, tz))
+        )
+    return data

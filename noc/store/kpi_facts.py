@@ -1,0 +1,140 @@
+"""The store's rows → :class:`kpi.model.Facts` for one window (with the look-back the
+indicators need: callbacks, ratings and rulings of earlier tickets, staff history)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import select
+
+from kpi.model import (
+    Call,
+    Commendation,
+    Complaint,
+    Emergency,
+    Facts,
+    Fault,
+    SpotCheck,
+    StaffSpell,
+    Submission,
+    Ticket,
+    TicketEvent,
+)
+from noc.store.repo import Store
+from noc.store.tables import Incident
+from noc.store.tables_calls import (
+    AgentComplaintRow,
+    CallRow,
+    CommendationRow,
+    SpotCheckRow,
+    TicketEventRow,
+    TicketRow,
+)
+from noc.store.tables_kpi import EmergencyRow, ReportSubmissionRow, StaffRow
+
+LOOK_BACK = dt.timedelta(days=400)  # a ticket taken a year ago may be closed or rated now
+
+
+async def load_facts(store: Store, start: dt.datetime, end: dt.datetime) -> Facts:
+    lo, hi = start - dt.timedelta(days=1), end + dt.timedelta(days=1)
+    async with store.sessions() as s:
+        calls = (
+            await s.scalars(
+                select(CallRow).where(
+                    CallRow.started_at >= lo - dt.timedelta(days=1), CallRow.started_at < hi
+                )
+            )
+        ).all()
+        tickets = (
+            await s.scalars(
+                select(TicketRow).where(
+                    TicketRow.created_at >= start - LOOK_BACK, TicketRow.created_at < hi
+                )
+            )
+        ).all()
+        ids = {t.id: t for t in tickets}
+        events: dict[int, list[TicketEvent]] = defaultdict(list)
+        for e in (await s.scalars(select(TicketEventRow).where(TicketEventRow.at < hi))).all():
+            if e.ticket_id in ids:
+                events[e.ticket_id].append(TicketEvent(e.kind, e.at, dict(e.data or {})))
+        no = {t.id: t.ticket_no for t in tickets}
+        checks = (await s.scalars(select(SpotCheckRow).where(SpotCheckRow.checked_at < hi))).all()
+        rulings = (
+            await s.scalars(select(AgentComplaintRow).where(AgentComplaintRow.ruled_at < hi))
+        ).all()
+        commends = (await s.scalars(select(CommendationRow))).all()
+        staff = (await s.scalars(select(StaffRow))).all()
+        subs = (await s.scalars(select(ReportSubmissionRow))).all()
+        ems = (await s.scalars(select(EmergencyRow).where(EmergencyRow.started_at < hi))).all()
+        incidents = (
+            await s.scalars(
+                select(Incident).where(Incident.fault_started_at < hi, Incident.parent_id.is_(None))
+            )
+        ).all()
+    return Facts(
+        calls=tuple(
+            Call(
+                f"{c.source}/{c.call_id}",
+                c.entered_at or c.started_at,
+                c.outcome,
+                c.wait_seconds,
+                c.agent,
+            )
+            for c in calls
+        ),
+        tickets=tuple(
+            Ticket(
+                t.ticket_no,
+                t.created_at,
+                t.type,
+                t.channel,
+                t.town,
+                t.agent,
+                bool(t.instant_answer),
+                t.kb_entry,
+                tuple(events.get(t.id, ())),
+            )
+            for t in tickets
+        ),
+        spot_checks=tuple(
+            SpotCheck(str(c.id), no.get(c.ticket_id, str(c.ticket_id)), c.checked_at, c.result)
+            for c in checks
+        ),
+        complaints=tuple(
+            Complaint(
+                str(c.id),
+                no.get(c.ticket_id, str(c.ticket_id)),
+                c.agent,
+                c.ruled_at,
+                bool(c.justified),
+            )
+            for c in rulings
+        ),
+        commendations=tuple(
+            Commendation(str(c.id), c.agent, c.date, c.kind, no.get(c.ticket_id)) for c in commends
+        ),
+        staff=tuple(
+            StaffSpell(str(r.id), r.person, r.post, r.start_date, r.end_date) for r in staff
+        ),
+        submissions=tuple(
+            Submission(str(r.id), r.kind, r.period, r.submitted_at, r.corrected, r.due_at)
+            for r in subs
+        ),
+        emergencies=tuple(
+            Emergency(str(r.id), r.kind, r.started_at, r.responded_at, r.force_majeure) for r in ems
+        ),
+        faults=tuple(
+            Fault(
+                str(i.id),
+                i.fault_started_at,
+                i.detected_at,
+                i.acknowledged_at,
+                i.recovered_at,
+                i.peak_severity,
+                tuple((i.impact or {}).get("services", [])),
+                i.title,
+            )
+            for i in incidents
+        ),
+    )
