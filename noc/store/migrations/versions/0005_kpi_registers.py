@@ -11,8 +11,7 @@ from alembic import op
 from noc.store.types import UTCDateTime
 
 # Numbered 0090 on the h-kpi branch so it cannot collide with a parallel branch's 0005;
-# the coordinator renumbers it (and its down_revision) when merging.
-revision = "0090"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
