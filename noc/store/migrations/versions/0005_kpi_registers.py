@@ -1,6 +1,6 @@
 """kpi registers: staff, report submissions, emergencies (docs/kpi.md, indicators 7–9)
 
-Revision ID: 0090
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01 09:00:00
 """
@@ -10,7 +10,6 @@ from alembic import op
 
 from noc.store.types import UTCDateTime
 
-# Numbered 0090 on the h-kpi branch so it cannot collide with a parallel branch's 0005;
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
