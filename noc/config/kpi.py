@@ -9,16 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from kpi.model import DEFAULT_POSTS, INDICATORS, ReportSchedule, Rule, Rules, _default_rules
 from noc.core.units import Duration
+from noc.core.validation import StrictModel
 
 Ratio = Annotated[float, Field(ge=0, le=1)]
-
-
-class StrictModel(BaseModel):  # as in noc.config.models, which imports this module
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class PointsRule(StrictModel):

@@ -10,19 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from noc.core.units import Duration
+from noc.core.validation import StrictModel
 from noc.identity.lockout import LockoutPolicy
 from noc.identity.passwords import MIN_LENGTH, PasswordPolicy
 from noc.identity.policy import MIN_AUDIT_RETENTION, SecurityPolicy
 from noc.identity.sessions import SessionPolicy
 
 _DAY = 86400.0
-
-
-class StrictModel(BaseModel):  # as in noc.config.models, which imports this module
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _at_least_180_days(value: float) -> float:

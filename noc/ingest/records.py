@@ -13,12 +13,12 @@ does not conflict with the stored value (see :func:`diff`).
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from noc.core.validation import did_you_mean
 from noc.ingest import fields as f
 from noc.ingest.privacy import Caller, CallerProtector
 
@@ -303,8 +303,7 @@ class _Reader:
             names = list(known)
             for key in raw:
                 if key not in names:
-                    close = difflib.get_close_matches(str(key), names, n=1)
-                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    hint = did_you_mean(str(key), names)
                     self.errors.append(FieldError(str(key), f"unknown field{hint}", raw[key]))
 
     def get(self, name: str, parse, *args: Any, required: bool = False) -> Any:

@@ -21,7 +21,6 @@ A mapping file (YAML)::
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from noc.core.errors import InputError
+from noc.core.validation import did_you_mean
 from noc.core.yamlsource import SourceError, SourceIssue, load_located
 from noc.ingest import fields as f
 from noc.ingest.records import FIELDS, REQUIRED
@@ -169,8 +169,7 @@ class ColumnMapping:
 
 
 def _did_you_mean(name: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return did_you_mean(name, options)
 
 
 def resolve_mapping(value: str) -> Path:
