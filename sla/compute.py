@@ -14,6 +14,8 @@ below is stated, with the reasons, in ``docs/sla.md``; the short form:
 * **downtime** is the union of the failure and symptom intervals (level I–III, incidents only),
   minus both, so it never exceeds the operating time; an open incident runs to ``min(now, end)``;
   a failure counts in the window where its first such instant falls;
+* only **monitored** time counts (:mod:`sla.coverage`): time the service did not watch is left
+  out of the operating time like planned time; a scope without any reports no figures;
 * **repair time** (MTTR) is a failure's whole duration outside the maintenance that covers it,
   not clipped to the window; targets are strict (contract: 少于 15 分钟 / 24 小时; MTBF 超过 600 小时).
 """
@@ -26,6 +28,7 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from sla.coverage import Coverage, CoverageFacts, monitored_operating
 from sla.gauges import BURN_RATE_LOOKBACKS, RECOVERY_KINDS, SlaGauges, SlaTargets
 from sla.intervals import Interval, Window, clip, subtract, total_seconds, union
 
@@ -191,6 +194,7 @@ class Inputs:
     transitions: Sequence[TransitionFact] = ()
     maintenance: Sequence[MaintenanceFact] = ()
     upstream: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    coverage: CoverageFacts | None = None  # None: not recorded, every second counts as watched
 
     def covered_assets(self, inc: IncidentFact) -> frozenset[str]:
         """The incident's root and members and everything upstream of them: maintenance on any of
@@ -251,6 +255,7 @@ class ScopeReport:
     burn_rates: dict[str, float] = field(default_factory=dict)
     burn_alerts: tuple[str, ...] = ()
     failure_lines: tuple[FailureLine, ...] = ()
+    coverage: Coverage | None = None  # monitored time (sla.coverage); the figures count only it
 
     def gauges(self, site: str, window_name: str) -> SlaGauges:
         """The row the metrics collector exports (``window_name`` is ``month`` or ``30d``)."""
@@ -276,11 +281,14 @@ class ScopeReport:
             mtbf_seconds=self.mtbf_seconds,
             mttr_seconds=dict(self.mttr_seconds),
             breaches=breaches,
-            error_budget_remaining_ratio=self.error_budget_remaining_ratio,
+            error_budget_remaining_ratio=math.nan  # no monitored time: no figure
+            if self.coverage is not None and self.coverage.no_data
+            else self.error_budget_remaining_ratio,
             response_timeliness_ratio=self.response_timeliness_ratio,
             alarm_delay_seconds=alarm,
-            burn_rate=dict(self.burn_rates),
+            burn_rate={} if self.coverage and self.coverage.no_data else dict(self.burn_rates),
             mtbf_lower_bound=self.mtbf_lower_bound,
+            coverage_ratio=_coverage_ratio(self.coverage),
         )
 
 
@@ -327,9 +335,13 @@ def compute(
     """Every figure of ``scope`` over ``window`` as known at ``now``."""
     until = max(window.start, min(window.end, now))
     planned = maintenance_of(scope, inputs.maintenance)
+    # unmonitored time is left out like planned time (sla.coverage): `off` is both
+    cover, off = monitored_operating(
+        inputs, scope, window.start, until, planned, targets.coverage_threshold_ratio
+    )
     period = until - window.start
     maintenance_s = total_seconds(clip(planned, window.start, until))
-    operating_s = period.total_seconds() - maintenance_s
+    operating_s = cover.monitored_seconds  # monitored operating time only
 
     # (incident, its time outside the maintenance covering it, and outside the scope's planned time)
     failures: list[tuple[IncidentFact, list[Interval], list[Interval]]] = []
@@ -339,7 +351,7 @@ def compute(
         if inc.fault_started_at >= now or not scope.hit_by(inc):
             continue
         own = subtract([(inc.fault_started_at, _end(inc, now))], incident_planned(inputs, inc))
-        free = subtract(own, planned)  # downtime is clipped to the scope's operating time
+        free = subtract(own, off)  # downtime is clipped to the scope's monitored operating time
         if not free:  # wholly inside planned work
             continue
         if inc.level in FAILURE_LEVELS:
@@ -409,12 +421,16 @@ def compute(
         on_time += inc.acknowledged_at is not None and inc.acknowledged_at <= ack_by
 
     allowed = 1.0 - targets.availability_objective_ratio
-    full_operating = window.seconds - total_seconds(clip(planned, window.start, window.end))
+    full_operating = (
+        window.seconds
+        - total_seconds(clip(planned, window.start, window.end))
+        - cover.unmonitored_total
+    )
     budget_s = allowed * full_operating
     remaining = 1.0 - downtime_s / budget_s if budget_s > 0 else (1.0 if downtime_s == 0 else 0.0)
     # a period not yet begun has nothing observed: lookbacks ending at its start would count the
     # unobserved time between now and then as good time
-    burn = burn_rates(bad, planned, until, allowed) if now > window.start else {}
+    burn = burn_rates(bad, off, until, allowed) if now > window.start else {}
 
     return ScopeReport(
         scope=scope.label,
@@ -444,7 +460,13 @@ def compute(
         burn_rates=burn,
         burn_alerts=tuple(alerting_pairs(burn)),
         failure_lines=tuple(lines),
+        coverage=cover,
     )
+
+
+def _coverage_ratio(cover: Coverage | None) -> float | None:
+    """Monitored ÷ scheduled time; None when nothing was scheduled (or nothing is known)."""
+    return None if cover is None else cover.ratio
 
 
 def burn_rates(

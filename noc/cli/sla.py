@@ -44,9 +44,16 @@ def _usage(message: str) -> None:
     show_default=True,
 )
 @click.option("--lang", type=click.Choice(["zh-CN", "en"]), default="zh-CN", show_default=True)
+@click.option(
+    "--wide", is_flag=True, help="table: every column (default: the contract's, within 100 columns)"
+)
 @store_options
-def report_cmd(period, start, end, scope, fmt, lang, config_path, db_url) -> None:
-    """Report one period for one scope (or the site and its services)."""
+def report_cmd(period, start, end, scope, fmt, lang, wide, config_path, db_url) -> None:
+    """Report one period for one scope (or the site and its services).
+
+    Every figure counts monitored time only: a period or scope the service did not watch reads
+    "no data" (无监测数据), one watched less than sla.coverage.threshold (99 %) is marked
+    "insufficient coverage" (监测覆盖不足). CSV is UTF-8 with a BOM, for spreadsheets."""
     from incident_runbooks.loader import load_runbooks
     from noc.cli import _load_or_exit
     from noc.store import Store, resolve_db_url
@@ -75,4 +82,4 @@ def report_cmd(period, start, end, scope, fmt, lang, config_path, db_url) -> Non
         finally:
             await store.close()
 
-    click.echo(render(asyncio.run(go()), config, fmt, lang, now).rstrip("\n"))
+    click.echo(render(asyncio.run(go()), config, fmt, lang, now, wide).rstrip("\n"))
