@@ -351,11 +351,13 @@ def compute(
         if inc.fault_started_at >= now or not scope.hit_by(inc):
             continue
         own = subtract([(inc.fault_started_at, _end(inc, now))], incident_planned(inputs, inc))
-        free = subtract(own, off)  # downtime is clipped to the scope's monitored operating time
+        free = subtract(own, planned)  # downtime is clipped to the scope's operating time
         if not free:  # wholly inside planned work
             continue
         if inc.level in FAILURE_LEVELS:
-            bad += free  # a symptom's time too: it joins the union, it is not counted apart
+            # a symptom's time too: it joins the union, it is not counted apart; only the part
+            # that was monitored (sla.coverage) is downtime
+            bad += subtract(free, off)
         if not inc.is_symptom:
             (failures if inc.level in FAILURE_LEVELS else others).append((inc, own, free))
     bad = union(bad)
@@ -380,7 +382,7 @@ def compute(
                 inc.recovered_at if recovered else None,
                 _kind(inc) if recovered else None,
                 repair,
-                total_seconds(clip(free, window.start, until)),
+                total_seconds(clip(subtract(free, off), window.start, until)),
             )
         )
         if recovered:

@@ -3,8 +3,11 @@
 Why: the SLA counts monitored time only (docs/sla.md, "Monitoring coverage"), so the service
 must leave evidence of when it observed. Per check, in memory, the current *stretch* of fresh
 results (first and last result, first and last good one); a result more than the check's stale
-limit (``sla.coverage.stale_after`` × its interval) after the previous one closes the stretch at
-that previous result and opens a new one. Every heartbeat (``sla.coverage.heartbeat``, 30 s)
+limit (``sla.coverage.stale_after`` × its interval, plus the probe's deadline: a probe of a dead
+target runs to its timeout) after the previous one closes the stretch at that previous result
+and opens a new one. Every result counts as fresh, a failure too: a circuit whose CE router
+does not answer is being watched (the router's outage is seen and charged), so that time must
+never turn into unmonitored time that would hide it. Every heartbeat (``sla.coverage.heartbeat``, 30 s)
 writes the run's heartbeat and the stretches in one transaction; a stretch whose results went
 stale is closed at its last result. A clean stop writes a last heartbeat as the run's end; a
 crash leaves the last heartbeat as the end, so at most one heartbeat of watching is lost and
@@ -89,16 +92,16 @@ class Watch:
 
     @classmethod
     def for_config(cls, config: NocConfig, repo: CoverageRepo) -> Watch:
-        """Every planned check with its stale limit (``stale_after`` × its interval)."""
+        """Every planned check with its stale limit (``stale_after`` × its interval + deadline)."""
         settings = config.sla.coverage
         plans = plan_all(config)
-        limits = {p.ref.key: p.interval * settings.stale_after for p in plans}
+        limits = {p.ref.key: p.interval * settings.stale_after + p.deadline for p in plans}
         checks = [
             {
                 "asset": p.ref.asset,
                 "check": p.ref.check,
                 "interval": p.interval,
-                "stale_after": p.interval * settings.stale_after,
+                "stale_after": limits[p.ref.key],
             }
             for p in plans
         ]
@@ -140,11 +143,10 @@ class Watch:
     # -- the fold -----------------------------------------------------------------------------
 
     def observe_result(self, ref: CheckRef, result: ProbeResult) -> None:
-        """A probe result, if it says something about its asset (an SNMP circuit polled on a
-        router that did not answer says nothing: no fresh result)."""
+        """A probe result: fresh, whatever it says; good if its observation is (an SNMP circuit
+        polled on a router that did not answer has none: watched, but not seen good)."""
         obs = to_observation(ref, result)
-        if obs is not None:
-            self.observe(ref.key, obs.at or self.clock(), obs.ok)
+        self.observe(ref.key, result.started_at or self.clock(), obs is not None and obs.ok)
 
     def observe(self, key: Key, at: float, ok: bool) -> None:
         limit = self.limits.get(key)

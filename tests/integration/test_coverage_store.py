@@ -11,6 +11,7 @@ import pytest
 
 from noc.app import create_app
 from noc.config import parse_config
+from noc.runtime.planning import plan_all
 from noc.runtime.watch import Watch
 from noc.store import Store
 from noc.store.coverage import CoverageRepo
@@ -126,7 +127,9 @@ async def test_the_service_records_its_run_and_fresh_results(sqlite_url, aiohttp
             await asyncio.sleep(0.1)
         [run] = rows.runs
         assert run.stopped_at is None and [c["check"] for c in run.checks] == ["icmp"]
-        assert run.checks[0]["stale_after"] == pytest.approx(0.6)  # 3 × 200 ms
+        # stale after 3 × 200 ms plus the probe's deadline (a dead target's probe runs to it)
+        [plan] = plan_all(config)
+        assert run.checks[0]["stale_after"] == pytest.approx(0.6 + plan.deadline)
         [stretch] = rows.stretches
         assert (stretch.asset, stretch.check, stretch.closed) == ("loop", "icmp", False)
         assert stretch.first_ok_at is not None

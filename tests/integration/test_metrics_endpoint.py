@@ -128,6 +128,9 @@ async def test_metrics_show_live_probes_states_and_incidents(aiohttp_client, db_
         list(pick(data, "noc_sla_last_computed_timestamp_seconds", site="mtest").values()) != []
     ), "no SLA gauges: see the log for sla_metrics_failed"
     assert pick(data, "noc_sla_availability_ratio", scope="site:mtest", window="month")
+    # and how much of it was watched (just started: little or nothing yet, never more than all)
+    [coverage] = pick(data, "noc_sla_coverage_ratio", scope="site:mtest", window="month").values()
+    assert 0 <= coverage <= 1
     assert list(pick(data, "noc_sla_mtbf_target_seconds", site="mtest").values()) == [
         cfg.sla.mtbf_target
     ]

@@ -193,6 +193,10 @@ def check_voice(row: dict, ids: dict[str, int]) -> None:
     # A was never acknowledged and recovered at +600 s (late), B at +120 s (on time)
     assert row["response"] == {"due": 2, "on_time": 1, "timeliness_ratio": 0.5}
     assert [f["incident_id"] for f in row["failure_list"]] == [ids["a"], ids["b"]]
+    # watched all month: full coverage, nothing found at a restart
+    assert row["coverage"]["status"] == "ok" and row["coverage"]["ratio"] == 1
+    assert row["coverage"]["monitored_seconds"] == OPERATING
+    assert row["coverage"]["found_at_start"] == []
 
 
 def noc(*args: str) -> subprocess.CompletedProcess:

@@ -222,6 +222,27 @@ def test_a_crash_ends_the_run_at_its_last_heartbeat():
     assert r.mtbf_seconds == monitored and r.mtbf_meets_target is True  # 708 h
 
 
+def test_a_failure_wholly_in_unmonitored_time_still_counts_with_no_downtime():
+    # recorded by an operator and resolved by hand while the service was down (11-15 13:00 →
+    # 20:00, inside the 12 h it was not running): a failure, its repair time, no downtime
+    inputs = dataclasses.replace(
+        crash(), incidents=[voice_failure(1, at(15, 13), 7 * HOUR, "manual")]
+    )
+    r = compute(inputs, VOICE, NOV, TARGETS, AFTER)
+    assert (r.failures, r.downtime_seconds, r.mttr_seconds) == (1, 0, {"manual": 7 * HOUR})
+
+
+def test_a_failure_from_the_month_before_is_not_counted_again():
+    # only November's runs are loaded; a failure that began (watched) on 10-31 22:00 and ran into
+    # November counts in October, its November part is November's downtime
+    inputs = Inputs(
+        incidents=[voice_failure(1, at(31, 22, month=10), 4 * HOUR, "manual")],
+        coverage=facts(run(1, NOV.start, NOV.end)),
+    )
+    r = compute(inputs, VOICE, NOV, TARGETS, AFTER)
+    assert (r.failures, r.downtime_seconds) == (0, 2 * HOUR)
+
+
 # -- a check added mid-month ------------------------------------------------------------------
 
 
@@ -294,7 +315,9 @@ def test_a_fault_found_at_restart_is_dated_from_the_last_good_observation(lingsh
     # the unwatched 2 days are no downtime (not operating time), but they are repair time: 50 h
     # for an "automatic" recovery is a breach of the 15 min
     assert r.downtime_seconds == 2 * HOUR and r.failures == 1
-    assert [(f.started_at, f.repair_seconds) for f in r.failure_lines] == [(at(12), 50 * HOUR)]
+    assert [
+        (f.started_at, f.repair_seconds, f.downtime_in_window_seconds) for f in r.failure_lines
+    ] == [(at(10), 50 * HOUR, 2 * HOUR)]
     assert [(b.kind, b.duration_seconds) for b in r.breaches] == [("automatic", 50 * HOUR)]
     assert r.coverage.found_at_start == (FoundAtStart(1, at(12), at(10)),)
     table = render_table([r], lingshui_config)
@@ -324,3 +347,29 @@ def test_intersect():
     a = [(at(1), at(3)), (at(5), at(9))]
     assert intersect(a, [(at(2), at(6))]) == [(at(2), at(3)), (at(5), at(6))]
     assert intersect(a, []) == []
+
+
+def test_the_coverage_reaches_the_metrics():
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from noc.metrics.snapshot import MetricsSnapshot
+    from sla.gauges import SlaSnapshot
+
+    stopped = compute(two_day_stop(), VOICE, NOV, TARGETS, AFTER).gauges("lingshui", "month")
+    never = compute(Inputs(coverage=facts()), VOICE, NOV, TARGETS, AFTER).gauges("lingshui", "30d")
+    snap = MetricsSnapshot("lingshui")
+    snap.set_sla(SlaSnapshot(AFTER, TARGETS, (stopped, never)))
+    registry = CollectorRegistry()
+    registry.register(snap)
+    samples = {
+        (s.name, s.labels.get("window")): s.value
+        for family in text_string_to_metric_families(generate_latest(registry).decode())
+        for s in family.samples
+        if s.name.startswith("noc_sla_coverage")
+    }
+    assert samples == {
+        ("noc_sla_coverage_ratio", "month"): pytest.approx(670 / 718),
+        ("noc_sla_coverage_ratio", "30d"): 0.0,  # nothing watched: no data
+        ("noc_sla_coverage_threshold_ratio", None): 0.99,
+    }
