@@ -174,7 +174,7 @@ def monitored_operating(
 ) -> tuple[Coverage, list[Interval]]:
     """The scope's coverage over ``[start, until)``, and the time to leave out of its operating
     time: planned maintenance and every instant before ``until`` that was not monitored."""
-    facts: CoverageFacts | None = getattr(inputs, "coverage", None)
+    facts = inputs.coverage
     scheduled = subtract([(start, until)], planned)
     scheduled_s = total_seconds(scheduled)
     if facts is None:  # coverage not recorded: every scheduled second counts, as before
