@@ -12,6 +12,7 @@ from noc.metrics import Metrics
 from noc.runtime.automation import StepAutomation
 from noc.runtime.engine import Engine
 from noc.runtime.scheduler import Scheduler
+from noc.runtime.watch import Watch
 from noc.store import Store
 from probes.probeset import ProbeSet
 
@@ -28,3 +29,4 @@ RUNBOOKS = web.AppKey("runbooks", RunbookSet)
 AUTOMATION = web.AppKey("automation", StepAutomation)
 OUTBOX = web.AppKey("outbox", Outbox)
 PIPELINE = web.AppKey("alert_pipeline", AlertPipeline)
+WATCH = web.AppKey("watch", Watch)
