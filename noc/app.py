@@ -29,6 +29,7 @@ from noc.appkeys import (
     RUNBOOKS,
     SCHEDULER,
     STORE,
+    WATCH,
 )
 from noc.config import NocConfig
 from noc.core.aio import cancel_and_wait, wait_event
@@ -111,6 +112,21 @@ async def probes_ctx(app: web.Application) -> AsyncIterator[None]:
         await probes.aclose()
 
 
+async def watch_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Record this run and each check's fresh results: the SLA counts monitored time only.
+    Started before the engine and stopped after it, so the run spans every result."""
+    from noc.runtime.watch import Watch
+    from noc.store.coverage import CoverageRepo
+
+    watch = Watch.for_config(app[CONFIG], CoverageRepo(app[STORE]))
+    await watch.start()
+    app[WATCH] = watch
+    try:
+        yield
+    finally:
+        await watch.stop()
+
+
 async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
     """The engine (resumed from the store) and the scheduler feeding it probe results."""
     from noc.runtime.engine import Engine
@@ -135,6 +151,7 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
 
     async def ingest(ref, result):  # noqa: ANN001, ANN202 - the scheduler's Sink
         snapshot.observe_result(ref.key, result)
+        app[WATCH].observe_result(ref, result)
         try:
             return await engine.ingest(ref, result)
         finally:
@@ -285,6 +302,7 @@ def create_app(
     app.cleanup_ctx.append(store_ctx)
     app.cleanup_ctx.append(probe_safety_ctx)
     app.cleanup_ctx.append(probes_ctx)
+    app.cleanup_ctx.append(watch_ctx)
     app.cleanup_ctx.append(engine_ctx)
     app.cleanup_ctx.append(metrics_ctx)
     app.cleanup_ctx.append(alerting_ctx)

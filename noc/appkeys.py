@@ -13,6 +13,7 @@ from noc.runtime.automation import StepAutomation
 from noc.runtime.engine import Engine
 from noc.runtime.events import EventHub
 from noc.runtime.scheduler import Scheduler
+from noc.runtime.watch import Watch
 from noc.store import Store
 from probes.probeset import ProbeSet
 
@@ -30,3 +31,4 @@ AUTOMATION = web.AppKey("automation", StepAutomation)
 OUTBOX = web.AppKey("outbox", Outbox)
 PIPELINE = web.AppKey("alert_pipeline", AlertPipeline)
 HUB = web.AppKey("event_hub", EventHub)
+WATCH = web.AppKey("watch", Watch)

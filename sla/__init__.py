@@ -1,8 +1,9 @@
 """The SLA engine: intervals from the event log (:mod:`sla.intervals`), the formulas
-(:mod:`sla.compute`, pure), scopes (:mod:`sla.scope`), the store edge (:mod:`sla.facts`) and
-its pure rules (:mod:`sla.derive`: merges, group members, outages measured under flapping),
-renderings (:mod:`sla.render`), the glue (:mod:`sla.report`) and the gauge
-contract the metrics collector reads (:mod:`sla.gauges`). Definitions: ``docs/sla.md``.
+(:mod:`sla.compute`, pure), monitored time (:mod:`sla.coverage`, pure), scopes
+(:mod:`sla.scope`), the store edge (:mod:`sla.facts`) and its pure rules (:mod:`sla.derive`:
+merges, group members, outages measured under flapping), renderings (:mod:`sla.render`), the
+glue (:mod:`sla.report`) and the gauge contract the metrics collector reads
+(:mod:`sla.gauges`). Definitions: ``docs/sla.md``.
 
 Only the pure parts are imported here, so ``import sla`` never pulls in the store."""
 

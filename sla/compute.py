@@ -21,8 +21,12 @@ below is stated, with the reasons, in ``docs/sla.md``; the short form:
 * **downtime** is the union of the failure and symptom intervals (level I–III, incidents only),
   minus both, so it never exceeds the operating time; an open incident runs to ``min(now, end)``;
   a failure counts in the window where its first such instant falls;
-* **MTBF** (平均无故障时间) is up time ÷ failures, up time = operating time − downtime: downtime is
-  not time between failures (IEC 60050-192 / GB/T 2900.99 mean operating time between failures);
+* only **monitored** time counts (:mod:`sla.coverage`): time the service did not watch is left
+  out of the operating time like planned time, and is not downtime (a failure still counts in
+  the window where it starts); a scope without any monitored time reports no figures;
+* **MTBF** (平均无故障时间) is up time ÷ failures, up time = monitored operating time − downtime:
+  downtime is not time between failures (IEC 60050-192 / GB/T 2900.99 mean operating time
+  between failures), and unwatched time is not up time;
 * **repair time** (MTTR) is a failure's whole duration outside the maintenance that covers it,
   not clipped to the window; targets are strict (contract: 少于 15 分钟 / 24 小时; MTBF 超过 600 小时);
 * **alarm delay** runs from the fault start to the first delivered alert, minus the time muted by
@@ -46,6 +50,7 @@ from noc.core.vocabulary import (
     RECOVERY_KINDS,
     normalize_level,
 )
+from sla.coverage import Coverage, CoverageFacts, monitored_operating
 from sla.gauges import SlaGauges, SlaTargets
 from sla.intervals import Interval, Window, clip, intersect, subtract, total_seconds, union
 
@@ -210,6 +215,7 @@ class Inputs:
     transitions: Sequence[TransitionFact] = ()
     maintenance: Sequence[MaintenanceFact] = ()
     upstream: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    coverage: CoverageFacts | None = None  # None: not recorded, every second counts as watched
 
     def covered_assets(self, inc: IncidentFact) -> frozenset[str]:
         """The incident's root and members and everything upstream of them: maintenance on any of
@@ -283,14 +289,20 @@ class ScopeReport:
     burn_rates: dict[str, float] = field(default_factory=dict)
     burn_alerts: tuple[str, ...] = ()
     failure_lines: tuple[FailureLine, ...] = ()
-    up_seconds: float = 0.0  # operating time − downtime: what MTBF divides
+    up_seconds: float = 0.0  # monitored operating time − downtime: what MTBF divides
     alarm_lines: tuple[AlarmLine, ...] = ()
     alarm_muted_seconds: float = 0.0  # of the alarm delays, the time muted by maintenance
+    coverage: Coverage | None = None  # monitored time (sla.coverage); the figures count only it
 
     @property
     def not_alarmed(self) -> tuple[int, ...]:
         """Incidents whose alert was never delivered (counted with an open delay)."""
         return tuple(a.incident_id for a in self.alarm_lines if a.alarmed_at is None)
+
+    @property
+    def no_data(self) -> bool:
+        """No monitored time: no figure of this row may be read as a number (docs/sla.md)."""
+        return self.coverage is not None and self.coverage.no_data
 
     def gauges(self, site: str, window_name: str) -> SlaGauges:
         """The row the metrics collector exports (``window_name`` is ``month`` or ``30d``)."""
@@ -316,11 +328,14 @@ class ScopeReport:
             mtbf_seconds=self.mtbf_seconds,
             mttr_seconds=dict(self.mttr_seconds),
             breaches=breaches,
-            error_budget_remaining_ratio=self.error_budget_remaining_ratio,
+            error_budget_remaining_ratio=math.nan  # no monitored time: no figure
+            if self.no_data
+            else self.error_budget_remaining_ratio,
             response_timeliness_ratio=self.response_timeliness_ratio,
             alarm_delay_seconds=alarm,
-            burn_rate=dict(self.burn_rates),
+            burn_rate={} if self.no_data else dict(self.burn_rates),
             mtbf_lower_bound=self.mtbf_lower_bound,
+            coverage_ratio=_coverage_ratio(self.coverage),
         )
 
 
@@ -398,7 +413,7 @@ class _Outage:
     own: list[Interval]  # outside the maintenance covering it (symptoms merged in included): repair
     counted: list[Interval]  # and outside the scope's own planned time: where the failure shows
     home: list[Interval]  # the same, of the incident alone: which period counts it
-    free: list[Interval]  # outside the scope's planned time: downtime
+    free: list[Interval]  # outside the scope's planned and unmonitored time: downtime
     recovered_at: dt.datetime | None
     kind: str | None
 
@@ -451,8 +466,9 @@ def mtbf(
 
     Down time is not time between failures (IEC 60050-192 / GB/T 2900.99: mean *operating* time
     between failures; point estimate: total up time ÷ number of failures). With no failure the
-    figure is only a lower bound, ``≥ up time``. ``operating_seconds`` says whether there was any
-    time to judge at all; the contract's 超过 (exceeds): exactly the target does not meet it."""
+    figure is only a lower bound, ``≥ up time``. ``operating_seconds`` (monitored operating time,
+    :mod:`sla.coverage`) says whether there was any time to judge at all; the contract's 超过
+    (exceeds): exactly the target does not meet it."""
     if operating_seconds <= 0:
         return None, False, None
     if failures:
@@ -462,7 +478,7 @@ def mtbf(
 
 
 def up_time(operating_seconds: float, downtime_seconds: float) -> float:
-    """Failure-free time: operating time minus downtime (never negative)."""
+    """Failure-free time: (monitored) operating time minus downtime (never negative)."""
     return max(0.0, operating_seconds - downtime_seconds)
 
 
@@ -472,9 +488,13 @@ def compute(
     """Every figure of ``scope`` over ``window`` as known at ``now``."""
     until = max(window.start, min(window.end, now))
     planned = maintenance_of(scope, inputs.maintenance)
+    # unmonitored time is left out like planned time (sla.coverage): `off` is both
+    cover, off = monitored_operating(
+        inputs, scope, window.start, until, planned, targets.coverage_threshold_ratio
+    )
     period = until - window.start
     maintenance_s = total_seconds(clip(planned, window.start, until))
-    operating_s = period.total_seconds() - maintenance_s
+    operating_s = cover.monitored_seconds  # monitored operating time only
     part_planned = {
         name: planned_by_needs(needs, inputs.maintenance) for name, needs in scope.parts
     }
@@ -508,7 +528,7 @@ def compute(
         if inc.is_symptom:  # not counted apart, but its time is downtime
             own = unplanned(inputs, inc, [(inc.fault_started_at, _end(inc, now))])
             if inc.level in FAILURE_LEVELS:
-                bad += subtract(own, planned)
+                bad += subtract(own, off)  # off: planned and unmonitored time
             continue
         before = [m for m in merged.get(inc.id, ()) if m.fault_started_at < now]
         parts = []
@@ -516,7 +536,9 @@ def compute(
             home = subtract(core, excused)
             if not home:  # wholly inside the scope's own planned work
                 continue
-            free = subtract(core, planned)  # downtime is clipped to the scope's operating time
+            # downtime: outside the scope's planned time and only where it was monitored
+            # (sla.coverage); the failure still counts where it starts (`home`)
+            free = subtract(core, off)
             parts.append(_Outage(inc, own, subtract(own, excused), home, free, recovered_at, kind))
             if inc.level in FAILURE_LEVELS:
                 bad += free
@@ -575,12 +597,16 @@ def compute(
         on_time += inc.acknowledged_at is not None and inc.acknowledged_at <= ack_by
 
     allowed = 1.0 - targets.availability_objective_ratio
-    full_operating = window.seconds - total_seconds(clip(planned, window.start, window.end))
+    full_operating = (
+        window.seconds
+        - total_seconds(clip(planned, window.start, window.end))
+        - cover.unmonitored_total
+    )
     budget_s = allowed * full_operating
     remaining = 1.0 - downtime_s / budget_s if budget_s > 0 else (1.0 if downtime_s == 0 else 0.0)
     # a period not yet begun has nothing observed: lookbacks ending at its start would count the
     # unobserved time between now and then as good time
-    burn = burn_rates(bad, planned, until, allowed) if now > window.start else {}
+    burn = burn_rates(bad, off, until, allowed) if now > window.start else {}
 
     return ScopeReport(
         scope=scope.label,
@@ -611,6 +637,7 @@ def compute(
         burn_alerts=tuple(alerting_pairs(burn)),
         failure_lines=tuple(lines),
         up_seconds=up_s,
+        coverage=cover,
         alarm_lines=tuple(alarms),
         alarm_muted_seconds=sum(a.muted_seconds for a in alarms),
     )
@@ -625,6 +652,11 @@ def alarm_line(inputs: Inputs, inc: IncidentFact, until: dt.datetime) -> AlarmLi
     waited = [(inc.fault_started_at, end)]
     muted = total_seconds(waited) - total_seconds(unplanned(inputs, inc, waited))
     return AlarmLine(inc.id, total_seconds(waited) - muted, muted, alarmed)
+
+
+def _coverage_ratio(cover: Coverage | None) -> float | None:
+    """Monitored ÷ scheduled time; None when nothing was scheduled (or nothing is known)."""
+    return None if cover is None else cover.ratio
 
 
 def burn_rates(

@@ -1,24 +1,29 @@
 """The SLA's facts: the store's rows for a span (:mod:`noc.store.sla_facts`) turned into
 :class:`sla.compute.Inputs`.
 
-:func:`load_inputs` is the only I/O (four queries, one session); :func:`to_inputs` is pure:
-it folds each incident's events into its services, gradings and merge, and looks up the
-acknowledge deadlines its runbook sets for each severity it had. The rules that take more than
-a lookup (merge parents, group members, outages measured under flapping) are in
+:func:`load_inputs` is the only I/O (four queries, one session, and two for the monitoring
+coverage of :mod:`noc.store.coverage`); :func:`to_inputs` is pure: it folds each incident's
+events into its services, gradings and merge, looks up the acknowledge deadlines its runbook
+sets for each severity it had, and dates a fault found present when monitoring resumed from
+the last good observation before the gap (:func:`sla.coverage.backdate`). The rules that take
+more than a lookup (merge parents, group members, outages measured under flapping) are in
 :mod:`sla.derive`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from typing import Any
 
 from noc.engine.incidents import PHONE_GROUP
+from noc.store.coverage import CoverageRepo, CoverageRows
 from noc.store.repo import Store
 from noc.store.sla_facts import SlaFactsRepo, SlaRows
 from noc.store.tables import Incident
 from sla.compute import IncidentFact, Inputs, MaintenanceFact, TransitionFact
+from sla.coverage import CoverageFacts, FreshFact, RunFact, backdate
 from sla.derive import by_check, measured_down, member_spans, merge_parents
 
 
@@ -31,10 +36,31 @@ async def load_inputs(
 ) -> Inputs:
     """Everything that can touch ``[start, end)``: one query per table. Maintenance is read up to
     ``planned_until`` (a period's end): planned windows still to come shape its error budget."""
-    return to_inputs(await SlaFactsRepo(store).rows(start, end, planned_until), runbooks)
+    rows = await SlaFactsRepo(store).rows(start, end, planned_until)
+    return to_inputs(rows, runbooks, await CoverageRepo(store).rows(start, end))
 
 
-def to_inputs(rows: SlaRows, runbooks: Any = None) -> Inputs:
+def to_coverage(rows: CoverageRows) -> CoverageFacts:
+    """Runs (ended by their clean stop, else their last heartbeat) and fresh stretches."""
+    runs = tuple(
+        RunFact(
+            r.id,
+            r.started_at,
+            r.stopped_at or r.heartbeat_at,
+            r.stopped_at is not None,
+            frozenset((c["asset"], c["check"]) for c in r.checks or () if isinstance(c, dict)),
+        )
+        for r in rows.runs
+    )
+    fresh = tuple(
+        FreshFact(s.run_id, s.asset, s.check, s.since, s.until, s.first_ok_at, s.last_ok_at)
+        for s in rows.stretches
+    )
+    return CoverageFacts(runs=runs, fresh=fresh)
+
+
+def to_inputs(rows: SlaRows, runbooks: Any = None, coverage: CoverageRows | None = None) -> Inputs:
+    """``coverage`` None: not recorded (every second counts as watched, as before it was)."""
     services: dict[int, set[str]] = defaultdict(set)
     gradings: dict[int, list[tuple[dt.datetime, str]]] = defaultdict(list)
     merged: set[int] = set()
@@ -106,7 +132,13 @@ def to_inputs(rows: SlaRows, runbooks: Any = None) -> Inputs:
                 ),
             )
         )
+    watching = None
+    if coverage is not None:
+        watching = to_coverage(coverage)
+        incidents, found = backdate(incidents, watching.fresh)
+        watching = dataclasses.replace(watching, found_at_start=tuple(found))
     return Inputs(
+        coverage=watching,
         incidents=tuple(incidents),
         transitions=facts,
         maintenance=tuple(

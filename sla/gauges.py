@@ -20,6 +20,7 @@ class SlaTargets:
     availability_objective_ratio: float
     mtbf_seconds: float  # 600 h
     mttr_seconds: dict[str, float]  # {"automatic": 900, "manual": 86400}
+    coverage_threshold_ratio: float = 0.99  # monitored ÷ scheduled time under it: "insufficient"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class SlaGauges:
     alarm_delay_seconds: dict[str, float]  # {"0.5": p50, "1": max}; empty when nothing was alarmed
     burn_rate: dict[str, float] = field(default_factory=dict)  # by lookback (noc.core.vocabulary)
     mtbf_lower_bound: bool = False  # no failure in the window: MTBF is at least mtbf_seconds
+    coverage_ratio: float | None = None  # monitored ÷ scheduled (sla.coverage); None: unknown
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """The SLA report: the store's facts for the widest window asked for, then every (scope, window).
 
-One read of the store (:func:`sla.facts.load_inputs`: four queries, one session) bounded by the
+One read of the store (:func:`sla.facts.load_inputs`: six queries) bounded by the
 widest window, then pure computation for every (scope, window) pair — so the metrics snapshot
-of ~30 scopes × 2 windows costs four queries. Scopes come from :mod:`sla.scope`, text from
+of ~30 scopes × 2 windows costs six queries. Scopes come from :mod:`sla.scope`, text from
 :mod:`sla.render`; their public names are re-exported here for the CLI and the API.
 """
 
@@ -22,7 +22,14 @@ from sla.facts import load_inputs
 from sla.gauges import SlaSnapshot
 from sla.intervals import Window, current_month, rolling
 from sla.render import document, render
-from sla.scope import ScopeError, UnknownScope, all_scopes, parse_scope, upstream_map
+from sla.scope import (
+    ScopeError,
+    UnknownScope,
+    all_scopes,
+    checks_by_asset,
+    parse_scope,
+    upstream_map,
+)
 
 __all__ = [
     "ScopeError",
@@ -51,6 +58,10 @@ async def build(
     end = max(min(w.end, now) for w in windows)
     inputs = await load_inputs(store, start, max(end, start), runbooks, max(w.end for w in windows))
     inputs = dataclasses.replace(inputs, upstream=upstream_map(config))
+    if inputs.coverage is not None:  # a scope is watched when every check of its assets was
+        inputs = dataclasses.replace(
+            inputs, coverage=dataclasses.replace(inputs.coverage, checks=checks_by_asset(config))
+        )
     targets = config.sla.targets()
     # pure but CPU-bound (about 1 s for 1,000 asset scopes): off the event loop
     return await asyncio.to_thread(

@@ -50,6 +50,15 @@ def upstream_map(config: NocConfig) -> dict[str, frozenset[str]]:
     return topology_upstream_map(config)
 
 
+def checks_by_asset(config: NocConfig) -> dict[str, frozenset[str]]:
+    """Every asset → its enabled checks in today's inventory: the checks whose fresh results make
+    a scope monitored (a check added later leaves the time before it unmonitored)."""
+    out: dict[str, set[str]] = {}
+    for asset, check in config.iter_checks():
+        out.setdefault(asset.name, set()).add(check.check_name)
+    return {name: frozenset(checks) for name, checks in out.items()}
+
+
 def _service_needs(config: NocConfig, service: Any) -> tuple[Need, ...]:
     """A hard need is one alternative; an ``any_of`` group is down by plan only when every member is."""
     return tuple(

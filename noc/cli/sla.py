@@ -44,10 +44,17 @@ def sla() -> None:
     show_default=True,
 )
 @lang_option("zh-CN")
+@click.option(
+    "--wide", is_flag=True, help="table: every column (default: the contract's, within 100 columns)"
+)
 @store_options
 @exit_on_error
-def report_cmd(period, start, end, scope, fmt, lang, config_path, db_url) -> None:
-    """Report one period for one scope (or the site and its services)."""
+def report_cmd(period, start, end, scope, fmt, lang, wide, config_path, db_url) -> None:
+    """Report one period for one scope (or the site and its services).
+
+    Every figure counts monitored time only: a period or scope the service did not watch reads
+    "no data" (无监测数据), one watched less than sla.coverage.threshold (99 %) is marked
+    "insufficient coverage" (监测覆盖不足). CSV is UTF-8 with a BOM, for spreadsheets."""
     from incident_runbooks.loader import load_runbooks
     from sla.report import build, parse_scope, render
 
@@ -68,4 +75,4 @@ def report_cmd(period, start, end, scope, fmt, lang, config_path, db_url) -> Non
         async with open_store(config, db_url) as store:
             return await build(store, config, load_runbooks(), [window], scopes, now)
 
-    click.echo(render(asyncio.run(go()), config, fmt, lang, now).rstrip("\n"))
+    click.echo(render(asyncio.run(go()), config, fmt, lang, now, wide).rstrip("\n"))

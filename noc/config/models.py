@@ -251,6 +251,15 @@ class MttrTargets(StrictModel):
     manual: Annotated[Duration, Field(gt=0)] = 86400.0
 
 
+class CoverageSettings(StrictModel):
+    """Monitoring coverage (docs/sla.md): how the service records when it watched, and how much
+    of a period it must have watched before its figures are sufficient."""
+
+    threshold: Annotated[float, Field(gt=0, le=1)] = 0.99  # under it: "insufficient coverage"
+    heartbeat: Annotated[Duration, Field(gt=0)] = 30.0  # a crash loses at most this much
+    stale_after: Annotated[float, Field(ge=1)] = 3.0  # × the check's interval without a result
+
+
 class SlaSettings(StrictModel):
     """The SLA targets (docs/sla.md). The tender states MTBF and MTTR; it gives no availability
     figure, so the objective (and with it the error budget) is ours to set: 99.9 % by default."""
@@ -259,6 +268,7 @@ class SlaSettings(StrictModel):
     mtbf_target: Annotated[Duration, Field(gt=0)] = 600 * 3600.0
     mttr_targets: MttrTargets = MttrTargets()
     timezone: Annotated[str, AfterValidator(_check_timezone)] = "Asia/Shanghai"
+    coverage: CoverageSettings = CoverageSettings()
 
     def targets(self):  # -> sla.gauges.SlaTargets (imported late: sla depends on nothing of noc)
         from sla.gauges import SlaTargets
@@ -270,6 +280,7 @@ class SlaSettings(StrictModel):
                 "automatic": self.mttr_targets.automatic,
                 "manual": self.mttr_targets.manual,
             },
+            coverage_threshold_ratio=self.coverage.threshold,
         )
 
 

@@ -279,6 +279,16 @@ class MetricsSnapshot:
             "Error-budget burn rate over the lookback (1 = exactly on budget).",
             (*s, "lookback"),
         )
+        self.sla_coverage = F(
+            "noc_sla_coverage_ratio",
+            "Monitored over scheduled time in the window; under the threshold: insufficient.",
+            w,
+        )
+        self.sla_coverage_threshold = F(
+            "noc_sla_coverage_threshold_ratio",
+            "Coverage under which the figures are marked insufficient.",
+            ("site",),
+        )
         self.sla_objective = F(
             "noc_sla_availability_objective_ratio", "Contracted availability objective.", ("site",)
         )
@@ -443,6 +453,8 @@ class MetricsSnapshot:
                 for kind in dict.fromkeys((*RECOVERY_KINDS, *r.breaches))
             ]
             rows[self.sla_budget].append((w, r.error_budget_remaining_ratio))
+            if r.coverage_ratio is not None:
+                rows[self.sla_coverage].append((w, r.coverage_ratio))
             if r.response_timeliness_ratio is not None:
                 rows[self.sla_timeliness].append((w, r.response_timeliness_ratio))
             rows[self.sla_alarm_delay] += [
@@ -454,6 +466,7 @@ class MetricsSnapshot:
                 ]
         t = snap.targets
         rows[self.sla_objective].append(((site,), t.availability_objective_ratio))
+        rows[self.sla_coverage_threshold].append(((site,), t.coverage_threshold_ratio))
         rows[self.sla_mtbf_target].append(((site,), t.mtbf_seconds))
         rows[self.sla_mttr_target] += [((site, kind), v) for kind, v in t.mttr_seconds.items()]
         rows[self.sla_computed].append(((site,), snap.computed_at.timestamp()))

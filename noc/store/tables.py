@@ -193,4 +193,45 @@ class MaintenanceWindow(Base):
     __table_args__ = (Index("ix_maintenance_windows_span", "starts_at", "ends_at"),)
 
 
+class MonitorRun(Base):
+    """One run of the service, for the SLA's monitored time (docs/sla.md).
+
+    ``heartbeat_at`` moves every heartbeat; a clean stop sets ``stopped_at``; a crash leaves the
+    last heartbeat as the run's end. ``checks`` lists the checks configured in the run
+    (``asset``, ``check``, ``interval``, ``stale_after`` seconds): a check not listed was not
+    configured then, and that time is unmonitored for its scopes."""
+
+    __tablename__ = "monitor_runs"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    site: Mapped[str] = mapped_column(String(63))
+    started_at: Mapped[dt.datetime]
+    heartbeat_at: Mapped[dt.datetime]
+    stopped_at: Mapped[dt.datetime | None]
+    host: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    checks: Mapped[list[Any]] = mapped_column(default=list)
+    __table_args__ = (Index("ix_monitor_runs_started_at", "started_at"),)
+
+
+class CheckCoverage(Base):
+    """A stretch of fresh results of one check in one run: ``[since, until)``, from its first to
+    its last result, with no gap longer than the check's stale limit. A projection kept by the
+    watch (:mod:`noc.runtime.watch`): ``until`` is extended at each heartbeat while results stay
+    fresh; the stretch is closed when they go stale or the service stops. ``first_ok_at`` and
+    ``last_ok_at`` date a fault found present when monitoring resumed (docs/sla.md)."""
+
+    __tablename__ = "check_coverage"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("monitor_runs.id"))
+    site: Mapped[str] = mapped_column(String(63))
+    asset: Mapped[str] = mapped_column(String(63))
+    check: Mapped[str] = mapped_column(String(63))
+    since: Mapped[dt.datetime]
+    until: Mapped[dt.datetime]
+    first_ok_at: Mapped[dt.datetime | None]
+    last_ok_at: Mapped[dt.datetime | None]
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (Index("ix_check_coverage_asset_check_until", "asset", "check", "until"),)
+
+
 APPEND_ONLY_TABLES = ("check_transitions", "incident_events", "notification_attempts")

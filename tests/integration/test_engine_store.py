@@ -249,21 +249,30 @@ async def test_interface_down_and_failing_pings_together_are_an_outage_at_once(
 
 
 async def sla_of(store, config, start: float, end: float, now: float, scope: str):
-    """The SLA of ``scope`` over [start, end) from the store, as ``noc sla report`` computes it."""
-    import dataclasses
+    """The SLA of ``scope`` over [start, end) from the store, as ``noc sla report`` computes it
+    (:func:`sla.report.build`). The service is taken to have watched the whole span (what the
+    watch of ``noc run`` records; the engine alone records no coverage): the SLA counts
+    monitored time only."""
+    from support.coverage import watched
 
-    from sla.compute import compute
-    from sla.facts import load_inputs
     from sla.intervals import Window
-    from sla.scope import parse_scope, upstream_map
+    from sla.report import build
+    from sla.scope import parse_scope
 
     span = Window(
         "span", dt.datetime.fromtimestamp(start, dt.UTC), dt.datetime.fromtimestamp(end, dt.UTC)
     )
-    inputs = await load_inputs(store, span.start, span.end)
-    inputs = dataclasses.replace(inputs, upstream=upstream_map(config))
-    [s] = parse_scope(config, scope)
-    return compute(inputs, s, span, config.sla.targets(), dt.datetime.fromtimestamp(now, dt.UTC))
+    await watched(store, config, span.start, span.end)
+    [report] = await build(
+        store,
+        config,
+        None,
+        [span],
+        parse_scope(config, scope),
+        dt.datetime.fromtimestamp(now, dt.UTC),
+    )
+    assert report.coverage is not None and report.coverage.status == "ok"
+    return report
 
 
 async def test_three_9_second_outages_under_flapping_cost_27_seconds(lingshui_config, store):

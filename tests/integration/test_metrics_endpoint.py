@@ -158,6 +158,9 @@ async def test_metrics_show_live_probes_states_and_incidents(aiohttp_client, db_
         list(pick(data, "noc_sla_last_computed_timestamp_seconds", site="mtest").values()) != []
     ), "no SLA gauges: see the log for sla_metrics_failed"
     assert pick(data, "noc_sla_availability_ratio", scope="site:mtest", window="month")
+    # and how much of it was watched (just started: little or nothing yet, never more than all)
+    [coverage] = pick(data, "noc_sla_coverage_ratio", scope="site:mtest", window="month").values()
+    assert 0 <= coverage <= 1
     assert list(pick(data, "noc_sla_mtbf_target_seconds", site="mtest").values()) == [
         cfg.sla.mtbf_target
     ]
@@ -314,6 +317,7 @@ def test_promtool_finds_nothing_to_say_about_every_family_filled():
             alarm_delay_seconds={"0.5": 30.0, "1": 90.0},
             burn_rate={"5m": 0.0, "1h": 2.0} if window == "30d" else {},
             mtbf_lower_bound=window == "30d",
+            coverage_ratio=0.98 if window == "month" else 1.0,
         )
         for window in ("month", "30d")
     )

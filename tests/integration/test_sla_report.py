@@ -5,6 +5,8 @@ September 2026 (30 days, Asia/Shanghai) holds the contract scenario of docs/sla.
 failures of voice-intake (10 min automatic, 3 h manual), a planned 2 h on mstp-voice, a level-IV
 phones incident, 20 min of a DOWN check on voice-gw (evidence, not downtime), and a window
 entered after the fact over A that must not erase it. Every expected figure is arithmetic.
+The service watched every check from 08-01 to 10-01 (a run written as the watch writes it), so
+every second of September is monitored; a fresh store, or a 2-day stop, reads differently.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
+from support.coverage import watched
 
 from noc.app import create_app
-from noc.config import DEFAULT_CONFIG
+from noc.config import DEFAULT_CONFIG, load_config
 from noc.engine.incidents import ActiveIncident, Change
 from noc.store import Store
 from noc.store.incidents import IncidentRepo
@@ -31,6 +34,7 @@ from noc.store.tables import Incident, MaintenanceWindow
 
 SH = ZoneInfo("Asia/Shanghai")
 HOUR = 3600
+DAY = dt.timedelta(days=1)
 OPERATING = 30 * 86400 - 2 * HOUR  # 2,584,800 s: September minus the planned 2 h
 DOWNTIME = 10 * 60 + 3 * HOUR  # 11,400 s
 AVAILABILITY = round((OPERATING - DOWNTIME) / OPERATING, 9)  # 0.995589601
@@ -58,11 +62,14 @@ def _incident(
     )
 
 
-async def write_scenario(db_url: str) -> dict[str, int]:
+async def write_scenario(db_url: str, watching: bool = True) -> dict[str, int]:
     store = await Store.open(db_url)
     repo = IncidentRepo(store, "lingshui")
     ids: dict[str, int] = {}
     try:
+        if watching:  # every check watched from 08-01 to 10-01 (the rolling 30 days included)
+            config = load_config(DEFAULT_CONFIG)
+            await watched(store, config, at(1, 0) - dt.timedelta(days=31), at(30, 0) + DAY)
 
         async def opened(name, inc, alarm_after):
             book = {inc.key: inc}
@@ -187,6 +194,10 @@ def check_voice(row: dict, ids: dict[str, int]) -> None:
     # A was never acknowledged and recovered at +600 s (late), B at +120 s (on time)
     assert row["response"] == {"due": 2, "on_time": 1, "timeliness_ratio": 0.5}
     assert [f["incident_id"] for f in row["failure_list"]] == [ids["a"], ids["b"]]
+    # watched all month: full coverage, nothing found at a restart
+    assert row["coverage"]["status"] == "ok" and row["coverage"]["ratio"] == 1
+    assert row["coverage"]["monitored_seconds"] == OPERATING
+    assert row["coverage"]["found_at_start"] == []
 
 
 def noc(*args: str) -> subprocess.CompletedProcess:
@@ -218,11 +229,9 @@ def test_cli_report_in_every_format(db_url):
     assert rows["service:ticket-exchange"]["availability_ratio"] == 1.0
     assert rows["service:ticket-exchange"]["mtbf_lower_bound"] is True
 
-    table = list(
-        csv.DictReader(
-            io.StringIO(noc("--period", "2026-09", "--format", "csv", "--db", db_url).stdout)
-        )
-    )
+    csv_text = noc("--period", "2026-09", "--format", "csv", "--db", db_url).stdout
+    assert csv_text.startswith("\ufeff")  # UTF-8 with a BOM, for spreadsheets
+    table = list(csv.DictReader(io.StringIO(csv_text.removeprefix("\ufeff"))))
     voice = next(r for r in table if r["scope"] == "service:voice-intake")
     assert (
         voice["period"] == "2026-09"
@@ -260,6 +269,62 @@ def test_cli_report_in_every_format(db_url):
     assert "site:lingshui" in text.stdout and "超时明细 breaches: -" in text.stdout
 
 
+async def _migrated(db_url: str) -> None:
+    """A fresh store: created and migrated (what `noc db upgrade` leaves), nothing recorded."""
+    store = await Store.open(db_url)
+    await store.close()
+
+
+def test_a_fresh_store_reports_no_data_and_never_meets(db_url):
+    asyncio.run(_migrated(db_url))
+    out = noc("--period", "2025-11", "--db", db_url)
+    assert out.returncode == 0, out.stderr
+    assert "无监测数据 no data" in out.stdout and "meets" not in out.stdout
+    assert "≥" not in out.stdout  # no MTBF lower bound either: nothing was observed
+    en = noc("--period", "2025-11", "--lang", "en", "--db", db_url)
+    assert en.returncode == 0 and "no data" in en.stdout and "meets" not in en.stdout
+    doc = json.loads(noc("--period", "2025-11", "--format", "json", "--db", db_url).stdout)
+    for row in doc["rows"]:
+        assert row["coverage"]["status"] == "no_data"
+        assert row["coverage"]["unmonitored_seconds"]["not_running"] == 30 * 86400
+        assert row["availability_ratio"] is None and row["mtbf_seconds"] is None
+        assert row["mtbf_meets_target"] is None
+
+
+async def _two_day_stop(db_url: str) -> dict[str, int]:
+    """The September scenario, watched except 09-14 00:00 → 09-16 00:00 (the service stopped)."""
+    ids = await write_scenario(db_url, watching=False)
+    store = await Store.open(db_url)
+    try:
+        config = load_config(DEFAULT_CONFIG)
+        await watched(store, config, at(1, 0), at(14, 0))
+        await watched(store, config, at(16, 0), at(30, 0) + DAY)
+    finally:
+        await store.close()
+    return ids
+
+
+def test_a_two_day_stop_lowers_coverage_and_counts_monitored_time_only(db_url):
+    ids = asyncio.run(_two_day_stop(db_url))
+    out = noc(
+        "--period", "2026-09", "--scope", "service:voice-intake", "--format", "json", "--db", db_url
+    )
+    assert out.returncode == 0, out.stderr
+    [row] = json.loads(out.stdout)["rows"]
+    monitored = OPERATING - 48 * HOUR  # 670 h of the 718 h scheduled
+    assert row["coverage"]["status"] == "insufficient"
+    assert row["coverage"]["ratio"] == round(monitored / OPERATING, 9) < 1
+    assert row["coverage"]["unmonitored_seconds"]["not_running"] == 48 * HOUR
+    assert row["operating_seconds"] == monitored and row["downtime_seconds"] == DOWNTIME
+    assert row["availability_ratio"] == round((monitored - DOWNTIME) / monitored, 9)
+    # up time ÷ failures: the watched 670 h minus the downtime (the stop is not up time either)
+    assert row["up_seconds"] == monitored - DOWNTIME
+    assert row["mtbf_seconds"] == (monitored - DOWNTIME) / 2 and row["failures"] == 2
+    assert [f["incident_id"] for f in row["failure_list"]] == [ids["a"], ids["b"]]
+    table = noc("--period", "2026-09", "--db", db_url)
+    assert table.returncode == 0 and "监测覆盖不足 insufficient coverage" in table.stdout
+
+
 def test_cli_refuses_bad_period_and_scope(sqlite_url):
     bad = noc("--period", "2026-13", "--db", sqlite_url)
     assert bad.returncode == 2 and "month must be in 1..12" in bad.stderr
@@ -270,7 +335,7 @@ def test_cli_refuses_bad_period_and_scope(sqlite_url):
 
 
 @pytest.fixture
-async def client(aiohttp_client, lingshui_config, db_url):
+async def client(db_url, aiohttp_client, lingshui_config):  # the app stops before its db goes
     ids = await write_scenario(db_url)
     client = await aiohttp_client(create_app(lingshui_config, db_url, probing=False))
     client.ids = ids

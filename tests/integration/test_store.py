@@ -22,6 +22,8 @@ TABLES = {
     "notifications",
     "notification_attempts",
     "maintenance_windows",
+    "monitor_runs",
+    "check_coverage",
 }
 
 
