@@ -93,17 +93,8 @@ def run(
     url = resolve_db_url(db_url, config.server.db)
     async_url(url)  # a URL the service cannot use: one line, exit 2, before anything starts
     check_listen(host.strip("[]"), int(port))
-    app = create_app(config, db_url)
     log = get_logger("noc.cli")
     base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
-    log.info(
-        "service_starting",
-        site=config.site.name,
-        assets=len(config.assets),
-        db=mask_url(url),
-        console=f"{base}/",
-        metrics=f"{base}/metrics",
-    )
 
     async def announce(_app) -> None:
         log.info(
@@ -113,8 +104,17 @@ def run(
             api=f"{base}/api/v1/assets",
         )
 
-    app.on_startup.append(announce)
     try:
+        app = create_app(config, db_url)
+        app.on_startup.append(announce)
+        log.info(
+            "service_starting",
+            site=config.site.name,
+            assets=len(config.assets),
+            db=mask_url(url),
+            console=f"{base}/",
+            metrics=f"{base}/metrics",
+        )
         web.run_app(
             app,
             host=host.strip("[]"),
@@ -125,15 +125,10 @@ def run(
             shutdown_timeout=1,
         )
     except NocError:
-        raise  # the store's refusals and failures: one line already (Store.open)
+        raise  # refusals (a broken runbook, the store's): one line already
     except Exception as exc:  # noqa: BLE001 - start-up failed: one line, the traceback on debug
         if log_level == "debug":
             traceback.print_exc()
-        if isinstance(exc, OSError) and exc.errno in (errno.EADDRINUSE, errno.EACCES):
-            reason = _listen_reason(exc, int(port))  # taken between the check and the start
-            raise UnavailableError(f"cannot listen on {host}:{port}: {reason}") from exc
         first = (str(exc).strip().splitlines() or [""])[0]
-        raise UnavailableError(
-            f"启动失败 / start-up failed: {type(exc).__name__}: {first}"
-        ) from exc
+        raise UnavailableError(f"start-up failed: {type(exc).__name__}: {first}") from exc
     log.info("service_stopped")

@@ -275,3 +275,43 @@ def test_a_store_file_without_permission_is_one_line(tmp_path: Path):
     (tmp_path / "noc.db").chmod(0o000)
     result = noc("incident", "list", "--db", url, unprivileged=True)
     refused(result, 1, url, f"permission denied on the file {tmp_path / 'noc.db'}")
+
+
+def test_any_other_start_up_failure_of_run_is_one_line(monkeypatch, tmp_path: Path):
+    """A part of the service failing to start (here a cleanup context raising) is one line
+    naming the error, not aiohttp's traceback; ``--log-level debug`` adds the traceback."""
+    import logging
+
+    import structlog
+    from aiohttp import web
+    from click.testing import CliRunner
+
+    import noc.app
+    from noc.cli import main
+
+    async def broken(_app):
+        raise RuntimeError("the scheduler could not start\nsecond line of detail")
+        yield  # pragma: no cover
+
+    def create_app(config, db_url=None):
+        app = web.Application()
+        app.cleanup_ctx.append(broken)
+        return app
+
+    monkeypatch.setattr(noc.app, "create_app", create_app)
+    # `noc run` configures logging for the process: give it back afterwards
+    structlog_config = structlog.get_config()
+    monkeypatch.setattr(logging.root, "handlers", list(logging.root.handlers))
+    monkeypatch.setattr(logging.root, "level", logging.root.level)
+    args = ["run", "--db", f"sqlite:///{tmp_path / 'noc.db'}", "--listen", "127.0.0.1:0"]
+    try:
+        for level, traceback_shown in (("warning", False), ("debug", True)):
+            result = CliRunner().invoke(main, [*args, "--log-level", level])
+            assert result.exit_code == 1, result.output
+            last = result.stderr.strip().splitlines()[-1]
+            assert last.endswith("start-up failed: RuntimeError: the scheduler could not start")
+            assert ("Traceback" in result.stderr) is traceback_shown
+            if not traceback_shown:
+                assert len(result.stderr.strip().splitlines()) == 1
+    finally:
+        structlog.configure(**structlog_config)
