@@ -27,10 +27,11 @@ from noc.cli import (
     tokens,
     users,
 )
+from noc.cli.common import STORE_EPILOG
 from noc.lab import cli as lab
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=STORE_EPILOG)
 @click.version_option(package_name="hotline-noc", prog_name="noc")
 def main() -> None:
     """hotline NOC — 陵水12345热线分平台网络运行监控与SLA服务 / network operations and SLA service."""

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from noc.core.errors import NocError, UnavailableError
+from noc.core.paths import default_db_url
 from noc.core.secrets import mask_secrets
 from noc.core.units import parse_bandwidth, parse_duration
 from noc.core.yamlsource import SourceError
@@ -44,7 +45,16 @@ EXIT_REFUSED = 1
 EXIT_USAGE = 2
 
 CONFIG_HELP = "inventory YAML (default: $NOC_CONFIG, then the shipped Lingshui inventory)"
-DB_HELP = "database URL (default: the config's server.db, then $NOC_DB, then sqlite:///noc.db)"
+DB_HELP = (
+    "database URL (default: the config's server.db, then $NOC_DB, then "
+    f"{default_db_url()}); only `noc db upgrade` and `noc run` create a store"
+)
+STORE_EPILOG = (
+    f"事件库 store: --db URL, else the config's server.db, else $NOC_DB, else "
+    f"{default_db_url()} (as root /var/lib/noc/noc.db; otherwise $XDG_DATA_HOME/noc/noc.db, "
+    "by default ~/.local/share/noc/noc.db). Only `noc db upgrade` and `noc run` create or "
+    "migrate it; every other command refuses a missing or unmigrated store."
+)
 
 
 # -- errors --------------------------------------------------------------------------------
@@ -76,11 +86,6 @@ def exit_on_error(func: Callable[..., T]) -> Callable[..., T]:
             fail(exc)
 
     return wrapper
-
-
-def driver_reason(exc: BaseException) -> str:
-    """A database failure in the driver's words (SQLAlchemy wraps them in a longer text)."""
-    return str(getattr(exc, "orig", None) or exc)
 
 
 # -- shared options ------------------------------------------------------------------------
@@ -135,21 +140,23 @@ def load_config_or_exit(path: str | None) -> NocConfig:
 
 @asynccontextmanager
 async def open_store(config: NocConfig, db_url: str | None) -> AsyncIterator[Store]:
-    """The store (migrated) for ``--db`` or the config's; a store that cannot be opened is an
-    :class:`UnavailableError` naming the URL (password masked)."""
-    from noc.store import Store, mask_url, resolve_db_url
+    """The existing, migrated store for ``--db`` or the config's; it creates nothing.
+
+    A store that is missing, empty or behind is refused (``StoreNotReadyError``, one line that
+    names ``noc db upgrade``); one that cannot be reached, or fails while the command runs, is
+    an :class:`UnavailableError` naming the URL (password masked). Only ``noc db upgrade`` and
+    ``noc run`` create a store."""
+    from noc.store import Store, resolve_db_url
+    from noc.store.db import failure_text, is_database_failure
 
     url = resolve_db_url(db_url, config.server.db)
-    try:
-        store = await Store.open(url)
-    except NocError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the driver's reason, shown without a traceback
-        raise UnavailableError(
-            f"cannot open the store at {mask_url(url)}: {driver_reason(exc)}"
-        ) from exc
+    store = await Store.open(url, migrate=False)
     try:
         yield store
+    except Exception as exc:
+        if isinstance(exc, NocError) or not is_database_failure(exc):
+            raise
+        raise UnavailableError(failure_text(url, exc, "the store failed")) from exc
     finally:
         await store.close()
 

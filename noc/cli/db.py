@@ -1,6 +1,9 @@
-"""``noc db upgrade|current``: migrate the event store, show its revision.
+"""``noc db upgrade|current``: create or migrate the event store, show its revision.
 
-A store that cannot be reached is refused (exit 1) with the URL, its password masked.
+``noc db upgrade`` is (with ``noc run``) the one way a store comes into being: it makes the
+SQLite file's folder and the schema. ``noc db current`` reads, creating nothing: a missing,
+empty or out-of-date store is refused in one line naming ``noc db upgrade``. A store that
+cannot be reached is refused (exit 1) with the URL, its password masked.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from noc.cli.common import driver_reason, exit_on_error, load_config_or_exit, store_options
+from noc.cli.common import exit_on_error, load_config_or_exit, store_options
 from noc.core.errors import NocError, UnavailableError
 
 T = TypeVar("T")
@@ -28,7 +31,6 @@ def _with_engine(url: str, work: Callable[[Any], Awaitable[T]], failed: str) -> 
 
     A failure of the database is an :class:`UnavailableError` starting with ``failed``."""
     from noc.store import db as dbmod
-    from noc.store import mask_url
 
     async def go() -> T:
         engine = dbmod.create_engine(url)
@@ -42,12 +44,12 @@ def _with_engine(url: str, work: Callable[[Any], Awaitable[T]], failed: str) -> 
     except NocError:
         raise
     except Exception as exc:  # noqa: BLE001 - the driver's reason, shown without a traceback
-        raise UnavailableError(f"{failed} on {mask_url(url)}: {driver_reason(exc)}") from exc
+        raise UnavailableError(dbmod.failure_text(url, exc, failed)) from exc
 
 
 def _url(config_path: str | None, db_url: str | None) -> str:
     """``--db``, else the config's server.db — read only when a config was named (a store
-    command needs no inventory) — else ``$NOC_DB``, else sqlite:///noc.db."""
+    command needs no inventory) — else ``$NOC_DB``, else the default file."""
     from noc.store import resolve_db_url
 
     named = db_url is None and (config_path is not None or os.environ.get("NOC_CONFIG"))
@@ -59,13 +61,14 @@ def _url(config_path: str | None, db_url: str | None) -> str:
 @click.option("--revision", default="head", show_default=True)
 @exit_on_error
 def db_upgrade(config_path: str | None, db_url: str | None, revision: str) -> None:
-    """Migrate the store to REVISION (default: the newest)."""
+    """Create the store, or migrate it to REVISION (default: the newest)."""
     from noc.store import db as dbmod
     from noc.store import mask_url
 
     url = _url(config_path, db_url)
 
     async def upgrade(engine) -> str | None:
+        dbmod.prepare(url)
         await dbmod.upgrade(engine, revision)
         return await dbmod.current_revision(engine)
 
@@ -82,5 +85,9 @@ def db_current(config_path: str | None, db_url: str | None) -> None:
     from noc.store import mask_url
 
     url = _url(config_path, db_url)
-    current = _with_engine(url, dbmod.current_revision, "读取失败 / reading the revision failed")
-    click.echo(f"{mask_url(url)}: current {current or '(empty)'}, head {dbmod.head_revision()}")
+    current = _with_engine(
+        url,
+        lambda engine: dbmod.require_head(engine, url),
+        "读取失败 / reading the revision failed",
+    )
+    click.echo(f"{mask_url(url)}: current {current}, head {dbmod.head_revision()}")

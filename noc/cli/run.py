@@ -1,10 +1,58 @@
-"""``noc run``: start the service (stops cleanly on SIGTERM/SIGINT)."""
+"""``noc run``: start the service (stops cleanly on SIGTERM/SIGINT).
+
+With ``noc db upgrade`` the one command that creates the store (the SQLite file's folder and
+the schema). Whatever stops it from starting — a database URL it cannot use, a store it cannot
+open or migrate, an address it cannot listen on — is one line on stderr and exit 1 (2 for a
+bad option or config), never a traceback; ``--log-level debug`` adds the traceback of an
+unexpected start-up failure.
+"""
 
 from __future__ import annotations
+
+import errno
+import socket
+import traceback
 
 import click
 
 from noc.cli.common import exit_on_error, load_config_or_exit, store_options
+from noc.core.errors import NocError, UnavailableError
+
+_LISTEN_REASONS = {
+    errno.EADDRINUSE: "address already in use (another noc run or another service listens there)",
+    errno.EADDRNOTAVAIL: "address not available (not an address of this machine)",
+}
+
+
+def _listen_reason(exc: OSError, port: int) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        if port < 1024:
+            return "permission denied (a port below 1024 needs root or CAP_NET_BIND_SERVICE)"
+        return "permission denied"
+    return _LISTEN_REASONS.get(exc.errno or 0) or (exc.strerror or str(exc))
+
+
+def check_listen(host: str, port: int) -> None:
+    """Refuse an address the service could not listen on, before the store is opened.
+
+    Every address ``host`` resolves to is bound once, the way aiohttp will (SO_REUSEADDR,
+    IPv6 only on IPv6 sockets), and released at once."""
+    shown = f"{host if ':' not in host else f'[{host}]'}:{port}"
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UnavailableError(f"cannot listen on {shown}: {exc}") from None
+    for family, kind, proto, _, address in infos:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                raise UnavailableError(
+                    f"cannot listen on {shown}: {_listen_reason(exc, port)}"
+                ) from None
 
 
 @click.command()
@@ -29,29 +77,24 @@ def run(
     log_format: str,
     log_level: str,
 ) -> None:
-    """Start the service (stops cleanly on SIGTERM/SIGINT)."""
+    """Start the service (stops cleanly on SIGTERM/SIGINT); creates or migrates the store."""
     from aiohttp import web
 
     from noc.app import create_app
     from noc.core.logs import configure_logging, get_logger
     from noc.store import mask_url, resolve_db_url
+    from noc.store.db import async_url
 
     configure_logging(log_format, log_level)  # type: ignore[arg-type]
     config = load_config_or_exit(config_path)
     host, _, port = (listen or config.server.listen).rpartition(":")
     if not host or not port.isdigit():
         raise click.BadParameter("must be HOST:PORT", param_hint="--listen")
-    app = create_app(config, db_url)
+    url = resolve_db_url(db_url, config.server.db)
+    async_url(url)  # a URL the service cannot use: one line, exit 2, before anything starts
+    check_listen(host.strip("[]"), int(port))
     log = get_logger("noc.cli")
     base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
-    log.info(
-        "service_starting",
-        site=config.site.name,
-        assets=len(config.assets),
-        db=mask_url(resolve_db_url(db_url, config.server.db)),
-        console=f"{base}/",
-        metrics=f"{base}/metrics",
-    )
 
     async def announce(_app) -> None:
         log.info(
@@ -61,14 +104,31 @@ def run(
             api=f"{base}/api/v1/assets",
         )
 
-    app.on_startup.append(announce)
-    web.run_app(
-        app,
-        host=host.strip("[]"),
-        port=int(port),
-        print=None,
-        access_log=None,
-        handle_signals=True,
-        shutdown_timeout=1,
-    )
+    try:
+        app = create_app(config, db_url)
+        app.on_startup.append(announce)
+        log.info(
+            "service_starting",
+            site=config.site.name,
+            assets=len(config.assets),
+            db=mask_url(url),
+            console=f"{base}/",
+            metrics=f"{base}/metrics",
+        )
+        web.run_app(
+            app,
+            host=host.strip("[]"),
+            port=int(port),
+            print=None,
+            access_log=None,
+            handle_signals=True,
+            shutdown_timeout=1,
+        )
+    except NocError:
+        raise  # refusals (a broken runbook, the store's): one line already
+    except Exception as exc:  # noqa: BLE001 - start-up failed: one line, the traceback on debug
+        if log_level == "debug":
+            traceback.print_exc()
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise UnavailableError(f"start-up failed: {type(exc).__name__}: {first}") from exc
     log.info("service_stopped")

@@ -29,7 +29,7 @@ from alerting.config import AlertingConfig
 from noc.config.kpi import KpiSettings
 from noc.config.security import SecuritySettings
 from noc.core.units import Bandwidth, Duration
-from noc.core.validation import LocalizedText, Name, StrictModel
+from noc.core.validation import LocalizedText, Name, NumberAsText, StrictModel
 from noc.core.vocabulary import CIRCUIT_KINDS, AssetKind, Impact
 from noc.core.yamlsource import SourceError
 from noc.engine.health import HealthPolicy
@@ -125,7 +125,7 @@ class SnmpCheck(CheckCommon):
 
     type: Literal["snmp"]
     agent: Name | None = None
-    interfaces: list[str] = Field(default_factory=list)
+    interfaces: list[Annotated[str, NumberAsText]] = Field(default_factory=list)
     params: SnmpParams = Field(default_factory=SnmpParams)
 
     @model_validator(mode="after")
@@ -190,12 +190,12 @@ class Asset(StrictModel):
     title: LocalizedText | None = None
     address: Address | None = None
     bandwidth: Bandwidth | None = None
-    interface: str | None = None
+    interface: Annotated[str, NumberAsText] | None = None
     snmp: SnmpCredentials | None = None
     sip: SipEndpoint | None = None
     depends_on: list[Name] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, Annotated[str, NumberAsText]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _circuits_have_bandwidth(self) -> Asset:

@@ -7,7 +7,13 @@
 * pass-2 helpers: :func:`did_you_mean` / :func:`unknown` for a dangling name, and
   :func:`duplicates` for a name given twice;
 * pydantic errors → short messages an operator can act on: "must be 2c or 3",
-  "unknown key (did you mean 'bandwidth'?)", "required key is missing".
+  "unknown key (did you mean 'bandwidth'?)", "required key is missing";
+* :data:`NumberAsText`: a key whose text is often a bare number (SNMP ``version: 3``, an
+  interface named ``1``, a label ``floor: 3``) takes the YAML integer as that text. Only keys
+  where no leading zero, hex or sign can matter use it; a number anywhere else text is meant
+  (names, users, secrets, engine IDs) is refused with "put it in quotes", since YAML reads
+  ``0123`` as 83 and ``0x1F`` as 31 and the text typed would be lost (docs/config.md lists the
+  keys).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Annotated, Any, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 from noc.core.yamlsource import LocatedData, SourceIssue
 from noc.core.yamlsource import Path as DataPath
@@ -40,6 +46,18 @@ def check_name(value: str) -> str:
 
 
 Name = Annotated[str, AfterValidator(check_name)]
+
+
+def _int_as_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+NumberAsText = BeforeValidator(_int_as_text)
+"""``Annotated[str, NumberAsText]``: an unquoted YAML integer is taken as its digits."""
+
+QUOTE_NUMBER = (
+    "must be text: put it in quotes (YAML reads an unquoted 0123 as the number 83, 0x1F as 31)"
+)
 
 
 class LocalizedText(StrictModel):
@@ -104,7 +122,8 @@ def error_message(err: dict[str, Any], field_names: Iterable[str]) -> str:
     if kind in ("bool_parsing", "bool_type"):
         return "must be true or false"
     if kind in ("string_type",):
-        return "must be a string"
+        number = isinstance(err.get("input"), int | float) and not isinstance(err["input"], bool)
+        return QUOTE_NUMBER if number else "must be a string"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return "must be a mapping (key: value)"
     if kind in ("list_type", "tuple_type"):

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from noc.config import NocConfig
+from noc.core.errors import NocError, UnavailableError
 from noc.core.secrets import public_spec
 from noc.store import db
 from noc.store.maintenance import MaintenanceRepo
@@ -85,9 +86,28 @@ class Store:
 
     @classmethod
     async def open(cls, url: str, migrate: bool = True) -> Store:
-        store = cls(url)
-        if migrate:
-            await db.upgrade(store.engine)
+        """Open the store at ``url``.
+
+        ``migrate=True`` (``noc run``, ``noc db upgrade``, tests) creates it if need be: the
+        SQLite file's folder, then the schema up to the newest migration. ``migrate=False``
+        (every other command) creates nothing and refuses a store that is missing, empty or
+        not at the newest migration (:class:`~noc.store.db.StoreNotReadyError`).
+
+        A failure is a :class:`~noc.core.errors.NocError` in one line: the URL (password
+        masked) and what failed, never the driver's traceback.
+        """
+        store = cls(url)  # a URL this service cannot use is a DatabaseURLError (exit 2)
+        try:
+            if migrate:
+                db.prepare(url)
+                await db.upgrade(store.engine)
+            else:
+                await db.require_head(store.engine, url)
+        except BaseException as error:
+            await store.close()
+            if isinstance(error, NocError) or not isinstance(error, Exception):
+                raise
+            raise UnavailableError(db.failure_text(url, error)) from error
         return store
 
     async def close(self) -> None:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
 
 from noc.core.units import Duration
+from noc.core.validation import NumberAsText
 
 AuthProtocolName = Literal["sha", "sha224", "sha256", "sha384", "sha512"]
 # aes192/aes256: draft-blumenthal key extension = net-snmp "AES-192"/"AES-256".
@@ -122,7 +123,7 @@ class SnmpCredentials(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    version: Literal["2c", "3"] = "2c"
+    version: Annotated[Literal["2c", "3"], NumberAsText] = "2c"  # YAML `version: 3` too
     community: SecretStr | None = None
     user: str | None = None
     auth_protocol: AuthProtocol = "sha256"
@@ -153,7 +154,8 @@ class SnmpParams(BaseModel):
 
     timeout: Duration = 2.0
     retries: int = Field(default=1, ge=0, le=5)
-    interfaces: list[str] = Field(default_factory=list)  # ifName or ifDescr; empty = all
+    # ifName or ifDescr (a switch may name its ports 1, 2 …); empty = all
+    interfaces: list[Annotated[str, NumberAsText]] = Field(default_factory=list)
     max_repetitions: int = Field(default=25, ge=1, le=200)
 
 

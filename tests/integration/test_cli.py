@@ -150,7 +150,9 @@ def wait_for(url: str, proc: subprocess.Popen, deadline: float = 30) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_run_serves_and_stops_cleanly_on_signal(tmp_path: Path, sig):
+    """``noc run`` creates its store, folder included (the other commands never do)."""
     port = free_port()
+    db_file = tmp_path / "state" / "noc" / "noc.db"
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -158,7 +160,7 @@ def test_run_serves_and_stops_cleanly_on_signal(tmp_path: Path, sig):
             "noc",
             "run",
             "--db",
-            f"sqlite:///{tmp_path / 'noc.db'}",
+            f"sqlite:///{db_file}",
             "--listen",
             f"127.0.0.1:{port}",
             "--log-format",
@@ -171,6 +173,7 @@ def test_run_serves_and_stops_cleanly_on_signal(tmp_path: Path, sig):
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", proc)
+        assert db_file.is_file()
         status, body = get(f"http://127.0.0.1:{port}/healthz")
         assert status == 200 and json.loads(body)["status"] == "ok"
         status, metrics = get(f"http://127.0.0.1:{port}/metrics")

@@ -21,6 +21,7 @@ import traceback
 import pytest
 from click.testing import CliRunner, Result
 from support.identity import drop_audit_guards, fast_hashing  # noqa: F401
+from support.stores import create_store
 
 from noc.cli import identity_common, main
 from noc.identity.passwords import check_password
@@ -48,6 +49,8 @@ def audit_rows(url: str) -> list[AuditRow]:
 @pytest.fixture
 def cli(db_url, monkeypatch, fast_hashing):  # noqa: F811
     """``cli(*args, login="root", input=None)``: run ``noc`` as that OS account on ``db_url``."""
+
+    create_store(db_url)  # as `noc db upgrade` would: these commands never create one
 
     def run(*args: str, login: str = "root", input: str | None = None) -> Result:
         monkeypatch.setattr(identity_common, "os_account", lambda: (login, login == "root"))
@@ -304,7 +307,7 @@ def test_the_real_os_account_decides_who_acts(pg_url, monkeypatch):
     """Real processes: root bootstraps; ``nobody`` is refused until bound, then acts as sue."""
     assert os.geteuid() == 0, "this test drops to the OS user nobody"
     monkeypatch.setenv("USER", "root")  # the environment is not who runs the command
-    db = ["--db", pg_url]
+    db = ["--db", create_store(pg_url)]
     # the child cannot read the interpreter's standard library (it lives under /root): import
     # what the commands need here first, by running one of them in this process
     ok(CliRunner().invoke(main, ["audit", "verify", *db]))

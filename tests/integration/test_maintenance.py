@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from support.stores import create_store
 
 from noc.app import create_app
 
@@ -99,6 +100,8 @@ async def test_bad_requests_are_refused_with_a_reason(client, body, reason):
 
 
 def test_cli(sqlite_url):
+    create_store(sqlite_url)  # `noc maintenance` never creates one
+
     def noc(*args):
         return subprocess.run(
             [sys.executable, "-m", "noc", "maintenance", *args, "--db", sqlite_url],
@@ -170,6 +173,7 @@ async def test_instants_out_of_range_are_a_400_with_a_reason(client, body, reaso
 
 
 def test_cli_refuses_an_instant_out_of_range_in_one_line(sqlite_url):
+    create_store(sqlite_url)
     bad = subprocess.run(
         [sys.executable, "-m", "noc", "maintenance", "add", "--assets", "internet"]
         + ["--start", "0001-01-01T02:00", "--duration", "1h", "--reason", "x", "--by", "y"]
