@@ -14,6 +14,7 @@ from noc.cli import (
     calls,
     config,
     db,
+    demo,
     diag,
     incidents,
     kb,
@@ -51,6 +52,7 @@ COMMANDS: tuple[click.Command, ...] = (
     calls.calls,
     tickets.tickets,
     kb.kb,
+    demo.demo,
 )
 
 for _command in COMMANDS:
