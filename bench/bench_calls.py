@@ -484,13 +484,18 @@ def render(results: dict, args) -> str:
     lines += ["", *goals(results, args)]
     lines += [
         "",
-        "Search hits per term (tickets): "
+        "Fuzzy search p50 ms per term (hits, then ms): "
         + "; ".join(
-            f"{backend}: " + ", ".join(f"{t} {n:,}" for t, n in r["history"]["hits"].items())
+            f"{backend}: "
+            + ", ".join(
+                f"{t} ({r['history']['hits'][t]:,}) "
+                f"{pct(r['history']['fuzzy'][i * args.repeats : (i + 1) * args.repeats], 50) * 1000:.0f}"
+                for i, t in enumerate(SEARCH_TERMS)
+            )
             for backend, r in results.items()
         ),
-        "",
     ]
+    lines.append("")
     return "\n".join(lines) + "\n"
 
 
