@@ -60,7 +60,8 @@ lock:
 	@echo "wrote $(LOCK): $$(grep -vc '^#' $(LOCK)) pinned packages"
 
 # Start the service on its embedded defaults: SQLite, the shipped Lingshui inventory and, when run
-# as root, the built-in network lab (its generated inventory matches the lab's daemons).
+# as root, the built-in network lab (its generated inventory matches the lab's daemons). A store
+# without tickets first gets a synthetic demo month (noc demo generate; README.md).
 run: $(RUN_STAMP) run-deps
 	@echo "the noc command: $(abspath $(VENV))/bin/noc (on PATH: export PATH=\"$(abspath $(VENV))/bin:\$$PATH\")"
 	@config=noc/defaults/lingshui.yaml; \
@@ -69,6 +70,9 @@ run: $(RUN_STAMP) run-deps
 	else \
 	  echo "not root: no network lab (run as root for it); probes of 198.18.0.0/15 are refused unless its blackhole route exists"; \
 	fi; \
+	$(VENV)/bin/noc db upgrade --config $$config >/dev/null || exit 1; \
+	$(VENV)/bin/noc demo generate --months 1 --if-empty --config $$config \
+	  || echo "no demo month loaded (see above); the service starts anyway"; \
 	echo "控制台 console: http://$(LISTEN)/   指标 metrics: http://$(LISTEN)/metrics   (Ctrl-C stops)"; \
 	exec $(VENV)/bin/noc run --config $$config --listen $(LISTEN)
 

@@ -14,6 +14,7 @@ from noc.cli import (
     calls,
     config,
     db,
+    demo,
     diag,
     incidents,
     kb,
@@ -59,6 +60,7 @@ COMMANDS: tuple[click.Command, ...] = (
     registers.staff,
     registers.emergency,
     registers.report,
+    demo.demo,
 )
 
 for _command in COMMANDS:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 from support.calls import HASH_KEY, QUEUE_LOGS
+from support.stores import create_store
 
 SATISFACTION_CHOICES = (
     "满意 (satisfied), 基本满意 (basically_satisfied), 不满意 (dissatisfied), 未评价 (unrated)"
@@ -20,7 +21,13 @@ SATISFACTION_CHOICES = (
 TIME_HINT = "use e.g. 2026-11-03 08:15:00 (site time) or ISO 8601 with an offset"
 
 
+_CREATED: set[str] = set()
+
+
 def noc(db_url: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    if db_url not in _CREATED:  # these commands refuse a store that `noc db upgrade` never made
+        create_store(db_url)
+        _CREATED.add(db_url)
     environment = {**os.environ, "NOC_CALLER_HASH_KEY": HASH_KEY, **(env or {})}
     environment.pop("NOC_CONFIG", None)
     return subprocess.run(

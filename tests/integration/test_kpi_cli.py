@@ -9,9 +9,15 @@ import subprocess
 import sys
 
 from support.calls import HASH_KEY
+from support.stores import create_store
+
+_CREATED: set[str] = set()
 
 
 def noc(db_url, *args):
+    if db_url not in _CREATED:  # these commands refuse a store that `noc db upgrade` never made
+        create_store(db_url)
+        _CREATED.add(db_url)
     env = {**os.environ, "NOC_CALLER_HASH_KEY": HASH_KEY}
     env.pop("NOC_CONFIG", None)
     return subprocess.run(
