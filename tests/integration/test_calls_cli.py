@@ -314,6 +314,7 @@ def test_a_progress_bar_only_on_a_terminal(sqlite_url, tmp_path):
     import pty
 
     path = province_csv(tmp_path)
+    create_store(sqlite_url)
     primary, secondary = pty.openpty()
     environment = {**os.environ, "NOC_CALLER_HASH_KEY": HASH_KEY, "COLUMNS": "100"}
     environment.pop("NOC_CONFIG", None)

@@ -316,7 +316,7 @@ async def test_sla_page_and_downloads(console):
     month = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m")
     csv = await console.get("/sla/download", params={"period": month, "format": "csv"})
     assert csv.status == 200 and csv.content_type == "text/csv"
-    assert (await csv.text()).startswith("period,scope,availability_percent")
+    assert (await csv.text()).startswith("\ufeffperiod,scope,availability_percent")  # BOM: Excel
     doc = await (await console.get("/sla/download", params={"format": "json"})).json()
     assert doc["site"] == "lingshui" and doc["rows"]
     bad = await console.get("/sla", params={"period": "last tuesday"})
