@@ -55,7 +55,7 @@ lock:
 	@{ echo "# The versions \`make test\` passed with; \`make run\` and \`make test\` install with -c $(LOCK)."; \
 	  echo "# Written by \`make lock\` (pip freeze of .venv); see docs/operations.md."; \
 	  $(PY) -m pip freeze --all --exclude-editable \
-	    | grep -viE '^(hotline-noc|hotline_noc|setuptools|wheel|distribute)( |==|@)'; } > $(LOCK).tmp
+	    | grep -viE '^(hotline-noc|hotline_noc|distribute)( |==|@)'; } > $(LOCK).tmp
 	@mv $(LOCK).tmp $(LOCK)
 	@echo "wrote $(LOCK): $$(grep -vc '^#' $(LOCK)) pinned packages"
 
