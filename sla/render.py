@@ -104,6 +104,37 @@ def report_json(report: ScopeReport, tz: ZoneInfo) -> dict[str, Any]:
         "error_budget_remaining_ratio": _num(report.error_budget_remaining_ratio),
         "burn_rates": {k: _num(v) for k, v in report.burn_rates.items()},
         "burn_alerts": list(report.burn_alerts),
+        # issue 12: maintenance nobody approved (it muted alerts, the SLA counts its time) and
+        # recoveries whose kind rests on a step's overridden intervention flag
+        "unapproved_maintenance": [
+            {
+                "window_id": u.window_id,
+                "assets": list(u.assets),
+                "start": _iso(u.start),
+                "end": _iso(u.end),
+                "start_local": _iso(u.start, tz),
+                "end_local": _iso(u.end, tz),
+                "seconds_in_window": u.seconds_in_window,
+            }
+            for u in report.unapproved
+        ],
+        "overridden_recoveries": [
+            {
+                "incident_id": o.incident_id,
+                "recovery_kind": o.recovery_kind,
+                "overrides": [
+                    {
+                        "step": s.step,
+                        "intervention": s.intervention,
+                        "reason": s.reason,
+                        "by": s.by,
+                        "at": _iso(s.at),
+                    }
+                    for s in o.overrides
+                ],
+            }
+            for o in report.overridden
+        ],
         "failure_list": [
             {
                 "incident_id": f.incident_id,
@@ -217,6 +248,49 @@ def _not_alarmed_lines(reports: Sequence[ScopeReport]) -> list[str]:
     ]
 
 
+def _unapproved_lines(reports: Sequence[ScopeReport], tz: ZoneInfo) -> list[str]:
+    """Issue 12: windows that muted alerts but were never approved (their time is not excused)."""
+    return [
+        f"{r.scope}  #{u.window_id}  {','.join(u.assets)}  "
+        f"{u.start.astimezone(tz):%Y-%m-%d %H:%M} → {u.end.astimezone(tz):%Y-%m-%d %H:%M}"
+        for r in reports
+        for u in r.unapproved
+    ]
+
+
+def _override_lines(reports: Sequence[ScopeReport]) -> list[str]:
+    """Issue 12: recoveries whose kind rests on an overridden intervention flag, with why."""
+    out = []
+    for r in reports:
+        for o in r.overridden:
+            steps = "; ".join(
+                f"{s.step}={'intervention' if s.intervention else 'no intervention'} "
+                f"by {s.by}: {s.reason}"
+                for s in o.overrides
+            )
+            out.append(f"{r.scope}  #{o.incident_id}  {o.recovery_kind or '-'}  {steps}")
+    return out
+
+
+def _extra_sections(
+    reports: Sequence[ScopeReport], config: NocConfig, lang: str
+) -> list[tuple[str, list[str]]]:
+    en = lang.startswith("en")
+    tz = ZoneInfo(config.sla.timezone)
+    return [
+        (
+            "unapproved maintenance (not excused):"
+            if en
+            else "未审批维护（不扣除）unapproved maintenance:",
+            _unapproved_lines(reports, tz),
+        ),
+        (
+            "overridden recoveries:" if en else "人工干预标记被改动的恢复 overridden recoveries:",
+            _override_lines(reports),
+        ),
+    ]
+
+
 def _title(reports: Sequence[ScopeReport], config: NocConfig, lang: str) -> str:
     tz = ZoneInfo(config.sla.timezone)
     w = reports[0].window if reports else None
@@ -245,6 +319,10 @@ def render_table(reports: Sequence[ScopeReport], config: NocConfig, lang: str = 
     if unalarmed := _not_alarmed_lines(reports):
         lines.append("not alarmed:" if lang.startswith("en") else "未送达告警 not alarmed:")
         lines += ["  " + u for u in unalarmed]
+    for heading, items in _extra_sections(reports, config, lang):
+        if items:
+            lines.append(heading)
+            lines += ["  " + i for i in items]
     return "\n".join(lines)
 
 
@@ -265,6 +343,10 @@ def render_md(reports: Sequence[ScopeReport], config: NocConfig, lang: str = "zh
     if unalarmed := _not_alarmed_lines(reports):
         lines += ["", "## " + ("Not alarmed" if lang.startswith("en") else "未送达告警"), ""]
         lines += [f"- {u}" for u in unalarmed]
+    for heading, items in _extra_sections(reports, config, lang):
+        if items:
+            lines += ["", "## " + heading.rstrip(":"), ""]
+            lines += [f"- {i}" for i in items]
     return "\n".join(lines) + "\n"
 
 

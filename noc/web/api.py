@@ -1,4 +1,7 @@
-"""HTTP handlers: ``/healthz``, ``/metrics``, ``/api/v1/…`` and the console index.
+"""HTTP handlers: ``/healthz``, ``/metrics``, ``/api/v1/assets`` and the console index.
+
+Each route's permission is declared in :data:`ROUTES` (``/healthz`` public, ``/metrics`` open
+unless ``server.metrics_auth: bearer``, the rest ``read``).
 
 API errors are JSON ``{"error": code, "reason": text}`` with a 4xx/5xx status, never an HTML page
 (:mod:`noc.web.errors`: handlers raise, the middleware answers).
@@ -20,6 +23,7 @@ from noc.appkeys import CONFIG, METRICS, PROBING_ALLOWED, STORE
 from noc.config import ASSET_KINDS
 from noc.core.errors import InputError, NotFoundError
 from noc.store.tables import AssetRow
+from noc.web.routes import PUBLIC, SCRAPE, route
 
 _templates = jinja2.Environment(
     loader=jinja2.PackageLoader("noc.web", "templates"),
@@ -110,9 +114,10 @@ async def index(request: web.Request) -> web.Response:
     return web.Response(text=html, content_type="text/html", charset="utf-8")
 
 
-def setup_routes(app: web.Application) -> None:
-    app.router.add_get("/", index)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics_handler)
-    app.router.add_get("/api/v1/assets", list_assets)
-    app.router.add_get("/api/v1/assets/{name}", get_asset)
+ROUTES = [
+    route("GET", "/", index, "read"),
+    route("GET", "/healthz", healthz, PUBLIC),
+    route("GET", "/metrics", metrics_handler, SCRAPE),
+    route("GET", "/api/v1/assets", list_assets, "read"),
+    route("GET", "/api/v1/assets/{name}", get_asset, "read"),
+]

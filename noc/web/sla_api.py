@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from noc.appkeys import CONFIG, RUNBOOKS, STORE
+from noc.web.routes import route
 from sla.intervals import PeriodError, custom_window, parse_period
 from sla.report import build, document, parse_scope
 
@@ -41,5 +42,4 @@ def _dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def setup_routes(app: web.Application) -> None:
-    app.router.add_get("/api/v1/sla", sla_report)
+ROUTES = [route("GET", "/api/v1/sla", sla_report, "read")]
