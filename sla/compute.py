@@ -660,10 +660,10 @@ def compute(
         alarm_lines=tuple(alarms),
         alarm_muted_seconds=sum(a.muted_seconds for a in alarms),
         unapproved=unapproved,
-        overridden=tuple(
+        overridden=tuple(  # every one of the scope started here, excused by maintenance or not
             OverrideLine(inc.id, inc.recovery_kind, inc.overrides)
-            for inc in started
-            if inc.overrides
+            for inc in inputs.incidents
+            if inc.overrides and scope.hit_by(inc) and window.start <= inc.fault_started_at < until
         ),
     )
 

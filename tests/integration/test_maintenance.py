@@ -270,6 +270,8 @@ def test_cli_approve_is_someone_elses_and_audited(sqlite_url, monkeypatch):
     stranger = noc("maintenance", "add", "--assets", "internet", "--duration", "1h",
                    "--reason", "x", login="mallory")  # fmt: skip
     assert stranger.exit_code == 1 and "not bound to a NOC user" in stranger.output
+    incident = noc("incident", "ack", "1", login="mallory")  # incidents alike
+    assert incident.exit_code == 1 and "not bound to a NOC user" in incident.output
     added = noc("maintenance", "add", "--assets", "internet", "--duration", "1h",
                 "--reason", "割接", login="zhang")  # fmt: skip
     assert added.exit_code == 0 and "awaiting approval" in added.output
@@ -296,6 +298,8 @@ def test_cli_approve_is_someone_elses_and_audited(sqlite_url, monkeypatch):
         for r in asyncio.run(rows())
         if r.action.startswith("maintenance.")
     ]
+    refused = [(r.action, r.outcome, r.actor_user) for r in asyncio.run(rows())]
+    assert ("incident.ack", "refused", None) in refused
     assert acts == [
         ("maintenance.add", "refused", None, "cli"),
         ("maintenance.add", "ok", "zhang", "cli"),
@@ -303,3 +307,37 @@ def test_cli_approve_is_someone_elses_and_audited(sqlite_url, monkeypatch):
         ("maintenance.approve", "refused", "op", "cli"),
         ("maintenance.approve", "ok", "li", "cli"),
     ]
+
+
+async def test_migration_0003_adds_the_approval_and_goes_back(db_url):
+    """Windows planned before 0003 come out unapproved: the SLA excuses them once approved."""
+    import sqlalchemy as sa
+
+    from noc.store import Store
+    from noc.store import db as dbmod
+
+    async def columns(store: Store) -> set[str]:
+        async with store.engine.connect() as conn:
+            return await conn.run_sync(
+                lambda c: {col["name"] for col in sa.inspect(c).get_columns("maintenance_windows")}
+            )
+
+    store = Store(db_url)
+    try:
+        await dbmod.upgrade(store.engine, "0002")
+        assert not {"approved_by", "approved_at"} & await columns(store)
+        async with store.engine.begin() as conn:
+            await conn.exec_driver_sql(
+                "INSERT INTO maintenance_windows (site, assets, reason, starts_at, ends_at, "
+                "created_by, created_at) VALUES ('lingshui', '[\"internet\"]', 'x', "
+                "'2026-09-10 02:00:00', '2026-09-10 04:00:00', 'zhang', '2026-09-09 12:00:00')"
+            )
+        await dbmod.upgrade(store.engine)
+        assert {"approved_by", "approved_at"} <= await columns(store)
+        [window] = await store.maintenance_windows()
+        assert (window.approved_by, window.approved_at) == (None, None)
+        await dbmod.downgrade(store.engine, "0002")
+        assert not {"approved_by", "approved_at"} & await columns(store)
+        await dbmod.upgrade(store.engine)
+    finally:
+        await store.close()
