@@ -4,7 +4,7 @@ record of refused writes. One aiohttp middleware; each route's permission is dec
 
 For each request the middleware finds the route's declaration (an undeclared route is refused:
 deny by default), establishes the :class:`~noc.identity.actor.Actor` and puts it in
-``request["actor"]``:
+``request[ACTOR]`` (:func:`current_actor`):
 
 - ``Authorization: Bearer noc_…`` → the token's holder, channel ``api``, limited to the token's
   scopes; no CSRF token needed (a browser never sends this header across sites by itself);
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -42,6 +43,7 @@ from noc.identity.policy import SecurityPolicy
 from noc.identity.rules import bootstrap_grants
 from noc.identity.sessions import csrf_matches
 from noc.identity.tokens import bearer_token
+from noc.store import Store
 from noc.store.api_tokens import AuthenticatedToken, TokenRepo
 from noc.store.audit_log import AuditLog
 from noc.store.auth_sessions import AuthenticatedSession, SessionRepo
@@ -56,10 +58,18 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
+
+def _request_key(name: str, kind: type) -> Any:
+    """A typed request key (``web.RequestKey``, aiohttp ≥ 3.14), a plain name on older ones."""
+    maker = getattr(web, "RequestKey", None)
+    return maker(name, kind) if maker is not None else f"noc_{name}"
+
+
 POLICY = web.AppKey("security_policy", SecurityPolicy)
-ROUTE = "noc_route"  # request key: the declaration of the route being served
-_CREDENTIALS = "noc_credentials"
-_AUDITED = "noc_audited"
+ACTOR = _request_key("actor", Actor)  # who is asking: request[ACTOR], or current_actor(request)
+ROUTE = _request_key("route", Route)  # the declaration of the route being served
+_CREDENTIALS = _request_key("credentials", object)
+_AUDITED = _request_key("audited", bool)
 
 MUST_CHANGE = (
     "须先修改口令 / change your password first (POST /api/v1/password): until then this "
@@ -142,7 +152,8 @@ async def authenticate(request: web.Request, now: dt.datetime | None = None) -> 
     return Credentials(_anonymous(request))
 
 
-async def _extra(store, role: str | None) -> frozenset[str]:  # noqa: ANN001 - noc.store.Store
+async def _extra(store: Store, role: str | None) -> frozenset[str]:
+    """The bootstrap grant of an admin while no security officer exists (noc.identity.rules)."""
     if role != "admin":
         return frozenset()
     return bootstrap_grants(role, await UserRepo(store).security_officer_exists())
@@ -193,7 +204,7 @@ async def auth_middleware(request: web.Request, handler):
         return await handler(request)
     creds = await authenticate(request)
     request[_CREDENTIALS] = creds
-    request["actor"] = creds.actor
+    request[ACTOR] = creds.actor
     if not decl.is_write:
         _admit_or_redirect(request, decl, creds)
         return await handler(request)
@@ -283,6 +294,7 @@ async def _audit(request: web.Request, decl: Route, actor: Actor, outcome: str, 
 
 
 __all__ = [
+    "ACTOR",
     "CSRF_FIELD",
     "CSRF_HEADER",
     "POLICY",

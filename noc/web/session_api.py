@@ -57,6 +57,11 @@ def _local_path(target: str, default: str = "/") -> str:
     return default
 
 
+def see_other(location: str) -> web.Response:
+    """A 303 to ``location`` that can still carry a cookie (returned, not raised)."""
+    return web.Response(status=303, headers={"Location": location})
+
+
 def secure_cookies(request: web.Request) -> bool:
     public = request.app[CONFIG].server.public_url or ""
     return request.secure or public.startswith("https://")
@@ -87,11 +92,9 @@ async def login(request: web.Request) -> web.StreamResponse:
         "expires_at": issued.expires_at.isoformat(),
         "idle_timeout_seconds": policy.session.idle.total_seconds(),
     }
-    response: web.StreamResponse
-    if _is_form(request):
-        response = web.HTTPSeeOther(_local_path(fields["next"]))
-    else:
-        response = web.json_response(body)
+    response = (
+        see_other(_local_path(fields["next"])) if _is_form(request) else web.json_response(body)
+    )
     response.set_cookie(
         SESSION_COOKIE,
         issued.secret,
@@ -113,9 +116,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     form = _is_form(request)
     writer(request)
     await Logins(request.app[STORE], policy_of(request.app)).logout(session, channel="console")
-    response: web.StreamResponse = (
-        web.HTTPSeeOther("/login") if form else web.json_response({"ok": True})
-    )
+    response = see_other("/login") if form else web.json_response({"ok": True})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
 

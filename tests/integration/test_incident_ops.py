@@ -22,10 +22,11 @@ from support.incidents import break_ticket_circuit
 
 from incident_runbooks import load_runbooks
 from noc.app import create_app
-from noc.appkeys import AUTOMATION, ENGINE
+from noc.appkeys import AUTOMATION, ENGINE, STORE
 from noc.incident_view import incident_detail
 from noc.runtime.automation import StepAutomation
 from noc.runtime.automation_steps import StepOutput
+from noc.store.audit_log import AuditLog
 from noc.store.incidents import IncidentRepo
 from probes.base import ProbeResult
 from probes.probeset import ProbeSet
@@ -131,6 +132,12 @@ async def test_run_an_automated_step_on_demand(client):
     )
     not_auto = await client.post(f"{base}/steps/{manual_step}/run")
     assert not_auto.status == 400
+    # the order and the refusal are audited, by whom (the output's actor stays noc-auto)
+    rows = await AuditLog(client.app[STORE]).rows(action="incident.diagnose")
+    assert [(r.outcome, r.actor_user, r.after) for r in rows] == [
+        ("ok", "zhangsan", {"step": "confirm"}),
+        ("refused", "zhangsan", None),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -105,6 +105,20 @@ async def test_an_undeclared_route_is_listed_and_refused(aiohttp_client, lingshu
     assert resp.status == 403 and "declares no permission" in (await resp.json())["reason"]
 
 
+async def test_static_assets_are_public_and_declared(aiohttp_client, tmp_path):
+    from noc.web.routes import add_static
+
+    (tmp_path / "console.css").write_text("body { color: #222 }\n", encoding="utf-8")
+    app = create_app_for_table()
+    add_static(app, "/static", str(tmp_path))
+    assert undeclared(app) == []
+    client = await aiohttp_client(app)
+    resp = await client.get("/static/console.css")
+    assert resp.status == 200 and "color" in await resp.text()
+    assert resp.headers["Content-Security-Policy"] == CSP
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
 def test_a_write_route_must_name_its_audit_action():
     async def handler(request):  # pragma: no cover
         raise AssertionError
@@ -136,12 +150,21 @@ async def test_every_write_route_refuses_strangers_and_too_little_role(
     body = await resp.json()
     assert body["error"] == "forbidden" and repr(permission) in body["reason"]
 
+    # with the role the request is admitted; on this empty store it is refused further in (no
+    # such incident or window, or a body without its fields), recorded once all the same
+    holder = TABLE.roles_for(permission)[0]
+    headers = await grant(client.app[STORE], f"able-{holder}", holder)
+    resp = await client.request(method, url, json={}, headers=headers)
+    assert resp.status in (400, 404), await resp.text()
+
     rows = await audit_rows(client)
     assert [(r.action, r.outcome, r.actor_user) for r in rows] == [
         (action, "refused", None),
         (action, "refused", f"weak-{role}"),
+        (action, "refused", f"able-{holder}"),
     ]
     assert rows[1].credential.startswith("token:") and rows[1].channel == "api"
+    assert (await resp.json())["reason"] == rows[2].reason
 
 
 async def test_reads_need_credentials_and_public_routes_do_not(sqlite_client):
