@@ -622,6 +622,14 @@ def render_md(reports: Sequence[ScopeReport], config: NocConfig, lang: str = "zh
     if unalarmed := _not_alarmed_lines(reports, lang, fit=False):
         lines += ["", "## " + ("Not alarmed" if en else "未送达告警"), ""]
         lines += [f"- {u}" for u in unalarmed]
+    found = _found_lines(reports, ZoneInfo(config.sla.timezone), lang)
+    if found:
+        lines += ["", "## " + ("Found when monitoring resumed" if en else "监测恢复时已存在的故障")]
+        lines += ["", *(f"- {f.strip()}" for f in found)]
+    for heading, items in _extra_sections(reports, config, lang):
+        if items:
+            lines += ["", "## " + heading.rstrip(":"), ""]
+            lines += [f"- {i}" for i in items]
     return "\n".join(lines) + "\n"
 
 

@@ -217,10 +217,25 @@ async def auth_middleware(request: web.Request, handler):
         if not request[_AUDITED]:
             await _audit_refusal(request, decl, creds.actor, exc)
         raise
+    except web.HTTPException as exc:  # a form's redirect (or a refusal raised as HTTP)
+        if not request[_AUDITED]:
+            await _audit_answer(request, decl, creds.actor, exc.status, exc.text or "")
+        raise
     if not request[_AUDITED]:  # a handler that forgot its act: still one row, never none
-        log.error("write_not_audited", method=request.method, path=request.path)
-        await _audit(request, decl, creds.actor, "ok", "")
+        text = getattr(response, "text", None) or ""
+        await _audit_answer(request, decl, creds.actor, response.status, text)
     return response
+
+
+async def _audit_answer(
+    request: web.Request, decl: Route, actor: Actor, status: int, text: str
+) -> None:
+    """One row for a write whose handler recorded none: refused if it answered 4xx/5xx."""
+    if status >= 400:
+        await _audit(request, decl, actor, "refused", text[:500])
+    else:
+        log.warning("write_not_audited", method=request.method, path=request.path)
+        await _audit(request, decl, actor, "ok", "")
 
 
 def _admit_or_redirect(request: web.Request, decl: Route, creds: Credentials) -> None:
@@ -229,7 +244,8 @@ def _admit_or_redirect(request: web.Request, decl: Route, creds: Credentials) ->
         _check(request, decl, creds)
     except (AuthError, ForbiddenError) as exc:
         page = None
-        if not request.path.startswith("/api/") and request.method in ("GET", "HEAD"):
+        page_like = not request.path.startswith("/api/") and decl.permission != SCRAPE
+        if page_like and request.method in ("GET", "HEAD"):
             if not creds.actor.known:
                 page = "/login"
             elif creds.must_change and isinstance(exc, ForbiddenError):

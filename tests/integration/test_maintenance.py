@@ -260,6 +260,8 @@ def test_cli_approve_is_someone_elses_and_audited(sqlite_url, monkeypatch):
     from noc.cli import identity_common, main
     from noc.store.audit_log import AuditLog
 
+    create_store(sqlite_url)  # the CLI refuses a store that does not exist
+
     def noc(*args: str, login: str):
         monkeypatch.setattr(identity_common, "os_account", lambda: (login, login == "root"))
         return CliRunner().invoke(main, [*args, "--db", sqlite_url])

@@ -449,6 +449,9 @@ async def test_unapproved_maintenance_leaves_the_sla_as_it_was(db_url, lingshui_
     store = await Store.open(db_url)
     try:
         repo = IncidentRepo(store, "lingshui")
+        # every check watched all September: the figures count monitored time only
+        config = load_config(DEFAULT_CONFIG)
+        await watched(store, config, at(1, 0) - dt.timedelta(days=31), at(30, 0) + DAY)
         lead = Actor("zhang", "lead", "api", "192.0.2.1", credential="session:1")
         acts = OperatorActs(store, "lingshui")
         window = await acts.add_maintenance(lead, ["mstp-voice"], at(10, 2), at(10, 4), "割接")

@@ -164,7 +164,10 @@ async def test_every_write_route_refuses_strangers_and_too_little_role(
         (action, "refused", f"able-{holder}"),
     ]
     assert rows[1].credential.startswith("token:") and rows[1].channel == "api"
-    assert (await resp.json())["reason"] == rows[2].reason
+    if resp.content_type == "application/json" and "reason" in (answer := await resp.json()):
+        assert answer["reason"] == rows[2].reason
+    else:  # an ingest's per-item errors, a console form's page: the answer is the reason
+        assert rows[2].reason and rows[2].reason in (await resp.text())[:500]
 
 
 async def test_reads_need_credentials_and_public_routes_do_not(sqlite_client):
@@ -417,7 +420,9 @@ async def test_every_write_leaves_exactly_one_audit_row_with_its_actor(client):
     await one_row("POST", f"{base}/resolve", lead, {"note": "fixed"}, 200, "incident.resolve")
     await one_row("POST", f"{base}/close", lead, {"note": "cable"}, 200, "incident.close")
     detail = await (await client.get(base, headers=lead)).json()
-    assert {e["actor"] for e in detail["timeline"] if e["actor"]} == {"lead1"}
+    # every operator act is lead1's (the service's own automation may add a verify as "noc")
+    people = {e["actor"] for e in detail["timeline"] if e["actor"]} - {"noc", "noc-auto"}
+    assert people == {"lead1"}
 
     window, resp = await one_row(
         "POST",
