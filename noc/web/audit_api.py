@@ -74,4 +74,13 @@ async def audit_rows(request: web.Request) -> web.Response:
     )
 
 
-ROUTES = [route("GET", "/api/v1/audit", audit_rows, "audit.read")]
+ROUTES = [
+    route(
+        "GET",
+        "/api/v1/audit",
+        audit_rows,
+        "audit.read",
+        summary="The audit log (filters; json or csv), with its chain check",
+        tag="audit",
+    )
+]

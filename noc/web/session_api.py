@@ -161,15 +161,36 @@ async def whoami(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    route("POST", "/api/v1/login", login, PUBLIC),
-    route("POST", "/api/v1/logout", logout, SIGNED_IN, action="logout", while_must_change=True),
+    route(
+        "POST", "/api/v1/login", login, PUBLIC, summary="Log in: a session cookie", tag="session"
+    ),
+    route(
+        "POST",
+        "/api/v1/logout",
+        logout,
+        SIGNED_IN,
+        summary="Log out: end this session",
+        tag="session",
+        action="logout",
+        while_must_change=True,
+    ),
     route(
         "POST",
         "/api/v1/password",
         change_password,
         SIGNED_IN,
+        summary="Change one's own password (current_password, new_password)",
+        tag="session",
         action="user.password",
         while_must_change=True,
     ),
-    route("GET", "/api/v1/session", whoami, SIGNED_IN, while_must_change=True),
+    route(
+        "GET",
+        "/api/v1/session",
+        whoami,
+        SIGNED_IN,
+        summary="Who am I: account, role, whether the password must change",
+        tag="session",
+        while_must_change=True,
+    ),
 ]

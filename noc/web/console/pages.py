@@ -32,7 +32,7 @@ from noc.web.console.context import (
     lang,
 )
 from noc.web.console.messages import LANGS, has
-from noc.web.permissions import PUBLIC, READ
+from noc.web.permissions import PUBLIC, READ, SIGNED_IN
 from noc.web.routes import Route
 
 templates = jinja2.Environment(
@@ -73,7 +73,7 @@ NAV: tuple[Page, ...] = (
     Page("audit", "/audit", "审计", "Audit", "audit.html", "audit.read"),
     Page("api", "/api", "接口", "API", "api.html"),
     Page("login", "/login", "登录", "Log in", "login.html", PUBLIC, nav=False),
-    Page("password", "/password", "修改密码", "Change password", "password.html", nav=False),
+    Page("password", "/password", "修改密码", "Change password", "password.html", SIGNED_IN, False),
 )
 ROUTES: list[Route] = []
 
@@ -171,6 +171,7 @@ def page(key: str) -> Callable[[PageHandler], PageHandler]:
                 f"console: {declared.name_en}",
                 tag="console",
                 name=key,
+                while_must_change=declared.permission == SIGNED_IN,  # the password page
             )
         )
         return handler
