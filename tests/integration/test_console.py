@@ -253,6 +253,7 @@ async def test_running_a_diagnostic_writes_its_output_to_the_timeline(console, m
 
 async def test_the_live_feed_tells_of_a_write_within_a_second(console_db):
     console = console_db
+    app = console.app
     resp = await console.get("/events")
     assert resp.headers["Content-Type"].startswith("text/event-stream")
     assert (await resp.content.readuntil(b"\n\n")).startswith(b"retry: 2000")
