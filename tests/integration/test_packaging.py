@@ -101,7 +101,8 @@ def test_the_wheel_ships_every_file_of_the_packages(installed):
     missing = sorted(_package_files() - names)
     assert not missing, f"not in the wheel: {missing}"
     for needed in (
-        "noc/web/templates/index.html",
+        "noc/web/templates/console/base.html",
+        "noc/web/static/console.js",
         "noc/defaults/lingshui.yaml",
         "noc/store/migrations/env.py",
         "incident_runbooks/circuit_down.yaml",
