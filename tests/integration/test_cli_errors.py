@@ -89,7 +89,9 @@ def test_a_missing_sqlite_store_is_refused_and_nothing_is_created(tmp_path: Path
 def test_the_issue_s_own_command_exits_non_zero_and_creates_nothing():
     """The "Checked by" line of issue 11, with its very path."""
     folder = Path("/tmp/does")
-    assert not folder.exists(), f"{folder} exists already: this check needs it absent (never skipped)"
+    assert not folder.exists(), (
+        f"{folder} exists already: this check needs it absent (never skipped)"
+    )
     result = noc("sla", "report", "--db", "sqlite:////tmp/does/not/exist.db", "--period", "2026-11")
     refused(result, 1, "no store at sqlite:////tmp/does/not/exist.db", "noc db upgrade")
     assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
