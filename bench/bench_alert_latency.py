@@ -262,8 +262,10 @@ class Procs:
         out.close()
 
 
-def http_get(url: str, timeout: float = 5.0) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as resp:
+def http_get(url: str, timeout: float = 5.0, headers: dict[str, str] | None = None) -> Any:
+    with urllib.request.urlopen(
+        urllib.request.Request(url, headers=headers or {}), timeout=timeout
+    ) as resp:
         raw = resp.read()
     try:
         return json.loads(raw)
@@ -366,6 +368,46 @@ class Stack:
         return float(res[0]["value"][1]) if res else None
 
 
+def reader_token(db_url: str) -> dict[str, str]:
+    """A viewer account and an API token in the (migrated) store, as the header to send."""
+    import asyncio
+
+    from noc.identity.passwords import generate_password, hash_password
+    from noc.store import Store
+    from noc.store.api_tokens import TokenRepo
+    from noc.store.types import utcnow
+    from noc.store.users import UserRepo
+
+    async def go() -> str:
+        store = await Store.open(db_url)
+        try:
+            now = utcnow()
+            async with store.transaction() as tx:
+                user = await UserRepo(store).get("bench", tx) or await UserRepo(store).add(
+                    tx,
+                    name="bench",
+                    role="viewer",
+                    password_hash=hash_password(generate_password()),
+                    must_change=True,
+                    os_user=None,
+                    now=now,
+                )
+                issued, _ = await TokenRepo(store).create(
+                    tx,
+                    holder=user,
+                    label="bench",
+                    expires_at=now + dt.timedelta(days=1),
+                    scopes=["read"],
+                    created_by="bench",
+                    now=now,
+                )
+            return issued.secret
+        finally:
+            await store.close()
+
+    return {"Authorization": f"Bearer {asyncio.run(go())}"}
+
+
 class Service:
     """``noc run`` on the lab inventory, read back through its HTTP API and its JSON log."""
 
@@ -373,6 +415,7 @@ class Service:
         self.port = free_port()
         self.inventory = inventory
         self.log_path = procs.workdir / "noc-run.log"
+        self.headers = reader_token(f"sqlite:///{db}")  # the API needs credentials (issue 12)
         procs.start(
             "noc-run",
             [
@@ -402,7 +445,7 @@ class Service:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def incidents(self) -> list[dict[str, Any]]:
-        return http_get(self.url("/api/v1/incidents?limit=1000"))["incidents"]
+        return http_get(self.url("/api/v1/incidents?limit=1000"), headers=self.headers)["incidents"]
 
     def active(self) -> list[dict[str, Any]]:
         return [i for i in self.incidents() if i["status"] in ("open", "acknowledged")]

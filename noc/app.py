@@ -43,17 +43,35 @@ from noc.runtime.traps import TrapIntake
 from noc.store import Store, mask_url, resolve_db_url
 from noc.web import (
     api,
+    audit_api,
     calls_api,
     console,
     incidents_api,
     kpi_api,
     maintenance_api,
     openapi,
+    session_api,
     sla_api,
+    transport,
 )
+from noc.web.auth import POLICY, auth_middleware
 from noc.web.errors import error_middleware
+from noc.web.routes import add_routes
 
 log = get_logger("noc.app")
+
+WEB_MODULES = (
+    api,
+    session_api,
+    incidents_api,
+    maintenance_api,
+    sla_api,
+    calls_api,
+    kpi_api,
+    audit_api,
+    openapi,
+)
+"""Each declares ``ROUTES``: its paths, handlers and permissions, registered by create_app."""
 
 SLA_REFRESH_SECONDS = 60.0  # the SLA gauges on /metrics are at most this old
 INCIDENT_REFRESH_SECONDS = (
@@ -292,8 +310,9 @@ def create_app(
 ) -> web.Application:
     """The service. Runbooks default to the shipped ones (a broken runbook fails here, loudly)."""
     scrubber.add(secret_values(config))
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(middlewares=[error_middleware, auth_middleware])
     app[CONFIG] = config
+    app[POLICY] = config.security.policy()
     app[DB_URL] = resolve_db_url(db_url, config.server.db)
     app[METRICS] = Metrics(config)
     app[PROBING_ENABLED] = probing
@@ -306,12 +325,8 @@ def create_app(
     app.cleanup_ctx.append(engine_ctx)
     app.cleanup_ctx.append(metrics_ctx)
     app.cleanup_ctx.append(alerting_ctx)
-    api.setup_routes(app)
-    incidents_api.setup_routes(app)
-    maintenance_api.setup_routes(app)
-    sla_api.setup_routes(app)
-    calls_api.setup_routes(app)
-    kpi_api.setup_routes(app)
-    openapi.setup_routes(app)
-    console.setup(app)
+    for module in WEB_MODULES:  # every route with its permission (noc.web.routes)
+        add_routes(app, module.ROUTES)
+    console.setup(app)  # pages, forms, live feed, static files (declared alike)
+    transport.setup(app)  # security headers on every response
     return app

@@ -1,5 +1,6 @@
-"""Maintenance windows (计划维护): planned work on assets, muting their alerts and excluded from
-the SLA's operating time. Shared parsing and presentation for the CLI and the API."""
+"""Maintenance windows (计划维护): planned work on assets, muting their alerts from creation and
+excluded from the SLA's operating time once a second person approved them. Shared parsing and
+presentation for the CLI and the API."""
 
 from __future__ import annotations
 
@@ -77,4 +78,8 @@ def window_json(
         # entered (docs/sla.md), so a window entered late says so
         "sla_counts_from": max(row.starts_at, row.created_at).isoformat(),
         "entered_late": row.created_at > row.starts_at + ENTERED_LATE_GRACE,
+        # it mutes alerts from creation; the SLA excuses it only once a second person approved
+        "approved": row.approved_at is not None,
+        "approved_by": row.approved_by,
+        "approved_at": row.approved_at.isoformat() if row.approved_at else None,
     }

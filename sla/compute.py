@@ -11,8 +11,9 @@ below is stated, with the reasons, in ``docs/sla.md``; the short form:
 * an incident held open by **flapping** is as many failures as the outages measured inside it
   (``IncidentFact.measured_down``), each with its own repair time: downtime is what was measured
   down, not how long the incident stayed open;
-* a **maintenance** window counts from ``max(starts_at, created_at)`` (entered after the fact it
-  cannot erase what already happened); it removes time from a *failure* only where it covers
+* a **maintenance** window counts only once a second person approved it (an unapproved one mutes
+  alerts but excuses nothing here, and is listed), and from ``max(starts_at, created_at)``
+  (entered after the fact it cannot erase what already happened); it removes time from a *failure* only where it covers
   the failure's root asset, a member, or something upstream of them (a grouped incident: only
   while it covers every member then in the group); it removes time from a *scope's operating
   time* only where it takes the scope down by plan (``Scope.needs``); a failure counts for a
@@ -29,6 +30,8 @@ below is stated, with the reasons, in ``docs/sla.md``; the short form:
   between failures), and unwatched time is not up time;
 * **repair time** (MTTR) is a failure's whole duration outside the maintenance that covers it,
   not clipped to the window; targets are strict (contract: 少于 15 分钟 / 24 小时; MTBF 超过 600 小时);
+* a recovery whose kind rests on a step's **overridden** intervention flag is listed with the
+  lead's reason;
 * **alarm delay** runs from the fault start to the first delivered alert, minus the time muted by
   the maintenance covering the incident (shown apart); an alert never delivered leaves the delay
   open until the end of what is evaluated, and the incident is listed.
@@ -40,7 +43,7 @@ import datetime as dt
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from noc.core.vocabulary import (
     BURN_ALERTS,
@@ -56,6 +59,17 @@ from sla.intervals import Interval, Window, clip, intersect, subtract, total_sec
 
 FAILURE_LEVELS = LEVELS[:3]  # level IV is counted apart
 FAR = dt.datetime.max.replace(tzinfo=dt.UTC)  # the open end of an interval still running
+
+
+@dataclass(frozen=True)
+class StepOverride:
+    """A runbook step whose intervention flag a lead overrode, with the reason given."""
+
+    step: str
+    intervention: bool  # as recorded (the runbook said the opposite)
+    reason: str
+    by: str
+    at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,9 @@ class IncidentFact:
     # the outages measured inside an incident held open by flapping (its checks' DOWN intervals);
     # None → the incident's own span [fault_started_at, end) is the outage
     measured_down: tuple[Interval, ...] | None = None
+    # steps recorded with another intervention flag than their runbook's (step.override, with a
+    # reason): the recovery kind is the override's, and the report lists it
+    overrides: tuple[StepOverride, ...] = ()
 
     @property
     def ack_by(self) -> dt.datetime | None:
@@ -141,6 +158,9 @@ class MaintenanceFact:
     created_at: dt.datetime | None = (
         None  # when it was entered: it counts from then at the earliest
     )
+    # a second person approved it (the store's rows say; a pure test's window is approved unless
+    # it says otherwise): an unapproved window mutes alerts but excuses nothing in the SLA
+    approved: bool = True
 
     @property
     def interval(self) -> Interval:
@@ -261,6 +281,27 @@ class AlarmLine:
 
 
 @dataclass(frozen=True)
+class UnapprovedLine:
+    """A maintenance window on the scope that no second person approved: it muted alerts, but
+    the SLA counts its time as operating time (and any failure in it)."""
+
+    window_id: int
+    assets: tuple[str, ...]
+    start: dt.datetime
+    end: dt.datetime
+    seconds_in_window: float
+
+
+@dataclass(frozen=True)
+class OverrideLine:
+    """A recovery of the scope whose kind rests on an overridden intervention flag."""
+
+    incident_id: int
+    recovery_kind: str | None
+    overrides: tuple[StepOverride, ...]
+
+
+@dataclass(frozen=True)
 class ScopeReport:
     scope: str
     window: Window
@@ -293,6 +334,8 @@ class ScopeReport:
     alarm_lines: tuple[AlarmLine, ...] = ()
     alarm_muted_seconds: float = 0.0  # of the alarm delays, the time muted by maintenance
     coverage: Coverage | None = None  # monitored time (sla.coverage); the figures count only it
+    unapproved: tuple[UnapprovedLine, ...] = ()  # maintenance not counted: nobody approved it
+    overridden: tuple[OverrideLine, ...] = ()  # recoveries whose kind a lead overrode
 
     @property
     def not_alarmed(self) -> tuple[int, ...]:
@@ -485,7 +528,10 @@ def up_time(operating_seconds: float, downtime_seconds: float) -> float:
 def compute(
     inputs: Inputs, scope: Scope, window: Window, targets: SlaTargets, now: dt.datetime
 ) -> ScopeReport:
-    """Every figure of ``scope`` over ``window`` as known at ``now``."""
+    """Every figure of ``scope`` over ``window`` as known at ``now``. Only approved maintenance
+    excuses anything; unapproved windows are listed (``unapproved``)."""
+    unapproved = unapproved_lines(inputs, scope, window)
+    inputs = approved_only(inputs)
     until = max(window.start, min(window.end, now))
     planned = maintenance_of(scope, inputs.maintenance)
     # unmonitored time is left out like planned time (sla.coverage): `off` is both
@@ -640,7 +686,36 @@ def compute(
         coverage=cover,
         alarm_lines=tuple(alarms),
         alarm_muted_seconds=sum(a.muted_seconds for a in alarms),
+        unapproved=unapproved,
+        overridden=tuple(  # every one of the scope started here, excused by maintenance or not
+            OverrideLine(inc.id, inc.recovery_kind, inc.overrides)
+            for inc in inputs.incidents
+            if inc.overrides and scope.hit_by(inc) and window.start <= inc.fault_started_at < until
+        ),
     )
+
+
+def approved_only(inputs: Inputs) -> Inputs:
+    """The inputs with only the maintenance a second person approved."""
+    if all(m.approved for m in inputs.maintenance):
+        return inputs
+    return replace(inputs, maintenance=tuple(m for m in inputs.maintenance if m.approved))
+
+
+def unapproved_lines(inputs: Inputs, scope: Scope, window: Window) -> tuple[UnapprovedLine, ...]:
+    """Unapproved windows on the scope's assets (or upstream of them) overlapping ``window``."""
+    relevant = frozenset().union(
+        *(alt for need in scope.effective_needs for alt in need),
+        *(inputs.upstream_of(a) for a in scope.assets),
+    )
+    out = []
+    for m in inputs.maintenance:
+        start, end = m.interval
+        if m.approved or not m.assets & relevant or end <= window.start or start >= window.end:
+            continue
+        seconds = total_seconds(clip([(start, end)], window.start, window.end))
+        out.append(UnapprovedLine(m.id, tuple(sorted(m.assets)), start, end, seconds))
+    return tuple(out)
 
 
 def alarm_line(inputs: Inputs, inc: IncidentFact, until: dt.datetime) -> AlarmLine:

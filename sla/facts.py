@@ -22,7 +22,7 @@ from noc.store.coverage import CoverageRepo, CoverageRows
 from noc.store.repo import Store
 from noc.store.sla_facts import SlaFactsRepo, SlaRows
 from noc.store.tables import Incident
-from sla.compute import IncidentFact, Inputs, MaintenanceFact, TransitionFact
+from sla.compute import IncidentFact, Inputs, MaintenanceFact, StepOverride, TransitionFact
 from sla.coverage import CoverageFacts, FreshFact, RunFact, backdate
 from sla.derive import by_check, measured_down, member_spans, merge_parents
 
@@ -130,6 +130,7 @@ def to_inputs(rows: SlaRows, runbooks: Any = None, coverage: CoverageRows | None
                 measured_down=measured_down(
                     per_check, _checks(row, impact, timeline[row.id]), row.fault_started_at, ended
                 ),
+                overrides=_overrides(timeline[row.id]),
             )
         )
     watching = None
@@ -143,11 +144,35 @@ def to_inputs(rows: SlaRows, runbooks: Any = None, coverage: CoverageRows | None
         transitions=facts,
         maintenance=tuple(
             MaintenanceFact(
-                w.id, frozenset(w.assets or ()), w.starts_at, w.ends_at, w.ended_at, w.created_at
+                w.id,
+                frozenset(w.assets or ()),
+                w.starts_at,
+                w.ends_at,
+                w.ended_at,
+                w.created_at,
+                approved=w.approved_at is not None,  # by a second person: only then it excuses
             )
             for w in rows.maintenance
         ),
     )
+
+
+def _overrides(timeline: list[tuple[str, dt.datetime, dict]]) -> tuple[StepOverride, ...]:
+    """Steps recorded with an intervention flag a lead overrode (``step_done`` + ``override``)."""
+    out = []
+    for kind, at, data in timeline:
+        override = data.get("override") if kind == "step_done" else None
+        if isinstance(override, dict):
+            out.append(
+                StepOverride(
+                    step=str(data.get("step", "")),
+                    intervention=bool(data.get("intervention")),
+                    reason=str(override.get("reason", "")),
+                    by=str(override.get("by", "")),
+                    at=at,
+                )
+            )
+    return tuple(out)
 
 
 def _names(services: Any) -> set[str]:

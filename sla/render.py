@@ -163,6 +163,37 @@ def report_json(report: ScopeReport, tz: ZoneInfo) -> dict[str, Any]:
         "burn_rates": {k: _num(v) for k, v in report.burn_rates.items()},
         "burn_alerts": list(report.burn_alerts),
         "coverage": _coverage_json(report, tz),
+        # issue 12: maintenance nobody approved (it muted alerts, the SLA counts its time) and
+        # recoveries whose kind rests on a step's overridden intervention flag
+        "unapproved_maintenance": [
+            {
+                "window_id": u.window_id,
+                "assets": list(u.assets),
+                "start": _iso(u.start),
+                "end": _iso(u.end),
+                "start_local": _iso(u.start, tz),
+                "end_local": _iso(u.end, tz),
+                "seconds_in_window": u.seconds_in_window,
+            }
+            for u in report.unapproved
+        ],
+        "overridden_recoveries": [
+            {
+                "incident_id": o.incident_id,
+                "recovery_kind": o.recovery_kind,
+                "overrides": [
+                    {
+                        "step": s.step,
+                        "intervention": s.intervention,
+                        "reason": s.reason,
+                        "by": s.by,
+                        "at": _iso(s.at),
+                    }
+                    for s in o.overrides
+                ],
+            }
+            for o in report.overridden
+        ],
         "failure_list": [
             {
                 "incident_id": f.incident_id,
@@ -446,6 +477,49 @@ def _local(value: dt.datetime, tz: ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _unapproved_lines(reports: Sequence[ScopeReport], tz: ZoneInfo) -> list[str]:
+    """Issue 12: windows that muted alerts but were never approved (their time is not excused)."""
+    return [
+        f"{r.scope}  #{u.window_id}  {','.join(u.assets)}  "
+        f"{u.start.astimezone(tz):%Y-%m-%d %H:%M} → {u.end.astimezone(tz):%Y-%m-%d %H:%M}"
+        for r in reports
+        for u in r.unapproved
+    ]
+
+
+def _override_lines(reports: Sequence[ScopeReport]) -> list[str]:
+    """Issue 12: recoveries whose kind rests on an overridden intervention flag, with why."""
+    out = []
+    for r in reports:
+        for o in r.overridden:
+            steps = "; ".join(
+                f"{s.step}={'intervention' if s.intervention else 'no intervention'} "
+                f"by {s.by}: {s.reason}"
+                for s in o.overrides
+            )
+            out.append(f"{r.scope}  #{o.incident_id}  {o.recovery_kind or '-'}  {steps}")
+    return out
+
+
+def _extra_sections(
+    reports: Sequence[ScopeReport], config: NocConfig, lang: str
+) -> list[tuple[str, list[str]]]:
+    en = lang.startswith("en")
+    tz = ZoneInfo(config.sla.timezone)
+    return [
+        (
+            "unapproved maintenance (not excused):"
+            if en
+            else "未审批维护（不扣除）unapproved maintenance:",
+            _unapproved_lines(reports, tz),
+        ),
+        (
+            "overridden recoveries:" if en else "人工干预标记被改动的恢复 overridden recoveries:",
+            _override_lines(reports),
+        ),
+    ]
+
+
 def _title_lines(reports: Sequence[ScopeReport], config: NocConfig, lang: str) -> list[str]:
     """The period on one line, the targets and the coverage rule on the next."""
     tz = ZoneInfo(config.sla.timezone)
@@ -485,6 +559,10 @@ def _sections(reports: Sequence[ScopeReport], config: NocConfig, lang: str) -> l
     if found:
         lines.append("found when monitoring resumed:" if en else "监测恢复时已存在的故障:")
         lines += ["  " + f for f in found]
+    for heading, items in _extra_sections(reports, config, lang):
+        if items:
+            lines.append(heading)
+            lines += ["  " + i for i in items]
     return lines
 
 
@@ -548,6 +626,10 @@ def render_md(reports: Sequence[ScopeReport], config: NocConfig, lang: str = "zh
     if found:
         lines += ["", "## " + ("Found when monitoring resumed" if en else "监测恢复时已存在的故障")]
         lines += ["", *(f"- {f.strip()}" for f in found)]
+    for heading, items in _extra_sections(reports, config, lang):
+        if items:
+            lines += ["", "## " + heading.rstrip(":"), ""]
+            lines += [f"- {i}" for i in items]
     return "\n".join(lines) + "\n"
 
 

@@ -8,8 +8,6 @@ itself is the newest row.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 
@@ -17,10 +15,7 @@ import click
 
 from noc.cli.common import store_options
 from noc.cli.identity_common import Ctx, local, parse_instant, run
-from noc.identity.audit import HASHED_FIELDS
-from noc.store.audit_log import audit_json
-
-COLUMNS = (*HASHED_FIELDS, "hash")
+from noc.store.audit_log import audit_csv, audit_json
 
 
 def _filters(func):
@@ -94,19 +89,7 @@ def export_cmd(since, until, actor, fmt, output, config_path, db_url) -> None:
     if fmt == "json":
         text = json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
     else:
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(
-                {
-                    k: json.dumps(v, ensure_ascii=False, sort_keys=True)
-                    if k in ("before", "after") and v is not None
-                    else v
-                    for k, v in row.items()
-                }
-            )
-        text = buf.getvalue()
+        text = audit_csv(rows)
     if output:
         with open(output, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)

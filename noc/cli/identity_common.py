@@ -30,9 +30,11 @@ from noc.config import NocConfig
 from noc.core.errors import InputError, NocError
 from noc.core.time import parse_instant as core_parse_instant
 from noc.identity.actor import Actor
+from noc.identity.policy import SecurityPolicy
+from noc.identity.roles import ROLE_TITLES
 from noc.identity.rules import bootstrap_grants
 from noc.store import Store
-from noc.store.accounts import Accounts
+from noc.store.accounts import Accounts, Bootstrap, ensure_bootstrap_admin
 
 T = TypeVar("T")
 
@@ -97,6 +99,29 @@ def run(config_path: str | None, db_url: str | None, work: Callable[[Ctx], Await
     except NocError as exc:
         click.echo(f"拒绝 refused: {exc.message}", err=True)
         sys.exit(exc.exit_code)
+
+
+async def bootstrap_admin(store: Store, policy: SecurityPolicy) -> Bootstrap | None:
+    """``noc run`` on a store without accounts: create ``admin`` and print its password once,
+    as one block on stderr (the store keeps only the hash; it must be changed at first login)."""
+    made = await ensure_bootstrap_admin(store, policy=policy)
+    if made is not None:
+        rule = "=" * 64
+        zh, en = ROLE_TITLES["admin"]
+        click.echo(
+            "\n".join(
+                [
+                    rule,
+                    f"已创建首个账号 {made.name}（{zh}）/ created the first account {made.name} "
+                    f"({en})",
+                    "口令只显示这一次，首次登录须修改 / shown this once; change it at first login:",
+                    f"  password: {made.password}",
+                    rule,
+                ]
+            ),
+            err=True,
+        )
+    return made
 
 
 def read_secret_line() -> str:

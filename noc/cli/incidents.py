@@ -2,7 +2,10 @@
 
 The commands read and write the event store directly (``--db``), so they work with or without
 the service running; the running engine notices operator actions on its next decision. A
-refused action (unknown incident, wrong status) exits 1 with the reason.
+write acts as the NOC account bound to the OS account running it (``noc user add NAME --os-user
+LOGIN``; root acts as admin), needs that account's permission and is audited like an API write;
+the name on the timeline is that account's (``--by``, if given, must be it). A refused action
+(unbound account, too little role, unknown incident, wrong status) exits 1 with the reason.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from zoneinfo import ZoneInfo
 import click
 
 from noc.cli.common import exit_on_error, json_option, lang_option, run_with_store, store_options
+from noc.cli.identity_common import Ctx, run
 from noc.config import NocConfig
-from noc.core.errors import NotFoundError
+from noc.core.errors import NocError, NotFoundError
+from noc.identity.actor import Actor
 from noc.store.incidents import IncidentRepo
+from noc.store.operator_acts import OperatorActs
 
 T = TypeVar("T")
 
@@ -109,88 +115,127 @@ def show_cmd(
     )
 
 
+def _act(
+    config_path: str | None,
+    db_url: str | None,
+    work: Callable[[OperatorActs, Actor], Awaitable[T]],
+) -> tuple[T, str]:
+    """An audited act as the NOC account bound to this OS account: (its result, the name)."""
+
+    async def go(ctx: Ctx) -> tuple[T, str]:
+        actor = await ctx.actor()
+        acts = OperatorActs(ctx.store, ctx.config.site.name, ctx.accounts.policy)
+        return await work(acts, actor), actor.user or ""
+
+    return run(config_path, db_url, go)
+
+
+BY_HELP = "(optional) must be the acting account: the name recorded is always that account's"
+
+
 @incident.command("ack")
 @click.argument("incident_id", type=int)
-@click.option("--by", required=True, help="who acknowledges (name)")
+@click.option("--by", help=BY_HELP)
 @click.option("--note", default="")
 @store_options
-@exit_on_error
 def ack_cmd(
-    incident_id: int, by: str, note: str, config_path: str | None, db_url: str | None
+    incident_id: int, by: str | None, note: str, config_path: str | None, db_url: str | None
 ) -> None:
     """Acknowledge: someone is on it (stops escalation)."""
-    _run(config_path, db_url, lambda repo, _c: repo.acknowledge(incident_id, by, note))
-    click.echo(f"#{incident_id} 已确认 acknowledged by {by}")
+    _, who = _act(
+        config_path,
+        db_url,
+        lambda acts, actor: acts.acknowledge(actor, incident_id, note, by),
+    )
+    click.echo(f"#{incident_id} 已确认 acknowledged by {who}")
 
 
 @incident.command("step")
 @click.argument("incident_id", type=int)
 @click.argument("step_id")
-@click.option("--by", required=True)
+@click.option("--by", help=BY_HELP)
 @click.option("--output", default="", help="what was found or done")
 @click.option(
     "--intervention/--no-intervention",
     default=None,
-    help="did this change the network? (default: as the runbook step says)",
+    help="did this change the network? (default: as the runbook step says; otherwise an "
+    "override: lead only, with --reason)",
 )
+@click.option("--reason", default="", help="why the intervention flag differs from the runbook's")
 @store_options
-@exit_on_error
 def step_cmd(
     incident_id: int,
     step_id: str,
-    by: str,
+    by: str | None,
     output: str,
     intervention: bool | None,
+    reason: str,
     config_path: str | None,
     db_url: str | None,
 ) -> None:
     """Record a runbook step as done."""
 
-    async def action(repo: IncidentRepo, _config: NocConfig) -> bool:
-        row = await repo.get(incident_id)
-        runbook = _runbook(row.fault_type)
-        step = next((s for s in runbook.steps if s.id == step_id), None) if runbook else None
-        if runbook is not None and step is None:
-            raise NotFoundError(
-                f"runbook {runbook.id!r} has no step {step_id!r}; "
-                f"steps: {', '.join(s.id for s in runbook.steps)}"
-            )
-        is_intervention = (
-            intervention if intervention is not None else bool(step and step.intervention)
+    async def work(acts: OperatorActs, actor: Actor) -> bool:
+        try:
+            row = await acts.incidents.get(incident_id)
+            runbook = _runbook(row.fault_type)
+            step = next((s for s in runbook.steps if s.id == step_id), None) if runbook else None
+            if runbook is not None and step is None:
+                raise NotFoundError(
+                    f"runbook {runbook.id!r} has no step {step_id!r}; "
+                    f"steps: {', '.join(s.id for s in runbook.steps)}"
+                )
+        except NocError as exc:  # refused before the act: recorded all the same
+            await acts.refused(actor, "incident.step", f"incident:{incident_id}", exc)
+            raise
+        _, flag = await acts.record_step(
+            actor,
+            incident_id,
+            step_id,
+            output,
+            intervention,
+            step.intervention if step is not None else None,
+            reason,
+            by,
         )
-        await repo.step_done(incident_id, step_id, by, output, is_intervention)
-        return is_intervention
+        return flag
 
-    was_intervention = _run(config_path, db_url, action)
+    was_intervention, who = _act(config_path, db_url, work)
     click.echo(
-        f"#{incident_id} 步骤 step {step_id} done by {by}"
+        f"#{incident_id} 步骤 step {step_id} done by {who}"
         + (" (intervention)" if was_intervention else "")
     )
 
 
 @incident.command("resolve")
 @click.argument("incident_id", type=int)
-@click.option("--by", required=True)
+@click.option("--by", help=BY_HELP)
 @click.option("--note", required=True)
 @store_options
-@exit_on_error
 def resolve_cmd(
-    incident_id: int, by: str, note: str, config_path: str | None, db_url: str | None
+    incident_id: int, by: str | None, note: str, config_path: str | None, db_url: str | None
 ) -> None:
     """Declare the fault fixed by hand (recovery kind: manual)."""
-    _run(config_path, db_url, lambda repo, _c: repo.resolve(incident_id, by, note))
-    click.echo(f"#{incident_id} 已人工恢复 resolved (manual) by {by}")
+    _, who = _act(
+        config_path,
+        db_url,
+        lambda acts, actor: acts.resolve(actor, incident_id, note, by),
+    )
+    click.echo(f"#{incident_id} 已人工恢复 resolved (manual) by {who}")
 
 
 @incident.command("close")
 @click.argument("incident_id", type=int)
-@click.option("--by", required=True)
+@click.option("--by", help=BY_HELP)
 @click.option("--note", required=True, help="the cause (故障原因)")
 @store_options
-@exit_on_error
 def close_cmd(
-    incident_id: int, by: str, note: str, config_path: str | None, db_url: str | None
+    incident_id: int, by: str | None, note: str, config_path: str | None, db_url: str | None
 ) -> None:
     """Close a recovered incident with its cause."""
-    _run(config_path, db_url, lambda repo, _c: repo.close(incident_id, by, note))
-    click.echo(f"#{incident_id} 已关闭 closed by {by}")
+    _, who = _act(
+        config_path,
+        db_url,
+        lambda acts, actor: acts.close(actor, incident_id, note, by),
+    )
+    click.echo(f"#{incident_id} 已关闭 closed by {who}")

@@ -5,6 +5,10 @@ the schema). Whatever stops it from starting — a database URL it cannot use, a
 open or migrate, an address it cannot listen on — is one line on stderr and exit 1 (2 for a
 bad option or config), never a traceback; ``--log-level debug`` adds the traceback of an
 unexpected start-up failure.
+
+On a store without accounts it first creates ``admin`` with a random password, printed once on
+stderr in one block (must be changed at first login). HTTPS with ``server.tls`` or
+``--tls-cert/--tls-key``; without TLS, listen on 127.0.0.1 or behind a TLS proxy.
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ def check_listen(host: str, port: int) -> None:
     metavar="HOST:PORT",
     help="address to serve on (default: the config's server.listen)",
 )
+@click.option("--tls-cert", metavar="PEM", help="HTTPS certificate (chain); default: server.tls")
+@click.option("--tls-key", metavar="PEM", help="its private key; default: server.tls")
 @click.option("--log-format", type=click.Choice(["kv", "json"]), default="kv", show_default=True)
 @click.option(
     "--log-level",
@@ -74,6 +80,8 @@ def run(
     config_path: str | None,
     db_url: str | None,
     listen: str | None,
+    tls_cert: str | None,
+    tls_key: str | None,
     log_format: str,
     log_level: str,
 ) -> None:
@@ -81,20 +89,33 @@ def run(
     from aiohttp import web
 
     from noc.app import create_app
+    from noc.appkeys import STORE
+    from noc.cli.identity_common import bootstrap_admin
     from noc.core.logs import configure_logging, get_logger
     from noc.store import mask_url, resolve_db_url
     from noc.store.db import async_url
+    from noc.web.auth import POLICY
+    from noc.web.transport import server_context
 
     configure_logging(log_format, log_level)  # type: ignore[arg-type]
     config = load_config_or_exit(config_path)
     host, _, port = (listen or config.server.listen).rpartition(":")
     if not host or not port.isdigit():
         raise click.BadParameter("must be HOST:PORT", param_hint="--listen")
+    if bool(tls_cert) != bool(tls_key):
+        raise click.UsageError("give both --tls-cert and --tls-key")
     url = resolve_db_url(db_url, config.server.db)
     async_url(url)  # a URL the service cannot use: one line, exit 2, before anything starts
     check_listen(host.strip("[]"), int(port))
+    tls = config.server.tls
+    cert, key = (tls_cert, tls_key) if tls_cert else (tls.cert, tls.key) if tls else (None, None)
+    ssl_context = server_context(cert, key) if cert and key else None
     log = get_logger("noc.cli")
-    base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+    scheme = "https" if ssl_context else "http"
+    base = f"{scheme}://{host if ':' not in host else f'[{host}]'}:{port}"
+
+    async def bootstrap(app) -> None:  # a store without accounts: admin, its password once
+        await bootstrap_admin(app[STORE], app[POLICY])
 
     async def announce(_app) -> None:
         log.info(
@@ -106,6 +127,7 @@ def run(
 
     try:
         app = create_app(config, db_url)
+        app.on_startup.append(bootstrap)
         app.on_startup.append(announce)
         log.info(
             "service_starting",
@@ -123,6 +145,7 @@ def run(
             access_log=None,
             handle_signals=True,
             shutdown_timeout=1,
+            ssl_context=ssl_context,
         )
     except NocError:
         raise  # refusals (a broken runbook, the store's): one line already

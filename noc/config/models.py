@@ -70,12 +70,22 @@ def _check_listen(value: str) -> str:
     return value
 
 
+class TlsSettings(StrictModel):
+    """PEM files of the HTTPS certificate (chain) and its private key."""
+
+    cert: Annotated[str, Field(min_length=1)]
+    key: Annotated[str, Field(min_length=1)]
+
+
 class ServerSettings(StrictModel):
-    """Where the service listens and keeps its event store."""
+    """Where the service listens and keeps its event store; HTTPS and who may scrape /metrics."""
 
     listen: Annotated[str, AfterValidator(_check_listen)] = "127.0.0.1:8080"
     db: str | None = None
     public_url: str | None = None
+    tls: TlsSettings | None = None
+    # open: as Prometheus expects; bearer: a scrape needs an API token that may read
+    metrics_auth: Literal["open", "bearer"] = "open"
 
 
 CheckType = Literal["icmp", "snmp", "sip"]

@@ -13,7 +13,10 @@ attempt leaves exactly one row.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -68,6 +71,27 @@ def audit_json(row: AuditRow) -> dict[str, Any]:
     out = row_fields(row)
     out["at"] = row.at.isoformat()
     return out
+
+
+AUDIT_COLUMNS: tuple[str, ...] = (*HASHED_FIELDS, "hash")
+
+
+def audit_csv(rows: list[dict[str, Any]]) -> str:
+    """Exported rows (:func:`audit_json`) as CSV; before/after as canonical JSON text, so the
+    hash of each row can be recomputed from the file."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=AUDIT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                k: json.dumps(v, ensure_ascii=False, sort_keys=True)
+                if k in ("before", "after") and v is not None
+                else v
+                for k, v in row.items()
+            }
+        )
+    return buf.getvalue()
 
 
 class AuditLog:

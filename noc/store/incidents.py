@@ -9,7 +9,7 @@ API and CLI show as-is: ``IncidentNotFound`` (no such incident: 404) and ``Incid
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -259,9 +259,16 @@ class IncidentRepo:
         return await self.store.incident_events(incident_id)
 
     @asynccontextmanager
-    async def _locked(self, incident_id: int, allowed: tuple[str, ...], action: str):
-        """The incident row, locked, in a transaction that commits on success."""
-        async with self.store.timeline_writer() as session:
+    async def _locked(
+        self,
+        incident_id: int,
+        allowed: tuple[str, ...],
+        action: str,
+        tx: AsyncSession | None = None,
+    ):
+        """The incident row, locked, in a transaction that commits on success: the caller's
+        (``tx``, from ``Store.transaction``: the audited act) or a timeline writer of its own."""
+        async with _timeline(self.store, tx) as session:
             row = await session.get(Incident, incident_id, with_for_update=True)
             if row is None:
                 raise IncidentNotFound(f"no incident #{incident_id}")
@@ -272,10 +279,15 @@ class IncidentRepo:
             yield session, row
 
     async def acknowledge(
-        self, incident_id: int, who: str, note: str = "", at: dt.datetime | None = None
+        self,
+        incident_id: int,
+        who: str,
+        note: str = "",
+        at: dt.datetime | None = None,
+        tx: AsyncSession | None = None,
     ) -> Incident:
         at = at or utcnow()
-        async with self._locked(incident_id, ("open",), "acknowledge") as (session, row):
+        async with self._locked(incident_id, ("open",), "acknowledge", tx) as (session, row):
             row.status, row.acknowledged_at, row.acknowledged_by = "acknowledged", at, who
             await self.store.append_incident_event(
                 session, row.id, "acknowledged", at, who, {"note": note}
@@ -291,10 +303,11 @@ class IncidentRepo:
         intervention: bool = False,
         at: dt.datetime | None = None,
         data: dict[str, Any] | None = None,
+        tx: AsyncSession | None = None,
     ) -> Incident:
         at = at or utcnow()
         async with self._locked(
-            incident_id, ("open", "acknowledged", "recovered"), "record a step on"
+            incident_id, ("open", "acknowledged", "recovered"), "record a step on", tx
         ) as (session, row):
             await self.store.append_incident_event(
                 session,
@@ -307,11 +320,16 @@ class IncidentRepo:
         return row
 
     async def resolve(
-        self, incident_id: int, who: str, note: str, at: dt.datetime | None = None
+        self,
+        incident_id: int,
+        who: str,
+        note: str,
+        at: dt.datetime | None = None,
+        tx: AsyncSession | None = None,
     ) -> Incident:
         """An operator declares the fault fixed by hand: recovered, kind manual."""
         at = at or utcnow()
-        async with self._locked(incident_id, ACTIVE, "resolve") as (session, row):
+        async with self._locked(incident_id, ACTIVE, "resolve", tx) as (session, row):
             row.status, row.recovered_at, row.recovery_kind = "recovered", at, "manual"
             await self.store.append_incident_event(
                 session, row.id, "resolved", at, who, {"note": note}
@@ -322,7 +340,13 @@ class IncidentRepo:
         return row
 
     async def regrade(
-        self, incident_id: int, who: str, level: str, note: str, at: dt.datetime | None = None
+        self,
+        incident_id: int,
+        who: str,
+        level: str,
+        note: str,
+        at: dt.datetime | None = None,
+        tx: AsyncSession | None = None,
     ) -> Incident:
         """A lead sets the level by hand (with a reason): a ``regraded`` event by that person.
         The engine regrades again only when the impact it sees changes."""
@@ -331,10 +355,8 @@ class IncidentRepo:
         if level not in LEVELS:
             raise IncidentRequestError(f"level must be one of {', '.join(LEVELS)}")
         at = at or utcnow()
-        async with self._locked(incident_id, ("open", "acknowledged", "recovered"), "regrade") as (
-            session,
-            row,
-        ):
+        allowed = ("open", "acknowledged", "recovered")
+        async with self._locked(incident_id, allowed, "regrade", tx) as (session, row):
             if row.severity == level:
                 raise IncidentConflict(f"incident #{incident_id} is already level {level}")
             before = row.severity
@@ -351,17 +373,31 @@ class IncidentRepo:
         return row
 
     async def close(
-        self, incident_id: int, who: str, note: str, at: dt.datetime | None = None
+        self,
+        incident_id: int,
+        who: str,
+        note: str,
+        at: dt.datetime | None = None,
+        tx: AsyncSession | None = None,
     ) -> Incident:
         if not note.strip():
             raise IncidentRequestError("closing an incident needs a cause note")
         at = at or utcnow()
-        async with self._locked(incident_id, ("recovered",), "close") as (session, row):
+        async with self._locked(incident_id, ("recovered",), "close", tx) as (session, row):
             row.status, row.closed_at, row.close_note = "closed", at, note
             await self.store.append_incident_event(
                 session, row.id, "closed", at, who, {"note": note}
             )
         return row
+
+
+@asynccontextmanager
+async def _timeline(store: Store, tx: AsyncSession | None) -> AsyncIterator[AsyncSession]:
+    if tx is not None:  # the caller's Store.transaction() holds the timeline lock already
+        yield tx
+        return
+    async with store.timeline_writer() as session:
+        yield session
 
 
 def _impact_json(inc: ActiveIncident) -> dict[str, Any]:

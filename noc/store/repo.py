@@ -251,6 +251,13 @@ class Store:
         """End a window early (planned work finished); its record stays for the SLA."""
         return await MaintenanceRepo(self).end(window_id, at)
 
+    async def approve_maintenance(
+        self, window_id: int, approver: str, at: dt.datetime | None = None
+    ) -> MaintenanceWindow:
+        """A second person's approval: the window then counts for the SLA (no rule checked here;
+        the audited act is :meth:`noc.store.operator_acts.OperatorActs.approve_maintenance`)."""
+        return await MaintenanceRepo(self).approve(window_id, approver, at)
+
     async def maintenance_windows(
         self, *, active_at: dt.datetime | None = None
     ) -> list[MaintenanceWindow]:

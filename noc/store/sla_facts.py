@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from noc.store.repo import Store
 
 # members_changed: when each phone of a grouped incident joined and left (issue 11, 9d)
-FACT_EVENT_KINDS = ("opened", "graded", "regraded", "merged", "members_changed")
+# step_done: a step whose intervention flag was overridden is listed in the report (issue 12)
+FACT_EVENT_KINDS = ("opened", "graded", "regraded", "merged", "members_changed", "step_done")
 
 
 @dataclass(frozen=True)

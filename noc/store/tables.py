@@ -178,7 +178,8 @@ class NotificationAttempt(Base):
 
 
 class MaintenanceWindow(Base):
-    """Planned work on assets: mutes their alerts and is excluded from SLA operating time."""
+    """Planned work on assets: mutes their alerts from creation; excluded from SLA operating time
+    only once a second person approved it (``approved_by``/``approved_at``, migration 0007)."""
 
     __tablename__ = "maintenance_windows"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -190,6 +191,8 @@ class MaintenanceWindow(Base):
     created_by: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[dt.datetime]
     ended_at: Mapped[dt.datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     __table_args__ = (Index("ix_maintenance_windows_span", "starts_at", "ends_at"),)
 
 

@@ -1,5 +1,8 @@
 """HTTP handlers: ``/healthz``, ``/metrics`` and ``/api/v1/assets``.
 
+Each route's permission is declared in :data:`ROUTES` (``/healthz`` public, ``/metrics`` open
+unless ``server.metrics_auth: bearer``, the rest ``read``).
+
 API errors are JSON ``{"error": code, "reason": text}`` with a 4xx/5xx status, never an HTML page
 (:mod:`noc.web.errors`: handlers raise, the middleware answers).
 Instants are returned in UTC (ISO 8601) and, for people, in the site's time zone.
@@ -18,8 +21,8 @@ from noc.appkeys import CONFIG, METRICS, PROBING_ALLOWED, STORE
 from noc.config import ASSET_KINDS
 from noc.core.errors import InputError, NotFoundError
 from noc.store.tables import AssetRow
-from noc.web.permissions import PUBLIC, READ
-from noc.web.routes import Param, Route, add_routes
+from noc.web.permissions import PUBLIC, READ, SCRAPE
+from noc.web.routes import Param, Route
 
 
 def _local(ts: dt.datetime | None, tz: ZoneInfo) -> str | None:
@@ -97,7 +100,7 @@ async def get_asset(request: web.Request) -> web.Response:
 
 ROUTES = (
     Route("GET", "/healthz", healthz, PUBLIC, "Service and store health", tag="service"),
-    Route("GET", "/metrics", metrics_handler, PUBLIC, "Prometheus exposition", tag="service"),
+    Route("GET", "/metrics", metrics_handler, SCRAPE, "Prometheus exposition", tag="service"),
     Route(
         "GET",
         "/api/v1/assets",
@@ -112,7 +115,3 @@ ROUTES = (
     ),
     Route("GET", "/api/v1/assets/{name}", get_asset, READ, "One asset", tag="assets"),
 )
-
-
-def setup_routes(app: web.Application) -> None:
-    add_routes(app, ROUTES)

@@ -34,7 +34,7 @@ from noc.store.calls import CallRepo
 from noc.store.kb import KbRepo
 from noc.store.tickets import TicketRepo
 from noc.web.permissions import READ
-from noc.web.routes import Route, add_routes
+from noc.web.routes import Route
 
 MAX_BODY = 32 * 1024 * 1024  # 5,000 tickets of 4,000 characters fit
 
@@ -227,9 +227,16 @@ ROUTES: list[Route] = [
         "ingest",
         "calls in, one or up to 5,000",
         tag="calls",
+        action="calls.ingest",
     ),
     Route(
-        "POST", "/api/v1/tickets", _ingest_handler("tickets"), "ingest", "tickets in", tag="tickets"
+        "POST",
+        "/api/v1/tickets",
+        _ingest_handler("tickets"),
+        "ingest",
+        "tickets in",
+        tag="tickets",
+        action="tickets.ingest",
     ),
     Route(
         "POST",
@@ -238,9 +245,16 @@ ROUTES: list[Route] = [
         "ingest",
         "ticket events in",
         tag="tickets",
+        action="ticket_events.ingest",
     ),
     Route(
-        "POST", "/api/v1/kb", _ingest_handler("kb"), "ingest", "knowledge-base entries in", tag="kb"
+        "POST",
+        "/api/v1/kb",
+        _ingest_handler("kb"),
+        "ingest",
+        "knowledge-base entries in",
+        tag="kb",
+        action="kb.ingest",
     ),
     Route("GET", "/api/v1/calls", list_calls, READ, "calls, by period and queue", tag="calls"),
     Route(
@@ -269,7 +283,3 @@ ROUTES: list[Route] = [
         tag="kb",
     ),
 ]
-
-
-def setup_routes(app: web.Application) -> None:
-    add_routes(app, ROUTES)

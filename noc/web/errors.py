@@ -23,7 +23,8 @@ def json_error(status: int, code: str, reason: str) -> web.Response:
 
 
 def _is_api(request: web.Request) -> bool:
-    return request.path.startswith("/api/")
+    """Under ``/api/``, or any request that sent JSON: it gets a JSON answer."""
+    return request.path.startswith("/api/") or request.content_type == "application/json"
 
 
 @web.middleware

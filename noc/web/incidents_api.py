@@ -1,5 +1,10 @@
 """``/api/v1/incidents``: list, show (timeline + runbook progress), and the operator actions.
 
+Each route's permission is declared in :data:`ROUTES` (operator: ack, step, diagnose, resolve;
+lead: close, and a step's intervention flag overridden with a reason). Every action is done and
+audited by :class:`~noc.store.operator_acts.OperatorActs` in one transaction, under the acting
+account's name (a ``by`` in the body naming someone else is refused).
+
 Actions are POSTs with a JSON body; a missing field is a 400, an unknown incident a 404, an
 action that does not fit the incident's status (closing an open incident …) a 409 — each with
 a reason, answered by the error middleware from the class of what the repository raised
@@ -17,9 +22,11 @@ from noc.appkeys import AUTOMATION, CONFIG, ENGINE, RUNBOOKS, STORE
 from noc.core.errors import InputError
 from noc.incident_view import incident_detail, incident_summary
 from noc.store.incidents import IncidentConflict, IncidentRepo
+from noc.store.operator_acts import OperatorActs
+from noc.web.auth import policy_of, writer
 from noc.web.permissions import READ
 from noc.web.requests import json_body, path_id
-from noc.web.routes import Param, Route, add_routes
+from noc.web.routes import Param, Route
 
 STATUSES = ("active", "open", "acknowledged", "recovered", "closed")
 
@@ -72,28 +79,34 @@ async def show_incident(request: web.Request) -> web.Response:
     return web.json_response(incident_detail(row, events, runbook, _tz(request), _locale(request)))
 
 
-async def _act(request: web.Request, required: tuple[str, ...], action) -> web.Response:
-    """Run one operator action: 400 for a bad body, 404/409 (with the reason) when refused."""
-    body = await json_body(request, required)
-    row = await action(_repo(request), _incident_id(request), body)
-    return web.json_response(incident_summary(row, _tz(request)))
+def _acts(request: web.Request) -> OperatorActs:
+    app = request.app
+    return OperatorActs(app[STORE], app[CONFIG].site.name, policy_of(app))
+
+
+def _by(body: dict) -> str | None:
+    """A ``by`` in the body may only name the acting account (the act checks)."""
+    return None if body.get("by") is None else str(body["by"])
 
 
 async def acknowledge(request: web.Request) -> web.Response:
-    return await _act(
-        request, ("by",), lambda repo, i, b: repo.acknowledge(i, b["by"], str(b.get("note", "")))
+    body = await json_body(request)
+    incident_id = _incident_id(request)
+    row = await _acts(request).acknowledge(
+        writer(request), incident_id, str(body.get("note") or ""), _by(body)
     )
+    return web.json_response(incident_summary(row, _tz(request)))
 
 
 async def resolve(request: web.Request) -> web.Response:
-    response = await _act(
-        request, ("by", "note"), lambda repo, i, b: repo.resolve(i, b["by"], b["note"])
-    )
+    body = await json_body(request, ("note",))
+    incident_id = _incident_id(request)
+    row = await _acts(request).resolve(writer(request), incident_id, str(body["note"]), _by(body))
     automation = request.app.get(AUTOMATION)
     # verify as on a recovery the engine saw, where the automation follows the engine (probing)
-    if response.status == 200 and automation is not None and _follows_engine(request.app):
-        automation.recovered(_incident_id(request))
-    return response
+    if automation is not None and _follows_engine(request.app):
+        automation.recovered(incident_id)
+    return web.json_response(incident_summary(row, _tz(request)))
 
 
 def _follows_engine(app: web.Application) -> bool:
@@ -102,27 +115,41 @@ def _follows_engine(app: web.Application) -> bool:
 
 
 async def close(request: web.Request) -> web.Response:
-    return await _act(request, ("by", "note"), lambda repo, i, b: repo.close(i, b["by"], b["note"]))
+    body = await json_body(request, ("note",))
+    incident_id = _incident_id(request)
+    row = await _acts(request).close(writer(request), incident_id, str(body["note"]), _by(body))
+    return web.json_response(incident_summary(row, _tz(request)))
 
 
 async def step_done(request: web.Request) -> web.Response:
-    body = await json_body(request, ("by", "step"))
-    repo = _repo(request)
+    """Record a runbook step. ``intervention`` other than the runbook's flag is an override:
+    it needs ``step.override`` (lead) and a ``reason``."""
+    body = await json_body(request, ("step",))
     incident_id = _incident_id(request)
-    row = await repo.get(incident_id)
+    intervention = body.get("intervention")
+    if intervention is not None and not isinstance(intervention, bool):
+        raise InputError("intervention must be true or false")
+    row = await _repo(request).get(incident_id)
     runbook = runbook_of(request.app, row.fault_type)
     step = next((s for s in runbook.steps if s.id == body["step"]), None) if runbook else None
     if runbook is not None and step is None:
         raise InputError(f"runbook {runbook.id!r} has no step {body['step']!r}")
-    intervention = bool(body.get("intervention", step.intervention if step else False))
-    row = await repo.step_done(
-        incident_id, body["step"], body["by"], str(body.get("output", "")), intervention
+    row, _ = await _acts(request).record_step(
+        writer(request),
+        incident_id,
+        str(body["step"]),
+        str(body.get("output") or ""),
+        intervention,
+        step.intervention if step is not None else None,
+        str(body.get("reason") or ""),
+        _by(body),
     )
     return web.json_response(incident_summary(row, _tz(request)))
 
 
 async def run_step(request: web.Request) -> web.Response:
-    """Run an automated runbook step now; its output is appended to the timeline and returned."""
+    """Run an automated runbook step now; its output is appended to the timeline and returned.
+    The order is audited (``incident.diagnose``) before the step runs."""
     row = await _repo(request).get(_incident_id(request))
     if row.status == "closed":
         raise IncidentConflict(f"incident #{row.id} is closed")
@@ -134,6 +161,7 @@ async def run_step(request: web.Request) -> web.Response:
     )
     if step is None or step.automated is None:
         raise InputError(f"{request.match_info['step']!r} is not an automated step of this runbook")
+    await _acts(request).order_diagnostic(writer(request), row.id, step.id)
     members = tuple((row.impact or {}).get("members", []))
     output = await request.app[AUTOMATION].run(row.id, step, row.root_asset, members)
     return web.json_response(
@@ -142,20 +170,26 @@ async def run_step(request: web.Request) -> web.Response:
 
 
 async def regrade(request: web.Request) -> web.Response:
-    return await _act(
-        request,
-        ("by", "level", "note"),
-        lambda repo, i, b: repo.regrade(i, b["by"], str(b["level"]), b["note"]),
+    body = await json_body(request, ("level", "note"))
+    incident_id = _incident_id(request)
+    row = await _acts(request).regrade(
+        writer(request), incident_id, str(body["level"]), str(body["note"]), _by(body)
     )
+    return web.json_response(incident_summary(row, _tz(request)))
 
 
 def _body_schema(*required: str, **optional: dict[str, Any]) -> dict[str, Any]:
-    props = {k: {"type": "string"} for k in required}
+    props: dict[str, Any] = {"by": _BY}
+    props.update({k: {"type": "string"} for k in required})
     props.update(optional)
-    return {"type": "object", "required": list(required), "properties": props}
+    schema: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        schema["required"] = list(required)
+    return schema
 
 
 _NOTE = {"type": "string"}
+_BY = {"type": "string", "description": "optional: the acting account's own name (recorded anyway)"}
 INCIDENT = "/api/v1/incidents/{id}"
 ROUTES = (
     Route(
@@ -185,8 +219,9 @@ ROUTES = (
         acknowledge,
         "ack",
         "Acknowledge an open incident",
-        body=_body_schema("by", note=_NOTE),
+        body=_body_schema(note=_NOTE),
         tag="incidents",
+        action="incident.ack",
     ),
     Route(
         "POST",
@@ -194,8 +229,9 @@ ROUTES = (
         step_done,
         "step",
         "Record a runbook step as done",
-        body=_body_schema("by", "step", output=_NOTE, intervention={"type": "boolean"}),
+        body=_body_schema("step", reason=_NOTE, output=_NOTE, intervention={"type": "boolean"}),
         tag="incidents",
+        action="incident.step",
     ),
     Route(
         "POST",
@@ -204,6 +240,7 @@ ROUTES = (
         "diagnose",
         "Run an automated runbook step now and return its output",
         tag="incidents",
+        action="incident.diagnose",
     ),
     Route(
         "POST",
@@ -211,8 +248,9 @@ ROUTES = (
         regrade,
         "regrade",
         "Set the incident's level by hand (I..IV), with a reason",
-        body=_body_schema("by", "level", "note"),
+        body=_body_schema("level", "note"),
         tag="incidents",
+        action="incident.regrade",
     ),
     Route(
         "POST",
@@ -220,8 +258,9 @@ ROUTES = (
         resolve,
         "resolve",
         "Declare the fault fixed by hand (recovered, manual)",
-        body=_body_schema("by", "note"),
+        body=_body_schema("note"),
         tag="incidents",
+        action="incident.resolve",
     ),
     Route(
         "POST",
@@ -229,11 +268,8 @@ ROUTES = (
         close,
         "close",
         "Close a recovered incident with its cause",
-        body=_body_schema("by", "note"),
+        body=_body_schema("note"),
         tag="incidents",
+        action="incident.close",
     ),
 )
-
-
-def setup_routes(app: web.Application) -> None:
-    add_routes(app, ROUTES)

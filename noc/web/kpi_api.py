@@ -10,7 +10,7 @@ from aiohttp import web
 from noc.appkeys import CONFIG, STORE
 from noc.kpi_view import as_of_of, kpi_data, window_of
 from noc.web.permissions import READ
-from noc.web.routes import Route, add_routes
+from noc.web.routes import Route
 
 
 async def _data(request: web.Request) -> dict:
@@ -43,7 +43,3 @@ ROUTES = [
     Route("GET", "/api/v1/kpi", get_kpi, READ, "operational KPIs with drill-down", tag="kpi"),
     Route("GET", "/api/v1/scorecard", get_scorecard, READ, "the 100 + 5 scorecard", tag="kpi"),
 ]
-
-
-def setup_routes(app: web.Application) -> None:
-    add_routes(app, ROUTES)

@@ -15,7 +15,7 @@ from aiohttp import web
 
 import noc
 from noc.web.permissions import PERMISSIONS, READ
-from noc.web.routes import Route, add_routes, declared_routes
+from noc.web.routes import Route, declared_routes
 
 API_PREFIX = "/api/v1"
 _PATH_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
@@ -111,7 +111,3 @@ async def openapi_json(request: web.Request) -> web.Response:
 ROUTES = (
     Route("GET", f"{API_PREFIX}/openapi.json", openapi_json, READ, "This document", tag="service"),
 )
-
-
-def setup_routes(app: web.Application) -> None:
-    add_routes(app, ROUTES)

@@ -9,10 +9,14 @@ one answer to "may this role use it", for the API, the console and the OpenAPI d
 
 from __future__ import annotations
 
+from noc.core.errors import AuthError
+from noc.identity.actor import Actor, require
 from noc.identity.roles import DEFAULT_TABLE, ROLES, PermissionTable
 
 PUBLIC = "public"
 READ = "read"
+SIGNED_IN = "signed-in"  # any signed-in account, even one that must change its password
+SCRAPE = "metrics"  # /metrics: open unless server.metrics_auth: bearer (then a token that reads)
 SYSTEM_VIEW = "system.view"
 _SYSTEM_VIEW_ANY_OF = ("user.read", "token.manage")
 
@@ -28,7 +32,29 @@ changes who holds ``maintenance.approve``)."""
 
 
 def known(permission: str) -> bool:
-    return permission in (PUBLIC, READ) or permission in PERMISSIONS
+    return permission in (PUBLIC, READ, SIGNED_IN, SCRAPE) or permission in PERMISSIONS
+
+
+def require_route(actor: Actor, permission: str, table: PermissionTable = DEFAULT_TABLE) -> None:
+    """Refuse ``actor`` a route declaring ``permission`` (401 nobody, 403 too little role or a
+    token not scoped for it): the middleware's one check, the same answer as :func:`allows`."""
+    if permission == PUBLIC:
+        return
+    if not actor.known:
+        raise AuthError(actor.anonymous_reason)
+    if permission == SIGNED_IN:
+        return
+    if permission in (READ, SCRAPE):
+        if actor.role in ROLES and (actor.scopes is None or READ in actor.scopes):
+            return
+        require(actor, READ, table)  # the reason: not scoped for it
+        return
+    if permission == SYSTEM_VIEW:
+        if any(actor.can(p, table) for p in _SYSTEM_VIEW_ANY_OF):
+            return
+        require(actor, _SYSTEM_VIEW_ANY_OF[0], table)
+        return
+    require(actor, permission, table)
 
 
 def allows(role: str | None, permission: str, table: PermissionTable = DEFAULT_TABLE) -> bool:
@@ -37,11 +63,22 @@ def allows(role: str | None, permission: str, table: PermissionTable = DEFAULT_T
         return True
     if role not in ROLES:
         return False
-    if permission == READ:
+    if permission in (READ, SIGNED_IN, SCRAPE):
         return True
     if permission == SYSTEM_VIEW:
         return any(table.allows(role, p) for p in _SYSTEM_VIEW_ANY_OF)
     return table.allows(role, permission)
 
 
-__all__ = ["PERMISSIONS", "PUBLIC", "READ", "ROLES", "SYSTEM_VIEW", "allows", "known"]
+__all__ = [
+    "PERMISSIONS",
+    "PUBLIC",
+    "READ",
+    "ROLES",
+    "SCRAPE",
+    "SIGNED_IN",
+    "SYSTEM_VIEW",
+    "allows",
+    "known",
+    "require_route",
+]

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from noc.appkeys import CONFIG, RUNBOOKS, STORE
 from noc.web.permissions import READ
-from noc.web.routes import Param, Route, add_routes
+from noc.web.routes import Param, Route
 from sla.intervals import PeriodError, custom_window, parse_period
 from sla.report import build, document, parse_scope
 
@@ -59,7 +59,3 @@ ROUTES = (
         tag="sla",
     ),
 )
-
-
-def setup_routes(app: web.Application) -> None:
-    add_routes(app, ROUTES)

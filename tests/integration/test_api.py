@@ -1,15 +1,19 @@
-"""The HTTP edge through aiohttp's test client, on both store backends."""
+"""The HTTP edge through aiohttp's test client, on both store backends (as a viewer: every
+route but /healthz, the login and /metrics needs credentials, tests/integration/test_web_auth.py)."""
 
 from __future__ import annotations
 
 import pytest
+from support.auth import authorize
 
 from noc.app import create_app
 
 
 @pytest.fixture
 async def client(aiohttp_client, lingshui_config, db_url):
-    return await aiohttp_client(create_app(lingshui_config, db_url, probing=False))
+    client = await aiohttp_client(create_app(lingshui_config, db_url, probing=False))
+    await authorize(client, "viewer")
+    return client
 
 
 async def test_healthz_reports_the_store(client):

@@ -13,12 +13,12 @@ import time
 
 import pytest
 from aiohttp.test_utils import make_mocked_request
+from support.auth import PASSWORD, add_account, grant, login
 
 from noc.app import create_app
 from noc.appkeys import ENGINE, HUB, OUTBOX, STORE
 from noc.runtime.automation_steps import StepOutput
 from noc.store.incidents import IncidentRepo
-from noc.web.console.context import PREVIEW_USER, User
 from noc.web.console.pages import NAV
 from noc.web.openapi import document
 from noc.web.routes import declaration, declared_routes
@@ -46,14 +46,17 @@ async def break_ticket_circuit(engine, t0: float = T0) -> None:
         )
 
 
-def as_user(app, name: str, role: str) -> None:
-    app[PREVIEW_USER].user = User(name, role, placeholder=True)
+async def as_user(client, name: str, role: str) -> None:
+    """Log the test client in as ``name`` (a ``role`` account, created if needed)."""
+    await add_account(client.app[STORE], name, role)
+    await login(client, name)
 
 
 @pytest.fixture
 async def console(aiohttp_client, lingshui_config, sqlite_url):
     app = create_app(lingshui_config, sqlite_url, probing=False)
     client = await aiohttp_client(app)
+    await as_user(client, "viewer1", "viewer")  # the default: a viewer
     await break_ticket_circuit(app[ENGINE])
     return client
 
@@ -64,7 +67,7 @@ async def incident_id(client) -> int:
 
 
 def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)[1]
+    return re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
 
 
 async def form_token(client, path: str) -> str:
@@ -73,7 +76,7 @@ async def form_token(client, path: str) -> str:
 
 @pytest.mark.parametrize("role", ["viewer", "operator", "lead", "admin", "security", "auditor"])
 async def test_every_page_renders_for_every_role_or_says_403(console, role):
-    as_user(console.app, f"user-{role}", role)
+    await as_user(console, f"user-{role}", role)
     incident = await incident_id(console)
     for path in [*PAGES, f"/incidents/{incident}", "/assets/mstp-voice", "/sla/download"]:
         resp = await console.get(path)
@@ -120,7 +123,7 @@ async def test_a_page_fragment_is_its_live_regions_only(console):
 
 
 async def test_the_incident_page_is_the_runbook_as_a_checklist(console):
-    as_user(console.app, "zhang", "operator")
+    await as_user(console, "zhang", "operator")
     incident = await incident_id(console)
     html = await (await console.get(f"/incidents/{incident}")).text()
     assert "MSTP专线中断" in html or "专线中断" in html
@@ -138,14 +141,14 @@ async def console_db(aiohttp_client, lingshui_config, db_url):
     """The console on both store backends."""
     app = create_app(lingshui_config, db_url, probing=False)
     client = await aiohttp_client(app)
+    await as_user(client, "viewer1", "viewer")  # the default: a viewer
     await break_ticket_circuit(app[ENGINE])
     return client
 
 
 async def test_an_operator_works_an_incident_with_forms(console_db):
     console = console_db
-    app = console.app
-    as_user(app, "zhang", "operator")
+    await as_user(console, "zhang", "operator")
     incident = await incident_id(console)
     page = f"/incidents/{incident}"
     token = await form_token(console, page)
@@ -183,7 +186,7 @@ async def test_an_operator_works_an_incident_with_forms(console_db):
     # the operator may not close; a lead may, and may regrade
     resp = await console.post(f"{page}/close", data={"csrf_token": token, "note": "光缆"})
     assert resp.status == 403
-    as_user(app, "li", "lead")
+    await as_user(console, "li", "lead")
     token = await form_token(console, page)
     assert f'action="{page}/close"' in await (await console.get(page)).text()
     resp = await console.post(
@@ -215,11 +218,11 @@ async def test_a_viewer_sees_no_buttons_and_a_forged_post_is_refused(console):
 
 
 async def test_a_post_without_the_forms_token_is_refused(console):
-    as_user(console.app, "zhang", "operator")
+    await as_user(console, "zhang", "operator")
     incident = await incident_id(console)
     for data in ({}, {"csrf_token": "f" * 64}):
         resp = await console.post(f"/incidents/{incident}/ack", data=data)
-        assert resp.status == 403 and "表单已过期" in await resp.text()
+        assert resp.status == 403 and "CSRF" in await resp.text()
     repo = IncidentRepo(console.app[STORE], "lingshui")
     assert (await repo.get(incident)).status == "open"
 
@@ -229,7 +232,7 @@ async def test_running_a_diagnostic_writes_its_output_to_the_timeline(console, m
         return StepOutput(True, "mstp-ticket down", f"{step.id}: ifOperStatus mstp-ticket down")
 
     monkeypatch.setattr("noc.runtime.automation.run_automated_step", interface_table)
-    as_user(console.app, "zhang", "operator")
+    await as_user(console, "zhang", "operator")
     incident = await incident_id(console)
     page = f"/incidents/{incident}"
     token = await form_token(console, page)
@@ -283,7 +286,7 @@ async def test_the_live_feed_tells_of_a_write_within_a_second(console_db):
 
 
 async def test_maintenance_forms(console):
-    as_user(console.app, "li", "lead")
+    await as_user(console, "li", "lead")
     token = await form_token(console, "/maintenance")
     resp = await console.post(
         "/maintenance",
@@ -331,7 +334,7 @@ async def test_alerting_masks_receivers_and_queues_a_test_message(console, lings
             secret = url.get_secret_value()
             if "/" in secret.split("://", 1)[1]:
                 assert secret not in html
-    as_user(console.app, "li", "lead")
+    await as_user(console, "li", "lead")
     token = await form_token(console, "/alerting")
     resp = await console.post(
         "/alerting/test",
@@ -343,14 +346,47 @@ async def test_alerting_masks_receivers_and_queues_a_test_message(console, lings
     assert stats.queue_depth["noc-oncall"] >= 1
 
 
-async def test_login_and_password_pages_wait_for_the_identity_layer(console):
-    html = await (await console.get("/login")).text()
-    assert 'action="/login"' in html and 'type="password"' in html
-    token = csrf(html)
-    resp = await console.post(
-        "/login", data={"csrf_token": token, "username": "a", "password": "b"}
+async def test_the_login_and_password_pages_post_to_the_session_endpoints(
+    aiohttp_client, lingshui_config, sqlite_url
+):
+    app = create_app(lingshui_config, sqlite_url, probing=False)
+    client = await aiohttp_client(app)
+    # an anonymous page request is sent to the login page
+    resp = await client.get("/sla", allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == "/login?next=/sla"
+    html = await (await client.get("/login?next=/sla")).text()
+    assert 'action="/api/v1/login"' in html and 'type="password"' in html
+    assert 'name="user"' in html and 'value="/sla"' in html
+    await add_account(app[STORE], "wang", "operator", must_change=True)
+    resp = await client.post(
+        "/api/v1/login",
+        data={"user": "wang", "password": "wrong", "next": "/sla"},
+        allow_redirects=False,
     )
-    assert resp.status == 503 and "登录功能尚未启用" in await resp.text()
+    assert resp.status == 303 and resp.headers["Location"].startswith("/login?error=")
+    resp = await client.post(
+        "/api/v1/login",
+        data={"user": "wang", "password": PASSWORD, "next": "/sla"},
+        allow_redirects=False,
+    )
+    assert resp.status == 303 and resp.headers["Location"] == "/sla"
+    # a password that must change: every page leads to the password page
+    resp = await client.get("/sla", allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"].startswith("/password")
+    html = await (await client.get("/password")).text()
+    assert 'action="/api/v1/password"' in html and 'name="new_password"' in html
+    resp = await client.post(
+        "/api/v1/password",
+        data={
+            "csrf_token": csrf(html),
+            "current_password": PASSWORD,
+            "new_password": "Lingshui-12345-new!",
+            "next": "/sla",
+        },
+        allow_redirects=False,
+    )
+    assert resp.status == 303, await resp.text()
+    assert (await client.get("/sla")).status == 200
 
 
 async def test_every_route_is_declared_and_every_api_route_documented(console):
@@ -384,7 +420,8 @@ async def test_every_route_is_declared_and_every_api_route_documented(console):
     ack = served["paths"]["/api/v1/incidents/{id}/ack"]["post"]
     assert ack["x-permission"] == "ack"
     assert ack["parameters"][0]["name"] == "id"
-    assert ack["requestBody"]["content"]["application/json"]["schema"]["required"] == ["by"]
+    ack_body = ack["requestBody"]["content"]["application/json"]["schema"]
+    assert "required" not in ack_body and "by" in ack_body["properties"]  # the actor is recorded
     html = await (await console.get("/api")).text()
     assert "/api/v1/incidents/{id}/ack" in html and "ack" in html
     # the access check finds the declaration of the route a request matched
@@ -393,7 +430,7 @@ async def test_every_route_is_declared_and_every_api_route_documented(console):
         ("/api/v1/incidents/7/ack", "POST", "ack"),
         ("/sla", "GET", "read"),
         ("/healthz", "GET", "public"),
-        ("/login", "POST", "public"),
+        ("/api/v1/login", "POST", "public"),
         ("/audit", "GET", "audit.read"),
     ):
         request = make_mocked_request(method, path, app=app)
@@ -406,6 +443,7 @@ async def test_every_route_is_declared_and_every_api_route_documented(console):
 
 async def test_the_api_regrades_too(console):
     incident = await incident_id(console)
+    console.session.headers.update(await grant(console.app[STORE], "li", "lead"))
     resp = await console.post(
         f"/api/v1/incidents/{incident}/regrade", json={"by": "li", "level": "I", "note": "全部来电"}
     )

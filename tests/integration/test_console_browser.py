@@ -3,13 +3,14 @@
 The service probes a Lingshui-shaped site whose addresses are all 127.0.0.1; its voice gateway
 is a SIP responder this test runs, so stopping it is a real probe outcome: the engine writes
 the transition and opens the incident, and the open page must show both within a second,
-without a reload. An operator (``NOC_CONSOLE_USER``, until login lands) then works the
-incident through the forms. Screenshots of the board, the incident, the SLA page, the wall
+without a reload. An operator logs in through the login page and works the incident through
+the forms. Screenshots of the board, the incident, the SLA page, the wall
 and a phone are written to tests/artifacts/ (printed).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import re
@@ -17,10 +18,13 @@ import time
 
 import pytest
 from playwright.sync_api import sync_playwright
+from support.auth import PASSWORD, add_account
 from support.browser import TOFU_PROBE, artifact, launch
 from support.console_site import SERVICES, AlertSink, SipResponder, write_inventory
 from support.noc_process import NocProcess, free_port
 from support.waiting import wait_until
+
+from noc.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -32,17 +36,35 @@ def site(tmp_path_factory):
         work / "inventory.yaml",
         work / "noc.db",
         work / "service.log",
-        env={"NOC_CONSOLE_USER": "zhang:operator", "NOC_LAN_CIDR": "127.0.0.0/30"},
+        env={"NOC_LAN_CIDR": "127.0.0.0/30"},
     )
     base = f"http://127.0.0.1:{service.port}"
     write_inventory(work / "inventory.yaml", sip.port, sink.url, public_url=base)
-    service.start()
+    service.start()  # the store exists now: the operator's account in it
+    asyncio.run(_operator(service.db_url))
     try:
         yield service, sip, sink, base
     finally:
         service.stop()
         sip.stop()
         sink.stop()
+
+
+async def _operator(db_url: str) -> None:
+    store = await Store.open(db_url)
+    try:
+        await add_account(store, "zhang", "operator")
+    finally:
+        await store.close()
+
+
+def log_in(page, base: str, name: str = "zhang") -> None:
+    """Through the console's login page, as a person would."""
+    page.goto(base + "/login")
+    page.fill('input[name="user"]', name)
+    page.fill('input[name="password"]', PASSWORD)
+    page.click("form.login button")
+    page.wait_for_url(base + "/")
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +78,10 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, site):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
+    log_in(page, site[3])
     yield page
     context.close()
 
@@ -212,6 +235,7 @@ def test_6_sla_wall_and_phone_render(site, browser, page):
     shot(page, "console-wall.png")
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     small = phone.new_page()
+    log_in(small, base)
     small.goto(base + "/")
     width = small.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390, "the board scrolls sideways on a phone"

@@ -17,36 +17,19 @@ import time
 from zoneinfo import ZoneInfo
 
 import pytest
+from support.auth import authorize
+from support.incidents import break_ticket_circuit
 
 from incident_runbooks import load_runbooks
 from noc.app import create_app
-from noc.appkeys import AUTOMATION, ENGINE
+from noc.appkeys import AUTOMATION, ENGINE, STORE
 from noc.incident_view import incident_detail
 from noc.runtime.automation import StepAutomation
 from noc.runtime.automation_steps import StepOutput
+from noc.store.audit_log import AuditLog
 from noc.store.incidents import IncidentRepo
-from probes.base import ProbeResult, ResultCode
+from probes.base import ProbeResult
 from probes.probeset import ProbeSet
-
-T0 = 1_796_000_000.0
-
-
-async def break_ticket_circuit(engine, t0: float = T0) -> None:
-    ref = engine.refs[("mstp-ticket", "icmp")]
-    await engine.ingest(
-        ref, ProbeResult.success(kind="icmp", started_at=t0, values={"sent": 3, "received": 3})
-    )
-    for i in range(3):
-        await engine.ingest(
-            ref,
-            ProbeResult.failure(
-                ResultCode.TIMEOUT,
-                "no reply",
-                kind="icmp",
-                started_at=t0 + 1 + i * 0.2,
-                values={"sent": 3, "received": 0, "loss_ratio": 1.0},
-            ),
-        )
 
 
 async def heal_ticket_circuit(engine, at: float) -> None:
@@ -64,8 +47,10 @@ async def heal_ticket_circuit(engine, at: float) -> None:
 
 @pytest.fixture
 async def client(aiohttp_client, lingshui_config, db_url):
+    """A lead's token on every request (the acting account's name is recorded)."""
     app = create_app(lingshui_config, db_url, probing=False)
     client = await aiohttp_client(app)
+    await authorize(client, "lead", "zhangsan")
     await break_ticket_circuit(app[ENGINE])
     return client
 
@@ -91,37 +76,31 @@ async def test_operator_lifecycle_and_refusals(client):
     [incident] = (await (await client.get("/api/v1/incidents")).json())["incidents"]
     base = f"/api/v1/incidents/{incident['id']}"
 
-    resp = await client.post(f"{base}/close", json={"by": "张三", "note": "done"})
+    resp = await client.post(f"{base}/close", json={"note": "done"})
     assert resp.status == 409 and "it is open" in (await resp.json())["reason"]
-    resp = await client.post(f"{base}/ack", json={"note": "no name"})
-    assert resp.status == 400 and (await resp.json())["reason"] == "missing field(s): by"
+    resp = await client.post(f"{base}/ack", json={"by": "lisi"})  # the name is the actor's
+    assert resp.status == 400 and "may not name someone else" in (await resp.json())["reason"]
     resp = await client.post(f"{base}/ack", data="not json")
     assert resp.status == 400
-    assert (await client.post(f"{base}/ack", json={"by": "张三"})).status == 200
-    assert (await client.post(f"{base}/ack", json={"by": "李四"})).status == 409
+    assert (await client.post(f"{base}/ack", json={"by": "zhangsan"})).status == 200
+    assert (await client.post(f"{base}/ack", json={})).status == 409
 
     detail = await (await client.get(base)).json()
     steps = detail["runbook_progress"]["steps"]
-    resp = await client.post(f"{base}/steps", json={"by": "张三", "step": "no-such-step"})
+    resp = await client.post(f"{base}/steps", json={"step": "no-such-step"})
     assert resp.status == 400 and "has no step 'no-such-step'" in (await resp.json())["reason"]
     first = steps[0]["id"]
     assert (
-        await client.post(
-            f"{base}/steps", json={"by": "张三", "step": first, "output": "CE 接口 down"}
-        )
+        await client.post(f"{base}/steps", json={"step": first, "output": "CE 接口 down"})
     ).status == 200
-    assert (
-        await client.post(f"{base}/resolve", json={"by": "张三", "note": "运营商已修复"})
-    ).status == 200
-    assert (
-        await client.post(f"{base}/close", json={"by": "张三", "note": "光缆中断"})
-    ).status == 200
+    assert (await client.post(f"{base}/resolve", json={"note": "运营商已修复"})).status == 200
+    assert (await client.post(f"{base}/close", json={"note": "光缆中断"})).status == 200
 
     detail = await (await client.get(base)).json()
     assert detail["status"] == "closed" and detail["recovery_kind"] == "manual"
     assert (
         detail["runbook_progress"]["steps"][0]["done"]
-        and detail["runbook_progress"]["steps"][0]["done_by"] == "张三"
+        and detail["runbook_progress"]["steps"][0]["done_by"] == "zhangsan"
     )
     assert [e["kind"] for e in detail["timeline"]] == [
         "opened",
@@ -153,6 +132,12 @@ async def test_run_an_automated_step_on_demand(client):
     )
     not_auto = await client.post(f"{base}/steps/{manual_step}/run")
     assert not_auto.status == 400
+    # the order and the refusal are audited, by whom (the output's actor stays noc-auto)
+    rows = await AuditLog(client.app[STORE]).rows(action="incident.diagnose")
+    assert [(r.outcome, r.actor_user, r.after) for r in rows] == [
+        ("ok", "zhangsan", {"step": "confirm"}),
+        ("refused", "zhangsan", None),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -197,31 +182,26 @@ async def test_incident_cli(lingshui_config, sqlite_url):
     assert (
         listing.returncode == 0 and f"#{row.id}" in listing.stdout and "II级 重大" in listing.stdout
     )
-    assert noc("incident", "ack", str(row.id), "--by", "张三", *db).returncode == 0
-    again = noc("incident", "ack", str(row.id), "--by", "张三", *db)
+    acked = noc("incident", "ack", str(row.id), *db)  # as root, who acts as admin
+    assert acked.returncode == 0 and "acknowledged by root" in acked.stdout
+    again = noc("incident", "ack", str(row.id), *db)
     assert again.returncode == 1 and "it is acknowledged" in again.stderr
-    bad_step = noc("incident", "step", str(row.id), "nope", "--by", "张三", *db)
+    bad_step = noc("incident", "step", str(row.id), "nope", *db)
     assert bad_step.returncode == 1 and "has no step 'nope'" in bad_step.stderr
     show = noc("incident", "show", str(row.id), "--json", *db)
     step_id = json.loads(show.stdout)["runbook_progress"]["steps"][0]["id"]
     assert (
-        noc(
-            "incident", "step", str(row.id), step_id, "--by", "张三", "--output", "接口 down", *db
-        ).returncode
-        == 0
+        noc("incident", "step", str(row.id), step_id, "--output", "接口 down", *db).returncode == 0
     )
     text = noc("incident", "show", str(row.id), *db).stdout
     assert "[x] 1." in text and "时间线 timeline" in text and "运维方案" in text
-    assert (
-        noc("incident", "resolve", str(row.id), "--by", "张三", "--note", "已修复", *db).returncode
-        == 0
-    )
-    assert (
-        noc("incident", "close", str(row.id), "--by", "张三", "--note", "光缆中断", *db).returncode
-        == 0
-    )
+    assert noc("incident", "resolve", str(row.id), "--note", "已修复", *db).returncode == 0
+    assert noc("incident", "close", str(row.id), "--note", "光缆中断", *db).returncode == 0
     closed = json.loads(noc("incident", "show", str(row.id), "--json", *db).stdout)
     assert closed["status"] == "closed" and closed["close_note"] == "光缆中断"
+    assert {e["actor"] for e in closed["timeline"] if e["actor"]} == {"root"}
+    named = noc("incident", "close", str(row.id), "--by", "张三", "--note", "x", *db)
+    assert named.returncode == 2 and "may not name someone else" in named.stderr
 
 
 async def test_concurrent_timeline_writers_never_clash_on_seq(client):
@@ -232,9 +212,7 @@ async def test_concurrent_timeline_writers_never_clash_on_seq(client):
     base = f"/api/v1/incidents/{incident['id']}"
     ids = [s["id"] for s in (await (await client.get(base)).json())["runbook_progress"]["steps"]]
     steps = [
-        client.post(
-            f"{base}/steps", json={"by": f"op{i}", "step": ids[i % len(ids)], "output": "ok"}
-        )
+        client.post(f"{base}/steps", json={"step": ids[i % len(ids)], "output": "ok"})
         for i in range(12)
     ]
     responses = await asyncio.gather(*steps)
@@ -364,9 +342,7 @@ async def test_an_operator_resolve_through_the_api_runs_the_verify_step(client, 
     app[AUTOMATION].start_delay = 0
     [incident] = (await (await client.get("/api/v1/incidents")).json())["incidents"]
     base = f"/api/v1/incidents/{incident['id']}"
-    assert (
-        await client.post(f"{base}/resolve", json={"by": "张三", "note": "已修复"})
-    ).status == 200
+    assert (await client.post(f"{base}/resolve", json={"note": "已修复"})).status == 200
     await app[AUTOMATION].idle()
     assert fake_steps.ran == ["verify"]
     detail = await (await client.get(base)).json()

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from support.auth import authorize
 from support.promtool import promtool_check
 
 from noc.app import create_app
@@ -118,6 +119,7 @@ async def test_metrics_show_live_probes_states_and_incidents(aiohttp_client, db_
     cfg = config(free_udp_port())
     app = create_app(cfg, db_url, probing=True)
     client = await aiohttp_client(app)
+    await authorize(client, "operator", "ops")  # /metrics is open; resolving needs an operator
     loop_icmp = {"site": "mtest", "asset": "loop", "kind": "router", "check": "icmp"}
     gw_sip = {"site": "mtest", "asset": "gw", "kind": "voice_gateway", "check": "sip"}
 

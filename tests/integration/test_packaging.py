@@ -15,11 +15,13 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
+from support.auth import account_token
 from support.noc_process import free_port, stop_child
 from support.waiting import wait_until
 
@@ -167,18 +169,25 @@ def test_noc_run_serves_health_and_the_console(installed):
     )
     base = f"http://127.0.0.1:{port}"
 
-    def get(path: str) -> tuple[int, str] | None:
+    def get(path: str, headers: dict[str, str] | None = None) -> tuple[int, str] | None:
         assert proc.poll() is None, (cwd / "noc.log").read_text()[-3000:]
         try:
-            with urllib.request.urlopen(base + path, timeout=5) as resp:
+            request = urllib.request.Request(base + path, headers=headers or {})
+            with urllib.request.urlopen(request, timeout=5) as resp:
                 return resp.status, resp.read().decode("utf-8")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode("utf-8")
         except OSError:
             return None
 
     try:
         status, body = wait_until(lambda: get("/healthz"), 60, "the installed service's /healthz")
         assert status == 200 and '"status": "ok"' in body.replace('":"', '": "')
-        status, page = get("/")
+        # a store without accounts: admin was created and its password printed once
+        assert "  password: " in (cwd / "noc.log").read_text(encoding="utf-8")
+        assert get("/")[0] == 401  # the console needs credentials
+        token = account_token(f"sqlite:///{cwd / 'noc.db'}", "viewer1", "viewer")
+        status, page = get("/", token)
         assert status == 200 and "<html" in page.lower()
         status, metrics = get("/metrics")
         assert status == 200 and "noc_store_up" in metrics

@@ -7,6 +7,7 @@ phones incident, 20 min of a DOWN check on voice-gw (evidence, not downtime), an
 entered after the fact over A that must not erase it. Every expected figure is arithmetic.
 The service watched every check from 08-01 to 10-01 (a run written as the watch writes it), so
 every second of September is monitored; a fresh store, or a 2-day stop, reads differently.
+The windows are approved by a second person; an unapproved one excuses nothing (issue 12).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
+from support.auth import authorize
 from support.coverage import watched
 
 from noc.app import create_app
@@ -62,7 +64,9 @@ def _incident(
     )
 
 
-async def write_scenario(db_url: str, watching: bool = True) -> dict[str, int]:
+async def write_scenario(
+    db_url: str, watching: bool = True, approve: bool = True
+) -> dict[str, int]:
     store = await Store.open(db_url)
     repo = IncidentRepo(store, "lingshui")
     ids: dict[str, int] = {}
@@ -153,6 +157,9 @@ async def write_scenario(db_url: str, watching: bool = True) -> dict[str, int]:
             reason="补录",
             created_by="李四",
         )
+        if approve:  # a second person approved both: only then they count (issue 12)
+            for window in (planned, late):
+                await store.approve_maintenance(window.id, "王五", at(9, 16))
         async with store.sessions.begin() as session:
             for row_id, created in ((planned.id, at(9, 15)), (late.id, at(5, 10, 30))):
                 await session.execute(
@@ -338,6 +345,7 @@ def test_cli_refuses_bad_period_and_scope(sqlite_url):
 async def client(db_url, aiohttp_client, lingshui_config):  # the app stops before its db goes
     ids = await write_scenario(db_url)
     client = await aiohttp_client(create_app(lingshui_config, db_url, probing=False))
+    await authorize(client, "viewer")
     client.ids = ids
     return client
 
@@ -385,6 +393,7 @@ async def test_api_refuses_bad_requests(
     aiohttp_client, lingshui_config, sqlite_url, params, status, reason
 ):
     client = await aiohttp_client(create_app(lingshui_config, sqlite_url, probing=False))
+    await authorize(client, "viewer")
     resp = await client.get("/api/v1/sla", params=params)
     assert resp.status == status
     assert reason in (await resp.json())["reason"]
@@ -424,3 +433,90 @@ async def test_current_snapshot_for_the_metrics(db_url, lingshui_config):
         (30 * 86400 - 2 * HOUR - DOWNTIME) / (30 * 86400 - 2 * HOUR)
     )
     assert snap.targets.mttr_seconds == {"automatic": 900, "manual": 86400}
+
+
+async def test_unapproved_maintenance_leaves_the_sla_as_it_was(db_url, lingshui_config):
+    """Issue 12: a window mutes alerts once a lead creates it, but takes a failure out of the
+    SLA only after a second person approves it; until then the report lists it. A recovery
+    whose kind rests on an overridden intervention flag is listed with the lead's reason."""
+    from incident_runbooks import load_runbooks
+    from noc.identity import Actor
+    from noc.store.operator_acts import OperatorActs
+    from sla.intervals import parse_period
+    from sla.render import render, report_json
+    from sla.report import build, parse_scope
+
+    store = await Store.open(db_url)
+    try:
+        repo = IncidentRepo(store, "lingshui")
+        # every check watched all September: the figures count monitored time only
+        config = load_config(DEFAULT_CONFIG)
+        await watched(store, config, at(1, 0) - dt.timedelta(days=31), at(30, 0) + DAY)
+        lead = Actor("zhang", "lead", "api", "192.0.2.1", credential="session:1")
+        acts = OperatorActs(store, "lingshui")
+        window = await acts.add_maintenance(lead, ["mstp-voice"], at(10, 2), at(10, 4), "割接")
+        async with store.sessions.begin() as session:  # entered the day before
+            await session.execute(
+                update(MaintenanceWindow)
+                .where(MaintenanceWindow.id == window.id)
+                .values(created_at=at(9, 15))
+            )
+        # level I on mstp-voice 02:30 → 03:30, inside the window; a lead says the repair step
+        # changed nothing, so the recovery is automatic
+        inc = _incident(
+            "circuit_down:mstp-voice",
+            "circuit_down",
+            "mstp-voice",
+            "I",
+            "voice-intake",
+            at(10, 2, 30),
+        )
+        book = {inc.key: inc}
+        await repo.apply(
+            [Change("opened", inc.key, inc.detected_at, {"runbook": "mstp-circuit-down"})], book
+        )
+        await acts.record_step(lead, inc.id, "local-fix", "看了配置", False, True, "未改动设备")
+        await repo.apply(
+            [Change("recovered", inc.key, at(10, 3, 30).timestamp(),
+                    {"recovery_kind": "automatic", "id": inc.id})],
+            book,
+        )  # fmt: skip
+        runbooks = load_runbooks()
+        period = parse_period("2026-09", SH)
+        scopes = parse_scope(lingshui_config, "service:voice-intake")
+        now = at(30, 23)
+
+        async def voice() -> dict:
+            [report] = await build(store, lingshui_config, runbooks, [period], scopes, now)
+            return report_json(report, SH), report
+
+        unapproved, report = await voice()
+        assert unapproved["maintenance_seconds"] == 0
+        assert unapproved["downtime_seconds"] == HOUR and unapproved["failures"] == 1
+        assert unapproved["unapproved_maintenance"] == [
+            {
+                "window_id": window.id,
+                "assets": ["mstp-voice"],
+                "start": at(10, 2).isoformat(),
+                "end": at(10, 4).isoformat(),
+                "start_local": "2026-09-10T02:00:00+08:00",
+                "end_local": "2026-09-10T04:00:00+08:00",
+                "seconds_in_window": 2 * HOUR,
+            }
+        ]
+        [overridden] = unapproved["overridden_recoveries"]
+        assert overridden["incident_id"] == inc.id and overridden["recovery_kind"] == "automatic"
+        assert [(o["step"], o["intervention"], o["reason"], o["by"])
+                for o in overridden["overrides"]] == [("local-fix", False, "未改动设备", "zhang")]  # fmt: skip
+        text = render([report], lingshui_config, "table", "en", now)
+        assert "unapproved maintenance (not excused):" in text and f"#{window.id}" in text
+        assert "overridden recoveries:" in text and "未改动设备" in text
+
+        second = Actor("li", "lead", "api", "192.0.2.2", credential="session:2")
+        await acts.approve_maintenance(second, window.id)
+        approved, _ = await voice()
+        assert approved["maintenance_seconds"] == 2 * HOUR
+        assert approved["downtime_seconds"] == 0 and approved["failures"] == 0
+        assert approved["unapproved_maintenance"] == []
+    finally:
+        await store.close()

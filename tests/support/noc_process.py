@@ -1,5 +1,11 @@
 """``noc run`` as a child process, driven through its HTTP API: the service as an operator runs
-it, for end-to-end (lab) and dashboard tests."""
+it, for end-to-end (lab) and dashboard tests.
+
+Every route but ``/healthz``, the login and ``/metrics`` needs credentials: by default the
+store gets an account (``role``, a lead) and an API token before the service starts, and
+``get``/``text``/``post`` send it. ``role=None`` starts on the store as it is (a fresh one: the
+service creates ``admin`` and prints its password, see ``bootstrap_password``).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from support.auth import account_token
 from support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,14 +47,30 @@ class NocProcess:
     """``noc run --config CONFIG --db DB`` on a free local port, its log (JSON lines) in ``log``.
     ``db`` is a database URL, or a path for an SQLite file."""
 
-    def __init__(self, config: Path, db: str | Path, log: Path, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        config: Path,
+        db: str | Path,
+        log: Path,
+        env: dict[str, str] | None = None,
+        role: str | None = "lead",
+        args: tuple[str, ...] = (),
+        scheme: str = "http",
+    ):
         self.config, self.db, self.log_path = config, db, log
         self.db_url = db if isinstance(db, str) else f"sqlite:///{db}"
         self.env = env or {}
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
+        self.role = role
+        self.args = args
+        self.scheme = scheme
+        self.headers: dict[str, str] = {}
+        self.context = None  # an ssl.SSLContext for https (set by the caller)
 
     def start(self) -> NocProcess:
+        if self.role is not None:
+            self.headers = account_token(self.db_url, f"test-{self.role}", self.role)
         self.log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [
@@ -63,6 +86,7 @@ class NocProcess:
                 f"127.0.0.1:{self.port}",
                 "--log-format",
                 "json",
+                *self.args,
             ],
             stdout=self.log,
             stderr=self.log,
@@ -84,12 +108,38 @@ class NocProcess:
         except OSError:
             return False
 
-    def text(self, path: str) -> str:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as resp:
+    @property
+    def base(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def request(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> urllib.request.Request:
+        data = None if body is None else json.dumps(body).encode()
+        sent = {**self.headers, **(headers or {})}
+        if data is not None:
+            sent["Content-Type"] = "application/json"
+        return urllib.request.Request(f"{self.base}{path}", data=data, headers=sent)
+
+    def text(self, path: str, headers: dict[str, str] | None = None) -> str:
+        req = self.request(path, headers=headers)
+        with urllib.request.urlopen(req, timeout=10, context=self.context) as resp:
             return resp.read().decode("utf-8")
 
-    def get(self, path: str) -> Any:
-        return json.loads(self.text(path))
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Any:
+        return json.loads(self.text(path, headers))
+
+    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        req = self.request(path, {} if body is None else body, headers)
+        with urllib.request.urlopen(req, timeout=10, context=self.context) as resp:
+            return json.loads(resp.read().decode("utf-8"))
+
+    def bootstrap_password(self) -> str | None:
+        """The password ``noc run`` printed for ``admin`` on a store without accounts."""
+        for line in self.log_path.read_text(encoding="utf-8").splitlines():
+            if line.strip().startswith("password:"):
+                return line.split(":", 1)[1].strip()
+        return None
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         """Signal it and wait (SIGKILL to its group after 10 s); returns its exit code."""

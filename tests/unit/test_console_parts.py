@@ -14,7 +14,6 @@ from noc.incident_view import EVENT_ZH
 from noc.runtime.events import EventHub
 from noc.web.console import formats
 from noc.web.console.board import CheckState, asset_lines, service_tiles
-from noc.web.console.context import ANONYMOUS, User, preview_user_from_env
 from noc.web.console.messages import MESSAGES, translate
 from noc.web.console.pages import NAV
 from noc.web.permissions import PERMISSIONS, ROLES, allows
@@ -60,15 +59,6 @@ def test_no_separated_role_acts_on_operations():
     operational = sorted(OPERATIONAL_WRITES)
     for role in ("security", "auditor"):
         assert not any(allows(role, p) for p in operational)
-
-
-def test_the_preview_user_comes_from_one_variable():
-    assert preview_user_from_env({}) == ANONYMOUS and ANONYMOUS.role == "viewer"
-    assert preview_user_from_env({"NOC_CONSOLE_USER": "zhang:operator"}) == User(
-        "zhang", "operator", placeholder=True
-    )
-    with pytest.raises(ValueError, match="ROLE one of"):
-        preview_user_from_env({"NOC_CONSOLE_USER": "zhang:god"})
 
 
 def _template_keys() -> tuple[set[str], set[str]]:

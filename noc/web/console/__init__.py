@@ -10,8 +10,6 @@ text, zh-CN and en), one module per area (:mod:`overview`, :mod:`incidents`, :mo
 
 from __future__ import annotations
 
-import secrets
-
 from aiohttp import web
 
 from noc.appkeys import HUB
@@ -24,9 +22,8 @@ from noc.web.console import (  # noqa: F401 - importing a module declares its pa
     reports,
     system,
 )
-from noc.web.console.context import CSRF_KEY, PREVIEW_USER, Seat, preview_user_from_env
 from noc.web.console.pages import ROUTES, STATIC_DIR
-from noc.web.routes import add_routes
+from noc.web.routes import add_routes, add_static
 
 
 async def _cache_static(request: web.Request, response: web.StreamResponse) -> None:
@@ -43,11 +40,9 @@ async def _close_streams(app: web.Application) -> None:
 
 def setup(app: web.Application) -> None:
     """Register the console's pages, forms, live feed and static files on ``app``."""
-    app[PREVIEW_USER] = Seat(preview_user_from_env())
-    app[CSRF_KEY] = secrets.token_bytes(32)  # a restart invalidates the open forms' tokens
     app[incidents.RUNNING] = {}
     add_routes(app, [*ROUTES, *live.ROUTES])
-    app.router.add_static("/static", STATIC_DIR, name="static")
+    add_static(app, "/static", STATIC_DIR, name="static")
     app.on_response_prepare.append(_cache_static)
     app.on_shutdown.append(_close_streams)
     app.cleanup_ctx.append(reports.sla_cache_ctx)

@@ -1,19 +1,14 @@
 """Who is looking, in which language, and the template context every console page shares.
 
-The identity layer (issue 12) plugs in here and only here: :func:`current_user` is the one place
-a page asks who is there, :func:`csrf_token` / :func:`check_csrf` the one place a form gets and
-proves its token. Until login lands, the user is the request's ``user`` (set by an auth
-middleware) or else the app's preview user: an anonymous viewer, or ``NOC_CONSOLE_USER=name:role``
-for a trial console on loopback; the CSRF token is an HMAC of the user's name under a key made
-at start.
+Who is there and the form token come from the access layer (:mod:`noc.web.auth`): the
+middleware has authenticated the session and checked the route's declared permission (and the
+CSRF token of every write) before any page runs; :func:`can` answers the template's "may this
+role…" with the same :func:`noc.web.permissions.allows`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import os
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -22,69 +17,40 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from noc.appkeys import CONFIG
+from noc.web import auth
 from noc.web.console.messages import LANGS, translate
-from noc.web.permissions import ROLES, allows
+from noc.web.permissions import allows
 
 
 @dataclass(frozen=True)
 class User:
     name: str
-    role: str
-    placeholder: bool = False  # nobody logged in: the console's stand-in until login lands
+    role: str | None
+    placeholder: bool = False  # nobody logged in (a public page)
 
 
-ANONYMOUS = User("anonymous", "viewer", placeholder=True)
-
-
-@dataclass
-class Seat:
-    """Who the console takes a visitor for while nobody can log in (a test changes it)."""
-
-    user: User = ANONYMOUS
-
-
-PREVIEW_USER = web.AppKey("console_preview_user", Seat)
-CSRF_KEY = web.AppKey("console_csrf_key", bytes)
+ANONYMOUS = User("anonymous", None, placeholder=True)
 LANG_COOKIE = "lang"
-CSRF_FIELD = "csrf_token"
-
-
-def preview_user_from_env(environ: dict[str, str] | None = None) -> User:
-    """``NOC_CONSOLE_USER=name:role`` (until login lands); an anonymous viewer otherwise."""
-    value = (environ if environ is not None else os.environ).get("NOC_CONSOLE_USER", "").strip()
-    if not value:
-        return ANONYMOUS
-    name, _, role = value.partition(":")
-    role = role or "viewer"
-    if not name or role not in ROLES:
-        raise ValueError(
-            f"NOC_CONSOLE_USER={value!r}: expected NAME:ROLE with ROLE one of {', '.join(ROLES)}"
-        )
-    return User(name, role, placeholder=True)
+CSRF_FIELD = auth.CSRF_FIELD
 
 
 def current_user(request: web.Request) -> User:
-    """The one answer to "who is this": the auth middleware's user, else the preview user."""
-    user = request.get("user")
-    if user is not None:
-        return user
-    seat = request.app.get(PREVIEW_USER)
-    return seat.user if seat is not None else ANONYMOUS
+    """The one answer to "who is this": the account the access middleware authenticated."""
+    actor = auth.current_actor(request)
+    if not actor.known:
+        return ANONYMOUS
+    return User(actor.user or "", actor.role)
 
 
 def can(request: web.Request, permission: str) -> bool:
-    return allows(current_user(request).role, permission)
+    actor = auth.current_actor(request)
+    table = auth.policy_of(request.app).permissions
+    return allows(actor.role if actor.known else None, permission, table)
 
 
 def csrf_token(request: web.Request) -> str:
-    """The token every console form carries (a hidden ``csrf_token`` field)."""
-    key = request.app[CSRF_KEY]
-    name = current_user(request).name.encode()
-    return hmac.new(key, name, hashlib.sha256).hexdigest()
-
-
-def check_csrf(request: web.Request, submitted: str | None) -> bool:
-    return bool(submitted) and hmac.compare_digest(submitted, csrf_token(request))
+    """The token every console form carries (a hidden ``csrf_token`` field): the session's."""
+    return auth.csrf_token(request) or ""
 
 
 def lang(request: web.Request) -> str:

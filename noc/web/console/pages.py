@@ -3,8 +3,8 @@
 A page is a GET handler returning its template's context, declared with :func:`page`; a form
 post is a handler declared with :func:`action`. Both become :class:`noc.web.routes.Route`
 declarations (so the access check and the router walk see them like any API route). The
-decorators check the permission (a refusal is a 403 page), and for actions the CSRF token, before
-the handler runs, so no handler can forget either. The navigation shows the pages with
+access middleware (:mod:`noc.web.auth`) checks the declared permission, and for actions the CSRF
+token, before the handler runs, so no handler can forget either. The navigation shows the pages with
 ``nav=True`` that the user's role may open, in declaration order. A page's ``?partial=1``
 renders only its ``live`` block: what the page's script fetches when the live feed says
 something changed.
@@ -26,15 +26,13 @@ import noc
 from noc.web.console import formats
 from noc.web.console.board import check_status
 from noc.web.console.context import (
-    CSRF_FIELD,
     LANG_COOKIE,
     base_context,
     can,
-    check_csrf,
     lang,
 )
 from noc.web.console.messages import LANGS, has
-from noc.web.permissions import PUBLIC, READ
+from noc.web.permissions import PUBLIC, READ, SIGNED_IN
 from noc.web.routes import Route
 
 templates = jinja2.Environment(
@@ -75,7 +73,7 @@ NAV: tuple[Page, ...] = (
     Page("audit", "/audit", "审计", "Audit", "audit.html", "audit.read"),
     Page("api", "/api", "接口", "API", "api.html"),
     Page("login", "/login", "登录", "Log in", "login.html", PUBLIC, nav=False),
-    Page("password", "/password", "修改密码", "Change password", "password.html", nav=False),
+    Page("password", "/password", "修改密码", "Change password", "password.html", SIGNED_IN, False),
 )
 ROUTES: list[Route] = []
 
@@ -157,8 +155,6 @@ def page(key: str) -> Callable[[PageHandler], PageHandler]:
 
     def register(handler: PageHandler) -> PageHandler:
         async def serve(request: web.Request) -> web.StreamResponse:
-            if not can(request, declared.permission):
-                return refuse(request, declared.permission)
             result = await handler(request)
             if isinstance(result, web.StreamResponse):
                 return result
@@ -175,6 +171,7 @@ def page(key: str) -> Callable[[PageHandler], PageHandler]:
                 f"console: {declared.name_en}",
                 tag="console",
                 name=key,
+                while_must_change=declared.permission == SIGNED_IN,  # the password page
             )
         )
         return handler
@@ -187,8 +184,6 @@ def subpage(path: str, template: str, permission: str = READ, name: str | None =
 
     def register(handler: PageHandler) -> PageHandler:
         async def serve(request: web.Request) -> web.StreamResponse:
-            if not can(request, permission):
-                return refuse(request, permission)
             result = await handler(request)
             if isinstance(result, web.StreamResponse):
                 return result
@@ -204,19 +199,19 @@ def subpage(path: str, template: str, permission: str = READ, name: str | None =
 
 
 def action(path: str, permission: str) -> Callable[[ActionHandler], ActionHandler]:
-    """Declare a form post: the permission and the CSRF token are checked before it runs."""
+    """Declare a form post (its audit ``action`` is ``console:`` + the path's last word): the
+    access middleware checks the permission and the CSRF token before it runs."""
 
     def register(handler: ActionHandler) -> ActionHandler:
         async def serve(request: web.Request) -> web.StreamResponse:
-            if not can(request, permission):
-                return refuse(request, permission)
             form = {k: str(v) for k, v in (await request.post()).items()}
-            if not check_csrf(request, form.get(CSRF_FIELD)):
-                return refuse(request, permission, "csrf")
             return await handler(request, form)
 
         serve.__name__ = handler.__name__
-        ROUTES.append(Route("POST", path, serve, permission, "console form", tag="console"))
+        act = "console." + path.rstrip("/").rsplit("/", 1)[-1]
+        ROUTES.append(
+            Route("POST", path, serve, permission, "console form", tag="console", action=act)
+        )
         return handler
 
     return register
