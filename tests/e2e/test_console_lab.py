@@ -6,12 +6,13 @@ operator acknowledges, records two steps, runs the traceroute step and sees its 
 resolves; the alert message's link opens the incident; then, with the console as a viewer, no
 action button is shown and a forged post is refused (403). Screenshots go to tests/artifacts/.
 
-Until the identity layer's login lands, the console's user is ``NOC_CONSOLE_USER``; the login
-step becomes a real one then.
+Both people log in through the console's login page with accounts put in the store
+(:mod:`support.auth`): ``zhang`` (operator) and ``wang`` (viewer).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import signal
 import subprocess
@@ -21,12 +22,14 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
+from support.auth import PASSWORD, add_account
 from support.browser import TOFU_PROBE, artifact, launch
 from support.console_site import AlertSink
 from support.noc_process import REPO, NocProcess
 from support.waiting import wait_until
 
 from noc.lab.control import Lab
+from noc.store import Store
 
 pytestmark = pytest.mark.root
 
@@ -57,6 +60,29 @@ def lab_cli(lab: Lab, *args: str) -> None:
     )
 
 
+def accounts(db_url: str) -> None:
+    """The operator and the viewer of this test, in the service's store."""
+
+    async def go() -> None:
+        store = await Store.open(db_url)
+        try:
+            await add_account(store, "zhang", "operator")
+            await add_account(store, "wang", "viewer")
+        finally:
+            await store.close()
+
+    asyncio.run(go())
+
+
+def log_in(page, base: str, name: str) -> None:
+    """Through the login page, as a person would."""
+    page.goto(base + "/login")
+    page.fill('input[name="user"]', name)
+    page.fill('input[name="password"]', PASSWORD)
+    page.click("form.login button")
+    page.wait_for_url(base + "/")
+
+
 def shot(page, name: str) -> None:
     path = artifact(name)
     page.screenshot(path=str(path), full_page=True)
@@ -68,12 +94,14 @@ def test_the_duty_officer_works_a_voice_circuit_outage_in_the_browser(
 ):
     lab.heal()
     inventory = lab.state.directory / "inventory.yaml"
-    env = {"NOC_CONSOLE_USER": "zhang:operator", "NOC_ALERT_URL": sink.url}
+    env = {"NOC_ALERT_URL": sink.url}
     service = NocProcess(inventory, tmp_path / "noc.db", tmp_path / "service.log", env=env)
     service.start()
+    accounts(service.db_url)
     base = f"http://127.0.0.1:{service.port}"
     try:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        log_in(page, base, "zhang")
         # the board: every service green once the first results are in
         page.goto(base + "/")
         page.wait_for_function(
@@ -138,6 +166,7 @@ def test_the_duty_officer_works_a_voice_circuit_outage_in_the_browser(
     viewer = NocProcess(inventory, tmp_path / "noc.db", tmp_path / "viewer.log").start()
     try:
         page = browser.new_page()
+        log_in(page, f"http://127.0.0.1:{viewer.port}", "wang")
         page.goto(f"http://127.0.0.1:{viewer.port}/incidents/{incident['id']}")
         assert page.locator("#actions button").count() == 0
         assert page.locator("form[method=post]").count() == 0
