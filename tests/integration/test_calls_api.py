@@ -8,6 +8,7 @@ import json
 import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
+from support.auth import authorize
 from support.calls import with_privacy
 
 from noc.app import create_app
@@ -42,7 +43,20 @@ async def app_config(lingshui_config):
 
 @pytest.fixture
 async def client(aiohttp_client, app_config, db_url):
-    return await aiohttp_client(create_app(app_config, db_url, probing=False))
+    """An ingest feed: an operator's token (operators may feed calls and tickets)."""
+    client = await aiohttp_client(create_app(app_config, db_url, probing=False))
+    await authorize(client, "operator")
+    return client
+
+
+async def test_ingest_needs_a_token_with_the_ingest_permission(aiohttp_client, app_config, db_url):
+    client = await aiohttp_client(create_app(app_config, db_url, probing=False))
+    anonymous = await client.post("/api/v1/calls", json=CALL)
+    assert anonymous.status == 401
+    await authorize(client, "viewer")
+    refused = await client.post("/api/v1/calls", json=CALL)
+    assert refused.status == 403 and "ingest" in (await refused.json())["reason"]
+    assert (await (await client.get("/api/v1/calls")).json())["calls"] == []
 
 
 async def test_routes_declare_their_permission():
@@ -155,6 +169,7 @@ async def test_concurrent_duplicate_posts_create_one_row(client):
 async def test_viewers_see_masked_numbers_only(client):
     await client.post("/api/v1/calls", json=CALL)
     await client.post("/api/v1/tickets", json=TICKET)
+    await authorize(client, "viewer")  # from here on the client reads as a viewer
     calls = await (await client.get("/api/v1/calls")).text()
     tickets = await (await client.get("/api/v1/tickets")).text()
     one = await (await client.get(f"/api/v1/tickets/{TICKET['ticket_no']}")).text()
@@ -173,6 +188,7 @@ async def test_encrypted_storage_still_shows_only_the_mask(aiohttp_client, lings
         encryption_key=SecretStr(Fernet.generate_key().decode()),
     )
     client = await aiohttp_client(create_app(config, db_url, probing=False))
+    await authorize(client, "operator")
     assert (await client.post("/api/v1/calls", json=CALL)).status == 201
     text = await (await client.get("/api/v1/calls")).text()
     assert "13800138000" not in text and json.loads(text)["calls"][0]["caller"] == "138****8000"
@@ -185,6 +201,7 @@ async def test_without_a_hash_key_a_caller_is_refused(aiohttp_client, lingshui_c
 
     config = lingshui_config.model_copy(update={"privacy": PrivacySettings(hash_key=None)})
     client = await aiohttp_client(create_app(config, db_url, probing=False))
+    await authorize(client, "operator")
     resp = await client.post("/api/v1/calls", json=CALL)
     assert resp.status == 503
     assert "NOC_CALLER_HASH_KEY" in (await resp.json())["reason"]
