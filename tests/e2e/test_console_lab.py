@@ -12,7 +12,6 @@ Both people log in through the console's login page with accounts put in the sto
 
 from __future__ import annotations
 
-import asyncio
 import re
 import signal
 import subprocess
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
-from support.auth import PASSWORD, add_account
+from support.auth import PASSWORD, add_account, run_sync
 from support.browser import TOFU_PROBE, artifact, launch
 from support.console_site import AlertSink
 from support.noc_process import REPO, NocProcess
@@ -71,7 +70,7 @@ def accounts(db_url: str) -> None:
         finally:
             await store.close()
 
-    asyncio.run(go())
+    run_sync(go())
 
 
 def log_in(page, base: str, name: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 
@@ -108,4 +109,15 @@ def account_token(db_url: str, name: str = "ops", role: str = "lead") -> dict[st
         finally:
             await store.close()
 
-    return asyncio.run(go())
+    return run_sync(go())
+
+
+def run_sync(coro):  # noqa: ANN001, ANN201 - a coroutine and its result
+    """``asyncio.run(coro)``, also from a thread whose event loop is running (Playwright's sync
+    API keeps one): then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
