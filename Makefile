@@ -12,6 +12,10 @@ STAMP := $(VENV)/.installed-stamp
 LAB_INVENTORY ?= .lab/lingshui.yaml
 LISTEN ?= 127.0.0.1:8080
 PYTEST_ARGS ?=
+# pytest-xdist workers: most tests wait on daemons, sockets and timers rather than the CPU, so
+# three workers on this 2-core machine; tests/conftest.py keeps each module, and every test
+# that needs root, on one worker (TEST_WORKERS=0 runs them all in this process)
+TEST_WORKERS ?= 3
 
 .PHONY: run test bench lint venv system-deps postgres lab-up lab-down clean
 
@@ -77,7 +81,7 @@ run: $(RUN_STAMP) run-deps
 	exec $(VENV)/bin/noc run --config $$config --listen $(LISTEN)
 
 test: venv test-deps postgres
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: venv test-deps
 	$(PY) bench/run.py

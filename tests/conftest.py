@@ -70,3 +70,16 @@ def lingshui_config():
     from noc.config import DEFAULT_CONFIG, load_config
 
     return load_config(DEFAULT_CONFIG)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Which tests may run side by side under ``pytest -n N --dist loadgroup`` (pytest-xdist,
+    as ``make test`` runs them): a module's tests stay together on one worker (its module-scoped
+    daemons and its own fixed ports, e.g. test_sip_probe's 15060–15068, are started once), and
+    every module with a test that needs root (network namespaces, the lab, the host's routes)
+    runs on one worker, one after another."""
+    module = {item: item.nodeid.split("::", 1)[0] for item in items}
+    rooted = {module[item] for item in items if item.get_closest_marker("root")}
+    for item in items:
+        group = "root" if module[item] in rooted else module[item]
+        item.add_marker(pytest.mark.xdist_group(group))
