@@ -72,7 +72,8 @@ def lingshui_config():
     return load_config(DEFAULT_CONFIG)
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+@pytest.hookimpl(wrapper=True)  # around xdist's own hook, which reads the groups into node ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]):  # noqa: ANN201
     """Which tests may run side by side under ``pytest -n N --dist loadgroup`` (pytest-xdist,
     as ``make test`` runs them): a module's tests stay together on one worker (its module-scoped
     daemons and its own fixed ports, e.g. test_sip_probe's 15060–15068, are started once), and
@@ -83,3 +84,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         group = "root" if module[item] in rooted else module[item]
         item.add_marker(pytest.mark.xdist_group(group))
+    return (yield)
