@@ -44,18 +44,33 @@ class Actor:
         return table.allows(self.role, permission)
 
 
+class PermissionDenied(ForbiddenError):
+    """403 for want of a permission: which one, and the roles that hold it (so a page can name
+    them in its own language, not only in the message)."""
+
+    def __init__(self, message: str, *, permission: str, holders: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.permission = permission
+        self.holders = holders
+
+
 def require(actor: Actor, permission: str, table: PermissionTable = DEFAULT_TABLE) -> None:
     """Refuse (401 unknown actor, 403 too little role) with a reason naming who may."""
     if not actor.known:
         raise AuthError(actor.anonymous_reason)
     if actor.can(permission, table):
         return
-    holders = ", ".join(table.roles_for(permission)) or "nobody"
+    roles = tuple(table.roles_for(permission))
+    holders = ", ".join(roles) or "nobody"
     if actor.scopes is not None and permission not in actor.scopes:
-        raise ForbiddenError(
+        raise PermissionDenied(
             f"令牌无此权限 / this token is not scoped for {permission!r} (scopes: "
-            f"{', '.join(sorted(actor.scopes)) or 'none'})"
+            f"{', '.join(sorted(actor.scopes)) or 'none'})",
+            permission=permission,
+            holders=roles,
         )
-    raise ForbiddenError(
-        f"权限不足 / {permission!r} needs role {holders}; {actor.user} is {actor.role}"
+    raise PermissionDenied(
+        f"权限不足 / {permission!r} needs role {holders}; {actor.user} is {actor.role}",
+        permission=permission,
+        holders=roles,
     )

@@ -1,6 +1,7 @@
-"""The operator acts on incidents and maintenance: check, write and audit in one transaction.
+"""The operator acts on incidents, maintenance and alert channels: check, write and audit in one
+transaction.
 
-Shared by the API and the CLI (as :mod:`noc.store.accounts` is for accounts), so both refuse
+Shared by the API, the console's forms and the CLI (as :mod:`noc.store.accounts` is for accounts), so both refuse
 the same things for the same reasons and leave the same audit rows (:data:`ACTIONS`). The name
 recorded on the incident's timeline or the window is the acting account's, never typed text.
 A refusal (no permission, unknown incident, wrong status, bad request) rolls the act back and
@@ -49,6 +50,7 @@ ACTIONS: dict[str, str] = {
     "maintenance.add": "maintenance.write",
     "maintenance.end": "maintenance.write",
     "maintenance.approve": "maintenance.approve",
+    "alert.test": "alert.test",
 }
 """audit action → the permission it needs."""
 
@@ -171,6 +173,11 @@ class OperatorActs:
         self, actor: Actor, incident_id: int, note: str, by: str | None = None
     ) -> Incident:
         async with self._act(actor, "incident.resolve", f"incident:{incident_id}", by) as act:
+            if not note.strip():
+                raise InputError(
+                    "人工恢复须说明处理结果 / resolving an incident needs a note saying what "
+                    "fixed it"
+                )
             act.before = await self._status(act, incident_id)
             row = await self.incidents.resolve(incident_id, actor.user, note, tx=act.tx)
             act.after = {"status": row.status, "recovery_kind": row.recovery_kind, "note": note}
@@ -206,6 +213,8 @@ class OperatorActs:
         by: str | None = None,
     ) -> MaintenanceWindow:
         async with self._act(actor, "maintenance.add", ",".join(assets), by) as act:
+            if not reason.strip():
+                raise InputError("维护须说明原因 / give the reason for the work")
             row = await self.maintenance.add(
                 site=self.site,
                 assets=assets,
@@ -236,6 +245,14 @@ class OperatorActs:
             row = await self.maintenance.approve(window_id, actor.user or "", tx=act.tx)
             act.after = {"approved_by": row.approved_by, "approved_at": row.approved_at.isoformat()}
         return row
+
+    # -- alert channels ------------------------------------------------------------------
+
+    async def order_test_message(self, actor: Actor, receiver: str) -> None:
+        """The order to send a test message to ``receiver``: recorded before the outbox queues
+        it (as a diagnostic's order is), so every message a person caused has its row."""
+        async with self._act(actor, "alert.test", f"receiver:{receiver}") as act:
+            act.after = {"receiver": receiver}
 
 
 __all__ = ["ACTIONS", "OperatorActs", "check_by", "window_audit"]

@@ -20,7 +20,8 @@ action; an admitted write is audited by its act, in the act's transaction (handl
 actor with :func:`writer`, after reading the request, so a request that cannot be read is
 still refused *and* recorded exactly once).
 
-The console calls :func:`current_actor` and :func:`csrf_token`.
+The console calls :func:`current_actor`, :func:`csrf_token`, :func:`writer` and, when a form
+answers a refusal with its page, :func:`record_refusal`.
 """
 
 from __future__ import annotations
@@ -186,6 +187,14 @@ def writer(request: web.Request) -> Actor:
     return current_actor(request)
 
 
+async def record_refusal(request: web.Request, exc: NocError) -> None:
+    """For a write that answers its refusal itself (a console form shows its page again with
+    the reason): one ``refused`` row under the route's action, unless its act wrote it already."""
+    if request.get(_AUDITED) is False:
+        request[_AUDITED] = True
+        await _audit_refusal(request, request[ROUTE], current_actor(request), exc)
+
+
 # -- the middleware ------------------------------------------------------------------------
 
 
@@ -320,6 +329,7 @@ __all__ = [
     "csrf_token",
     "current_actor",
     "policy_of",
+    "record_refusal",
     "source_of",
     "writer",
 ]

@@ -22,7 +22,7 @@ def json_error(status: int, code: str, reason: str) -> web.Response:
     return web.json_response({"error": code, "reason": reason}, status=status)
 
 
-def _is_api(request: web.Request) -> bool:
+def wants_json(request: web.Request) -> bool:
     """Under ``/api/``, or any request that sent JSON: it gets a JSON answer."""
     return request.path.startswith("/api/") or request.content_type == "application/json"
 
@@ -34,17 +34,17 @@ async def error_middleware(request: web.Request, handler):
     except NocError as exc:
         if exc.status >= 500:
             log.warning("request_refused", path=request.path, status=exc.status, reason=exc.reason)
-        if _is_api(request):
+        if wants_json(request):
             return json_error(exc.status, exc.code, exc.reason)
         return web.Response(status=exc.status, text=exc.reason)
     except web.HTTPException as exc:
-        if _is_api(request) and exc.status >= 400:
+        if wants_json(request) and exc.status >= 400:
             return json_error(
                 exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason
             )
         raise
     except Exception:
         log.exception("request_failed", path=request.path, method=request.method)
-        if _is_api(request):
+        if wants_json(request):
             return json_error(500, "internal_error", "internal error; see the service log")
         raise

@@ -18,11 +18,13 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from incident_runbooks.model import Step
 from noc.appkeys import AUTOMATION, CONFIG, ENGINE, RUNBOOKS, STORE
 from noc.core.errors import InputError
 from noc.incident_view import incident_detail, incident_summary
 from noc.store.incidents import IncidentConflict, IncidentRepo
 from noc.store.operator_acts import OperatorActs
+from noc.store.tables import Incident
 from noc.web.auth import policy_of, writer
 from noc.web.permissions import READ
 from noc.web.requests import json_body, path_id
@@ -55,6 +57,31 @@ def runbook_of(app: web.Application, fault_type: str):
         return runbooks.for_fault(fault_type)
     except KeyError:
         return None
+
+
+def runbook_step(app: web.Application, row: Incident, step_id: str) -> Step | None:
+    """The step ``step_id`` of the incident's runbook (None: its fault has no runbook, any step
+    may be recorded); a step the runbook lacks is refused. The API and the console ask here."""
+    if not step_id.strip():
+        raise InputError("missing field(s): step")
+    runbook = runbook_of(app, row.fault_type)
+    if runbook is None:
+        return None
+    step = next((s for s in runbook.steps if s.id == step_id), None)
+    if step is None:
+        raise InputError(f"runbook {runbook.id!r} has no step {step_id!r}")
+    return step
+
+
+def automated_step(app: web.Application, row: Incident, step_id: str) -> Step:
+    """The automated step ``step_id`` to run now on the incident (not on a closed one)."""
+    if row.status == "closed":
+        raise IncidentConflict(f"incident #{row.id} is closed")
+    runbook = runbook_of(app, row.fault_type)
+    step = next((s for s in runbook.steps if s.id == step_id), None) if runbook else None
+    if step is None or step.automated is None:
+        raise InputError(f"{step_id!r} is not an automated step of this runbook")
+    return step
 
 
 async def list_incidents(request: web.Request) -> web.Response:
@@ -130,10 +157,7 @@ async def step_done(request: web.Request) -> web.Response:
     if intervention is not None and not isinstance(intervention, bool):
         raise InputError("intervention must be true or false")
     row = await _repo(request).get(incident_id)
-    runbook = runbook_of(request.app, row.fault_type)
-    step = next((s for s in runbook.steps if s.id == body["step"]), None) if runbook else None
-    if runbook is not None and step is None:
-        raise InputError(f"runbook {runbook.id!r} has no step {body['step']!r}")
+    step = runbook_step(request.app, row, str(body["step"]))
     row, _ = await _acts(request).record_step(
         writer(request),
         incident_id,
@@ -151,16 +175,7 @@ async def run_step(request: web.Request) -> web.Response:
     """Run an automated runbook step now; its output is appended to the timeline and returned.
     The order is audited (``incident.diagnose``) before the step runs."""
     row = await _repo(request).get(_incident_id(request))
-    if row.status == "closed":
-        raise IncidentConflict(f"incident #{row.id} is closed")
-    runbook = runbook_of(request.app, row.fault_type)
-    step = (
-        next((s for s in runbook.steps if s.id == request.match_info["step"]), None)
-        if runbook
-        else None
-    )
-    if step is None or step.automated is None:
-        raise InputError(f"{request.match_info['step']!r} is not an automated step of this runbook")
+    step = automated_step(request.app, row, request.match_info["step"])
     await _acts(request).order_diagnostic(writer(request), row.id, step.id)
     members = tuple((row.impact or {}).get("members", []))
     output = await request.app[AUTOMATION].run(row.id, step, row.root_asset, members)

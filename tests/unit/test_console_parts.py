@@ -86,7 +86,7 @@ def test_every_message_key_the_code_names_is_in_the_catalog():
     keys = set()
     for path in code.glob("*.py"):
         keys |= set(re.findall(r'"((?:error|login|alerting)\.[a-z_]+)"', path.read_text("utf-8")))
-    assert {"error.override_needs_lead", "login.pending", "alerting.test_body"} <= keys
+    assert {"error.needs_roles", "login.pending", "alerting.test_body"} <= keys
     unknown = [k for k in keys if k not in MESSAGES and k not in PERMISSIONS]
     assert sorted(k for k in unknown if not k.endswith("html")) == []
 

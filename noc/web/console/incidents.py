@@ -1,16 +1,18 @@
 """故障 incidents: the filtered list, the detail (live timeline, runbook checklist, deliveries,
 symptoms, merged incidents) and the actions as plain form posts.
 
-Actions call the same :class:`noc.store.incidents.IncidentRepo` methods as ``/api/v1/incidents``
-with the logged-in user as the actor; a success answers 303 back to the incident, a refusal
-re-renders it with the reason (409: it does not fit the incident's status). An automated step
-is started in the background and its output arrives on the page by the live feed.
+Actions call the same operator acts as ``/api/v1/incidents`` (:class:`noc.store.operator_acts.
+OperatorActs`, through :mod:`noc.web.console.acting`) as the logged-in account: the act and its
+audit row in one transaction. A success answers 303 back to the incident, a refusal shows it
+again with the reason (400, 403, 404, 409). An automated step is ordered (audited), started in
+the background, and its output arrives on the page by the live feed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,16 +20,20 @@ from aiohttp import web
 
 from incident_runbooks.model import ROLES as RUNBOOK_ROLES
 from noc.appkeys import AUTOMATION, CONFIG, ENGINE, STORE
+from noc.core.errors import ConflictError, UnavailableError
 from noc.core.vocabulary import LEVELS
 from noc.engine.topology import Topology
 from noc.incident_view import incident_detail
 from noc.maintenance import MaintenanceRequestError, parse_instant
 from noc.store.console import IncidentFilter, deliveries, incidents_page, merged_into
-from noc.store.incidents import IncidentError, IncidentRepo
-from noc.web.console.context import can, current_user, lang, site_tz
+from noc.store.incidents import IncidentNotFound, IncidentRepo
+from noc.web.auth import writer
+from noc.web.console.acting import act, acts
+from noc.web.console.context import lang, site_tz
 from noc.web.console.overview import deadlines
-from noc.web.console.pages import action, page, render, see_other, subpage
-from noc.web.incidents_api import STATUSES, runbook_of
+from noc.web.console.pages import action, page, subpage
+from noc.web.incidents_api import STATUSES, automated_step, runbook_of, runbook_step
+from noc.web.requests import path_id
 
 PER_PAGE = 50
 RUNNING = web.AppKey("console_running_steps", dict)  # (incident id, step id) -> Task
@@ -101,17 +107,14 @@ async def incident_list(request: web.Request) -> dict[str, Any]:
 def _incident_id(request: web.Request) -> int:
     raw = request.match_info["id"]
     if not raw.isdigit():
-        raise web.HTTPNotFound(text=f"no incident {raw!r}")
+        raise IncidentNotFound(f"no incident {raw!r}")
     return int(raw)
 
 
 async def detail_context(request: web.Request, incident_id: int) -> dict[str, Any]:
     app = request.app
     repo = _repo(request)
-    try:
-        row = await repo.get(incident_id)
-    except IncidentError as exc:
-        raise web.HTTPNotFound(text=str(exc)) from None
+    row = await repo.get(incident_id)  # IncidentNotFound: 404 with the reason
     events = await repo.events(row.id)
     runbook = runbook_of(app, row.fault_type)
     language = lang(request)
@@ -138,126 +141,109 @@ async def incident_page(request: web.Request) -> dict[str, Any]:
     return await detail_context(request, _incident_id(request))
 
 
-async def _refused(
-    request: web.Request, incident_id: int, reason: str, status: int, key: str | None = None
-) -> web.Response:
-    """The incident again, with why the action was refused (``key``: a catalog message)."""
-    context = await detail_context(request, incident_id)
-    return render(request, "incident.html", {**context, "error": reason, "error_key": key}, status)
-
-
-async def _act(request: web.Request, work) -> web.StreamResponse:  # noqa: ANN001 - repo call
-    incident_id = _incident_id(request)
-    try:
-        await work(_repo(request), incident_id)
-    except IncidentError as exc:
-        status = 404 if str(exc).startswith("no incident") else 409
-        return await _refused(request, incident_id, str(exc), status)
-    see_other(f"/incidents/{incident_id}")
-
-
 def _note(form: dict[str, str], key: str = "note") -> str:
     return form.get(key, "").strip()
 
 
-@action("/incidents/{id}/ack", "ack")
-async def ack(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
-    who = current_user(request).name
-    return await _act(request, lambda repo, i: repo.acknowledge(i, who, _note(form)))
+async def _on_incident(
+    request: web.Request, work: Callable[[int], Awaitable[str | None]]
+) -> web.StreamResponse:
+    """Act on the incident of the path (``work`` returns where to go, None: the incident), then
+    303 there; a refusal shows the incident again with the reason (:func:`acting.act`)."""
 
+    async def run() -> str:
+        incident_id = path_id(request, "incident")
+        return await work(incident_id) or f"/incidents/{incident_id}"
 
-@action("/incidents/{id}/steps", "step")
-async def record_step(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
-    incident_id = _incident_id(request)
-    repo = _repo(request)
-    try:
-        row = await repo.get(incident_id)
-    except IncidentError as exc:
-        raise web.HTTPNotFound(text=str(exc)) from None
-    runbook = runbook_of(request.app, row.fault_type)
-    step_id = form.get("step", "").strip()
-    step = next((s for s in runbook.steps if s.id == step_id), None) if runbook else None
-    if not step_id or (runbook is not None and step is None):
-        return await _refused(request, incident_id, f"unknown step {step_id!r}", 400)
-    default = step.intervention if step is not None else False
-    intervention = {"yes": True, "no": False}.get(form.get("intervention", ""), default)
-    # a step that changes the network recorded as "no intervention" would turn a manual recovery
-    # into an automatic one in the SLA: only a lead may, with the reason in the note (saying
-    # that something was changed only makes the recovery manual, so anyone may)
-    override = intervention != default
-    if default and not intervention:
-        if not can(request, "step.override"):
-            return await _refused(request, incident_id, "", 403, "error.override_needs_lead")
-        if not _note(form):
-            return await _refused(request, incident_id, "", 400, "error.override_needs_reason")
-    who = current_user(request).name
-    return await _act(
-        request,
-        lambda repo, i: repo.step_done(
-            i,
-            step_id,
-            who,
-            _note(form),
-            intervention,
-            data={"override": True} if override else None,
-        ),
+    return await act(
+        request, run, "incident.html", lambda: detail_context(request, _incident_id(request))
     )
 
 
-@action("/incidents/{id}/steps/{step}/run", "diagnose")
-async def run_step(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
-    """Start an automated step; its output is written to the timeline when it is done."""
-    incident_id = _incident_id(request)
-    try:
+@action("/incidents/{id}/ack", "ack", "incident.ack")
+async def ack(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
+    async def work(incident_id: int) -> None:
+        await acts(request).acknowledge(writer(request), incident_id, _note(form))
+
+    return await _on_incident(request, work)
+
+
+@action("/incidents/{id}/steps", "step", "incident.step")
+async def record_step(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
+    """A runbook step done by hand. The intervention flag is the runbook's unless the form says
+    otherwise; saying otherwise is an override (the act: ``step.override`` and a reason)."""
+
+    async def work(incident_id: int) -> None:
         row = await _repo(request).get(incident_id)
-    except IncidentError as exc:
-        raise web.HTTPNotFound(text=str(exc)) from None
-    if row.status == "closed":
-        return await _refused(request, incident_id, f"incident #{row.id} is closed", 409)
-    runbook = runbook_of(request.app, row.fault_type)
-    step_id = request.match_info["step"]
-    step = next((s for s in runbook.steps if s.id == step_id), None) if runbook else None
-    automation = request.app.get(AUTOMATION)
-    if step is None or step.automated is None or automation is None:
-        return await _refused(request, incident_id, f"{step_id!r} is not an automated step", 400)
-    running = request.app[RUNNING]
-    key = (row.id, step.id)
-    if key not in running:
+        step_id = form.get("step", "").strip()
+        step = runbook_step(request.app, row, step_id)
+        intervention = {"yes": True, "no": False}.get(form.get("intervention", ""))
+        await acts(request).record_step(
+            writer(request),
+            incident_id,
+            step_id,
+            _note(form),
+            intervention,
+            step.intervention if step is not None else None,
+            _note(form, "reason"),
+        )
+
+    return await _on_incident(request, work)
+
+
+@action("/incidents/{id}/steps/{step}/run", "diagnose", "incident.diagnose")
+async def run_step(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
+    """Order an automated step now (the order is audited); it runs in the background and its
+    output reaches the timeline, and the page by the live feed, when it is done."""
+
+    async def work(incident_id: int) -> str:
+        row = await _repo(request).get(incident_id)
+        step = automated_step(request.app, row, request.match_info["step"])
+        automation = request.app.get(AUTOMATION)
+        if automation is None:
+            raise UnavailableError("自动化未运行 / the step automation is not running here")
+        running = request.app[RUNNING]
+        key = (row.id, step.id)
+        if key in running:
+            raise ConflictError(f"步骤 {step.id} 正在执行 / step {step.id!r} is running already")
+        await acts(request).order_diagnostic(writer(request), row.id, step.id)
         members = tuple((row.impact or {}).get("members", []))
         task = asyncio.create_task(
             automation.run(row.id, step, row.root_asset, members), name=f"console step {key}"
         )
         running[key] = task
         task.add_done_callback(lambda _t: running.pop(key, None))
-    see_other(f"/incidents/{incident_id}#step-{step.id}")
+        return f"/incidents/{incident_id}#step-{step.id}"
+
+    return await _on_incident(request, work)
 
 
-@action("/incidents/{id}/regrade", "regrade")
+@action("/incidents/{id}/regrade", "regrade", "incident.regrade")
 async def regrade(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
-    who = current_user(request).name
-    level = form.get("level", "")
-    return await _act(request, lambda repo, i: repo.regrade(i, who, level, _note(form)))
+    async def work(incident_id: int) -> None:
+        level = form.get("level", "")
+        await acts(request).regrade(writer(request), incident_id, level, _note(form))
+
+    return await _on_incident(request, work)
 
 
-@action("/incidents/{id}/resolve", "resolve")
+@action("/incidents/{id}/resolve", "resolve", "incident.resolve")
 async def resolve(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
-    incident_id = _incident_id(request)
-    if not _note(form):
-        return await _refused(request, incident_id, "", 400, "error.note_needed")
-    try:
-        await _repo(request).resolve(incident_id, current_user(request).name, _note(form))
-    except IncidentError as exc:
-        return await _refused(request, incident_id, str(exc), 409)
-    automation = request.app.get(AUTOMATION)
-    if automation is not None and follows_engine(request.app):
-        automation.recovered(incident_id)  # verify, as after a recovery the engine saw
-    see_other(f"/incidents/{incident_id}")
+    async def work(incident_id: int) -> None:
+        await acts(request).resolve(writer(request), incident_id, _note(form))
+        automation = request.app.get(AUTOMATION)
+        if automation is not None and follows_engine(request.app):
+            automation.recovered(incident_id)  # verify, as after a recovery the engine saw
+
+    return await _on_incident(request, work)
 
 
-@action("/incidents/{id}/close", "close")
+@action("/incidents/{id}/close", "close", "incident.close")
 async def close(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
-    who = current_user(request).name
-    return await _act(request, lambda repo, i: repo.close(i, who, _note(form)))
+    async def work(incident_id: int) -> None:
+        await acts(request).close(writer(request), incident_id, _note(form))
+
+    return await _on_incident(request, work)
 
 
 async def stop_running(app: web.Application) -> None:

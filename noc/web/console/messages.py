@@ -194,15 +194,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "表单已过期或来源不明，请刷新页面后重试。",
         "The form is stale or did not come from this console; reload the page and try again.",
     ),
-    "error.note_needed": ("请填写处理结果", "say what fixed it"),
-    "error.override_needs_lead": (
-        "更改步骤的人工干预标记需要值班长权限",
-        "changing a step's intervention flag needs a shift lead",
+    # refusals of a form's act (noc.web.console.acting), by class
+    "error.bad_request": ("请求有误", "bad request"),
+    "error.not_found": ("未找到", "not found"),
+    "error.conflict": ("与当前状态不符", "does not fit the current state"),
+    "error.needs_roles": (
+        "此操作需要{roles}权限（{permission}），{user} 的角色是{role}。",
+        "This needs a {roles} ({permission}); {user} is {role}.",
     ),
-    "error.override_needs_reason": (
-        "更改人工干预标记须在处理记录中说明原因",
-        "give the reason for changing the intervention flag",
-    ),
+    "list.sep": ("或", " or "),
+    "form.override_reason": ("更改干预标记的原因", "reason for changing the flag"),
     # assets
     "assets.recent": ("最近状态变化", "Recent state changes"),
     "assets.no_checks": ("无检查项", "no checks"),
@@ -226,10 +227,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "maint.ended_early": ("提前结束", "ended early"),
     "maint.entered_late": ("事后登记", "entered after it began"),
     "maint.approval": ("审批", "approval"),
-    "maint.approval_pending": (
-        "登录上线后由第二位值班长审批",
-        "second-lead approval comes with login",
+    "maint.approved": ("已批准", "approved"),
+    "maint.unapproved": ("未批准，不扣除SLA", "not approved: excuses no SLA downtime"),
+    "maint.approve_by_other": ("须由他人批准", "to be approved by someone else"),
+    "maint.approval_hint": (
+        "维护窗口登记后即静默告警；须经登记人以外有批准权限的人批准，才从SLA中扣除。",
+        "A window mutes alerts once planned; it is taken out of the SLA only once someone "
+        "other than its planner, holding the approval right, approves it.",
     ),
+    "action.approve": ("批准", "Approve"),
     # SLA
     "sla.period": ("统计周期", "period"),
     "sla.scope": ("范围", "scope"),
