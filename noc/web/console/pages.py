@@ -198,9 +198,12 @@ def subpage(path: str, template: str, permission: str = READ, name: str | None =
     return register
 
 
-def action(path: str, permission: str) -> Callable[[ActionHandler], ActionHandler]:
-    """Declare a form post (its audit ``action`` is ``console:`` + the path's last word): the
-    access middleware checks the permission and the CSRF token before it runs."""
+def action(
+    path: str, permission: str, audit: str | None = None
+) -> Callable[[ActionHandler], ActionHandler]:
+    """Declare a form post (its audit ``action`` is ``audit``, the action of the act it does,
+    else ``console.`` + the path's last word): the access middleware checks the permission and
+    the CSRF token before it runs."""
 
     def register(handler: ActionHandler) -> ActionHandler:
         async def serve(request: web.Request) -> web.StreamResponse:
@@ -208,7 +211,7 @@ def action(path: str, permission: str) -> Callable[[ActionHandler], ActionHandle
             return await handler(request, form)
 
         serve.__name__ = handler.__name__
-        act = "console." + path.rstrip("/").rsplit("/", 1)[-1]
+        act = audit or "console." + path.rstrip("/").rsplit("/", 1)[-1]
         ROUTES.append(
             Route("POST", path, serve, permission, "console form", tag="console", action=act)
         )
