@@ -210,6 +210,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "asset.address": ("地址", "address"),
     "asset.bandwidth": ("合同带宽", "contracted bandwidth"),
     "asset.depends_on": ("依赖", "depends on"),
+    "assets.grafana": ("Grafana 看板", "Grafana panels"),
+    "assets.grafana_link": ("Grafana 看板 ↗", "Grafana ↗"),
     # maintenance
     "maint.active": ("进行中", "Active"),
     "maint.upcoming": ("计划中", "Upcoming"),
