@@ -473,7 +473,7 @@ async def test_the_account_overview_and_ending_someones_sessions(accounts):
     async with acc.store.transaction() as tx:
         await repo.create(tx, bob, "192.0.2.7", now - dt.timedelta(hours=2))  # idle by now
         await repo.create(tx, bob, "192.0.2.7", now - dt.timedelta(minutes=1))
-        for i in range(5):
+        for _ in range(5):
             await LoginFailureRepo(acc.store).record(tx, "al", "198.51.100.9", now)
     seen = await acc.overview(now + dt.timedelta(seconds=1))
     users = {u["name"]: u for u in seen["users"]}
