@@ -18,6 +18,7 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,25 @@ HERE = Path(__file__).resolve().parent
 if not __package__:  # run as a script: read the vocabulary of the checkout this file sits in
     sys.path.insert(0, str(HERE.parent))
 
-from noc.core.vocabulary import BURN_ALERTS, CIRCUIT_KINDS, LEVEL_NAMES, LEVELS  # noqa: E402
+from noc.core.vocabulary import (  # noqa: E402
+    ASSET_KINDS,
+    BURN_ALERTS,
+    CIRCUIT_KINDS,
+    LEVEL_NAMES,
+    LEVELS,
+)
 
 OUT_DIR = HERE / "dashboards"
 SCHEMA_VERSION = 39  # Grafana 10.4 / 11
 TIMEZONE = "Asia/Shanghai"
 TAG = "hotline-noc"
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+
+# The dashboards' uids: what links to them use (the console's asset page, see asset_panels()).
+OVERVIEW_UID = "hotline-noc-overview"
+CIRCUITS_UID = "hotline-noc-circuits"
+VOICE_UID = "hotline-noc-voice"
+SLA_UID = "hotline-noc-sla"
 
 # The only metric names a dashboard may use: what noc/metrics exports (listed in docs/grafana.md).
 KNOWN_METRICS: frozenset[str] = frozenset(
@@ -160,7 +173,10 @@ class Panel:
         custom: dict | None = None,
         transformations: list | None = None,
         overrides: list | None = None,
+        shows: Iterable[str] = (),
     ):
+        """``shows``: the asset kinds one asset of which this panel shows (with the dashboard's
+        ``asset_var`` set to it); the console links an asset's page to these panels."""
         if kind not in PANEL_TYPES:
             raise ValueError(f"panel {title!r}: type {kind!r} is not one of {PANEL_TYPES}")
         self.kind, self.title, self.description, self.targets = kind, title, description, targets
@@ -187,6 +203,10 @@ class Panel:
         self.field_config = {"defaults": defaults, "overrides": overrides or []}
         self.options = options if options is not None else _default_options(kind)
         self.transformations = transformations or []
+        self.shows = tuple(shows)
+        unknown = set(self.shows) - set(ASSET_KINDS)
+        if unknown:
+            raise ValueError(f"panel {title!r}: unknown asset kind(s) {sorted(unknown)}")
 
 
 def _default_options(kind: str) -> dict[str, Any]:
@@ -394,7 +414,7 @@ SITE = var_query("site", "站点", "Site (inventory site.name).", "label_values(
 
 def overview() -> tuple[dict, list[Panel]]:
     meta = {
-        "uid": "hotline-noc-overview",
+        "uid": OVERVIEW_UID,
         "title": "NOC 运行总览",
         "description": "NOC overview: state of every asset, open incidents by severity, the alert queue.",
         "variables": [var_datasource(), SITE],
@@ -436,6 +456,7 @@ def overview() -> tuple[dict, list[Panel]]:
             "Up/down history of every asset (noc_asset_up).",
             target(f"noc_asset_up{s}", "{{asset}}"),
             h=14,
+            shows=ASSET_KINDS,
         ),
         table(
             "检查当前状态",
@@ -443,6 +464,7 @@ def overview() -> tuple[dict, list[Panel]]:
             target(f"max by (asset, kind, check, state) (noc_check_state{s} == 1)", table=True),
             hide=("Value",),
             rename={"asset": "资产", "kind": "类型", "check": "检查", "state": "状态"},
+            shows=ASSET_KINDS,
         ),
         series(
             "未结故障趋势",
@@ -490,11 +512,12 @@ def circuits() -> tuple[dict, list[Panel]]:
         multi=True,
     )
     meta = {
-        "uid": "hotline-noc-circuits",
+        "uid": CIRCUITS_UID,
         "title": "专线与互联网线路",
         "description": "Circuits: bit rate and utilisation against the contracted bandwidth, loss, RTT, "
         "jitter, interface errors and discards.",
         "variables": [var_datasource(), SITE, circuit],
+        "asset_var": ("circuit", "{asset}"),
     }
     # the kind filter matters on "All" (allValue .+): the CE router's own interfaces stay out
     sel = f'{{site="$site", kind=~"{_CIRCUITS}", asset=~"$circuit"'
@@ -511,6 +534,7 @@ def circuits() -> tuple[dict, list[Panel]]:
             ),
             target(f"8 * noc_interface_contract_bytes_per_second{sel}}}", "{{asset}} 合同带宽"),
             unit="bps",
+            shows=CIRCUIT_KINDS,
             overrides=[
                 {
                     "matcher": {"id": "byRegexp", "options": ".*合同带宽"},
@@ -528,6 +552,7 @@ def circuits() -> tuple[dict, list[Panel]]:
             "Up/down history of each circuit.",
             target(f"noc_asset_up{sel}}}", "{{asset}}"),
             h=6,
+            shows=CIRCUIT_KINDS,
         ),
         rate("in", "入方向"),
         rate("out", "出方向"),
@@ -549,6 +574,7 @@ def circuits() -> tuple[dict, list[Panel]]:
             w=16,
             unit="percentunit",
             minimum=0,
+            shows=CIRCUIT_KINDS,
         ),
         series(
             "丢包率",
@@ -558,6 +584,7 @@ def circuits() -> tuple[dict, list[Panel]]:
             unit="percentunit",
             minimum=0,
             maximum=1,
+            shows=CIRCUIT_KINDS,
         ),
         series(
             "往返时延",
@@ -565,6 +592,7 @@ def circuits() -> tuple[dict, list[Panel]]:
             target(f"noc_probe_rtt_seconds{sel}}}", "{{asset}} {{check}}"),
             w=8,
             unit="s",
+            shows=CIRCUIT_KINDS,
         ),
         series(
             "时延抖动",
@@ -572,6 +600,7 @@ def circuits() -> tuple[dict, list[Panel]]:
             target(f"noc_probe_jitter_seconds{sel}}}", "{{asset}}"),
             w=8,
             unit="s",
+            shows=CIRCUIT_KINDS,
         ),
         series(
             "接口错包与丢弃（每秒）",
@@ -613,7 +642,7 @@ def circuits() -> tuple[dict, list[Panel]]:
 
 def voice() -> tuple[dict, list[Panel]]:
     meta = {
-        "uid": "hotline-noc-voice",
+        "uid": VOICE_UID,
         "title": "语音网关与办公固话",
         "description": "Voice: the voice gateway (SIP, provincial trunk) and the 19 office phones: "
         "SIP up, last status code, RTT.",
@@ -640,6 +669,7 @@ def voice() -> tuple[dict, list[Panel]]:
             h=5,
             mappings=UP_DOWN,
             thresholds=steps("red", (1, "green")),
+            shows=("voice_gateway",),
         ),
         stat(
             "网关 SIP 检查",
@@ -656,6 +686,7 @@ def voice() -> tuple[dict, list[Panel]]:
             target(f"noc_sip_status_code{gw}}}", "{{check}}"),
             w=6,
             h=5,
+            shows=("voice_gateway",),
             mappings=code_map,
             decimals=0,
             thresholds=steps("red", (200, "green"), (300, "red")),
@@ -692,12 +723,14 @@ def voice() -> tuple[dict, list[Panel]]:
             target(f"noc_probe_rtt_seconds{gw}, {SIP_CHECKS}}}", "{{check}}"),
             unit="s",
             h=5,
+            shows=("voice_gateway",),
         ),
         timeline(
             "固话 SIP 状态",
             "SIP up/down history of each office phone.",
             target(f"noc_probe_up{ph}, {SIP_CHECKS}}}", "{{asset}}"),
             h=12,
+            shows=("phone",),
         ),
         table(
             "固话明细",
@@ -717,12 +750,14 @@ def voice() -> tuple[dict, list[Panel]]:
                 "Value #C": "SIP 时延 (s)",
                 "Value #D": "距上次探测 (s)",
             },
+            shows=("phone",),
         ),
         series(
             "固话 SIP 时延",
             "SIP OPTIONS round-trip time per phone.",
             target(f"noc_probe_rtt_seconds{ph}, {SIP_CHECKS}}}", "{{asset}}"),
             unit="s",
+            shows=("phone",),
         ),
         series(
             "固话 ICMP 丢包",
@@ -731,6 +766,7 @@ def voice() -> tuple[dict, list[Panel]]:
             unit="percentunit",
             minimum=0,
             maximum=1,
+            shows=("phone",),
         ),
     ]
     return meta, panels
@@ -751,11 +787,12 @@ def sla() -> tuple[dict, list[Panel]]:
         [("本月", "month"), ("近30天", "30d")],
     )
     meta = {
-        "uid": "hotline-noc-sla",
+        "uid": SLA_UID,
         "title": "SLA 考核看板",
         "description": "SLA board: availability against the objective, MTBF against 600 h, MTTR against "
         "15 min (automatic) and 24 h (manual), breaches, error budget left and burn rates.",
         "variables": [var_datasource(), SITE, scope, window],
+        "asset_var": ("scope", "asset:{asset}"),
     }
     w = '{site="$site", scope=~"$scope", window="$window"'
     t = '{site="$site"}'
@@ -795,6 +832,7 @@ def sla() -> tuple[dict, list[Panel]]:
             target(f"noc_sla_availability_ratio{w}}}", "{{scope}}"),
             w=8,
             h=7,
+            shows=ASSET_KINDS,
             unit="percentunit",
             decimals=3,
             minimum=0.99,
@@ -963,6 +1001,7 @@ def sla() -> tuple[dict, list[Panel]]:
             target(f"noc_sla_availability_ratio{w}}}", "{{scope}}"),
             unit="percentunit",
             decimals=3,
+            shows=ASSET_KINDS,
         ),
         series(
             "剩余错误预算趋势",
@@ -1081,6 +1120,49 @@ def dashboard(meta: dict[str, Any], panels: list[Panel]) -> dict[str, Any]:
 def build_all() -> dict[str, dict[str, Any]]:
     """File name -> dashboard JSON model."""
     return {name: dashboard(*make()) for name, make in DASHBOARDS.items()}
+
+
+@dataclass(frozen=True)
+class PanelLink:
+    """A panel that shows one asset of some kinds: where the console links that asset's page."""
+
+    uid: str
+    dashboard: str  # the dashboard's title
+    panel_id: int
+    title: str
+    kinds: tuple[str, ...]
+    variable: str | None  # the template variable that selects one asset (None: none needed)
+    value: str  # its value, ``{asset}`` standing for the asset's name
+
+    def query(self, site: str, asset: str) -> dict[str, str]:
+        """The URL query that opens this panel on ``asset`` of ``site``."""
+        out = {"var-site": site}
+        if self.variable:
+            out[f"var-{self.variable}"] = self.value.format(asset=asset)
+        out["viewPanel"] = str(self.panel_id)
+        return out
+
+
+def asset_panels() -> list[PanelLink]:
+    """Every panel built with ``shows``, with the id its dashboard's layout gives it."""
+    links = []
+    for make in DASHBOARDS.values():
+        meta, panels = make()
+        variable, value = meta.get("asset_var", (None, ""))
+        for panel, laid in zip(panels, _layout(panels), strict=True):
+            if panel.shows:
+                links.append(
+                    PanelLink(
+                        meta["uid"],
+                        meta["title"],
+                        laid["id"],
+                        laid["title"],
+                        panel.shows,
+                        variable,
+                        value,
+                    )
+                )
+    return links
 
 
 def render(model: dict[str, Any]) -> str:

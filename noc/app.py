@@ -42,6 +42,7 @@ from noc.runtime.events import EventHub
 from noc.runtime.traps import TrapIntake
 from noc.store import Store, mask_url, resolve_db_url
 from noc.web import (
+    accounts_api,
     api,
     audit_api,
     calls_api,
@@ -69,6 +70,7 @@ WEB_MODULES = (
     calls_api,
     kpi_api,
     audit_api,
+    accounts_api,
     openapi,
 )
 """Each declares ``ROUTES``: its paths, handlers and permissions, registered by create_app."""

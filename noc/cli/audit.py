@@ -19,6 +19,10 @@ from noc.store.audit_log import audit_csv, audit_json
 
 
 def _filters(func):
+    func = click.option(
+        "--outcome", type=click.Choice(["ok", "refused"]), help="only acts done, or refused"
+    )(func)
+    func = click.option("--target", help="only rows whose target contains this text")(func)
     func = click.option("--actor", help="only this account's acts")(func)
     func = click.option(
         "--to", "until", help="end (exclusive; a date means the end of that day; site time)"
@@ -26,12 +30,16 @@ def _filters(func):
     return click.option("--from", "since", help="start (2026-11-01 or 2026-11-01T08:00)")(func)
 
 
-async def _rows(ctx: Ctx, since, until, actor, action=None, limit=None, newest_first=False):
+async def _rows(
+    ctx: Ctx, since, until, actor, target, outcome, action=None, limit=None, newest_first=False
+):
     return await ctx.accounts.audit.rows(
         since=parse_instant(since, ctx.tz),
         until=parse_instant(until, ctx.tz, end=True),
         actor=actor,
         action=action,
+        target=target,
+        outcome=outcome,
         limit=limit,
         newest_first=newest_first,
     )
@@ -48,11 +56,15 @@ def audit() -> None:
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100000))
 @click.option("--json", "as_json", is_flag=True)
 @store_options
-def list_cmd(since, until, actor, action, limit, as_json, config_path, db_url) -> None:
+def list_cmd(
+    since, until, actor, target, outcome, action, limit, as_json, config_path, db_url
+) -> None:
     """List audit rows, newest first."""
 
     async def work(ctx: Ctx):
-        rows = await _rows(ctx, since, until, actor, action, limit, newest_first=True)
+        rows = await _rows(
+            ctx, since, until, actor, target, outcome, action, limit, newest_first=True
+        )
         return rows, ctx.tz
 
     rows, tz = run(config_path, db_url, work)
@@ -79,11 +91,11 @@ def list_cmd(since, until, actor, action, limit, as_json, config_path, db_url) -
     "--output", type=click.Path(dir_okay=False, writable=True), help="file (default: stdout)"
 )
 @store_options
-def export_cmd(since, until, actor, fmt, output, config_path, db_url) -> None:
+def export_cmd(since, until, actor, target, outcome, fmt, output, config_path, db_url) -> None:
     """Export audit rows, oldest first, with their hashes (to verify elsewhere)."""
 
     async def work(ctx: Ctx):
-        return [audit_json(r) for r in await _rows(ctx, since, until, actor)]
+        return [audit_json(r) for r in await _rows(ctx, since, until, actor, target, outcome)]
 
     rows = run(config_path, db_url, work)
     if fmt == "json":

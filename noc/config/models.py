@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from alerting.config import AlertingConfig
+from noc.config.grafana import GrafanaSettings
 from noc.config.kpi import KpiSettings
 from noc.config.security import SecuritySettings
 from noc.core.units import Bandwidth, Duration
@@ -357,6 +358,7 @@ class NocConfig(StrictModel):
     )  # a factory: reads $NOC_ALERT_URL at load
     sla: SlaSettings = SlaSettings()
     security: SecuritySettings = SecuritySettings()
+    grafana: GrafanaSettings | None = None  # links to the dashboards' panels on asset pages
     kpi: KpiSettings = KpiSettings()
     privacy: PrivacySettings = Field(
         default_factory=PrivacySettings

@@ -3,8 +3,8 @@
 Shared by the CLI (``noc user``/``noc token``/``noc audit purge``) and the web edge, so both
 refuse the same things for the same reasons and leave the same audit rows: ``user.add``,
 ``user.role``, ``user.disable``/``user.enable``, ``user.bind``, ``user.password`` (one's own)
-and ``user.password_reset`` (someone else's), ``lockout.release``, ``token.create``,
-``token.revoke``, ``audit.purge`` and ``user.bootstrap``. A refusal is recorded too (see
+and ``user.password_reset`` (someone else's), ``lockout.release``, ``session.revoke``,
+``token.create``, ``token.revoke``, ``audit.purge`` and ``user.bootstrap``. A refusal is recorded too (see
 :meth:`noc.store.audit_log.AuditLog.acting`).
 
 Argon2 hashing is slow on purpose; it runs in a worker thread so the service keeps answering.
@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from noc.core.errors import ConflictError, ForbiddenError, InputError
 from noc.identity.actor import Actor, require
 from noc.identity.audit import AuditEntry
+from noc.identity.lockout import history_since, locked_until
 from noc.identity.passwords import (
     check_password,
     generate_password,
@@ -171,13 +172,15 @@ class Accounts:
         name: str,
         password: str | None = None,
         current_password: str | None = None,
+        reset: bool = False,
     ) -> str | None:
         """One's own password (``user.password``) or a reset by the security officer
         (``user.password_reset``: must be changed at next login, sessions end). Without
         ``password`` one is generated and returned. ``current_password``, when given (the
-        console asks for it), must match."""
+        console asks for it), must match. ``reset`` (the admin page and the users API) means
+        only a reset: of one's own account it is refused like any account management."""
         now = utcnow()
-        own = actor.known and actor.user == name
+        own = not reset and actor.known and actor.user == name
         async with self.audit.acting(
             actor, "user.password" if own else "user.password_reset", name
         ) as act:
@@ -213,6 +216,50 @@ class Accounts:
             cleared = await self.failures.clear(act.tx, user_name=user_name, source=source)
             act.after = {"failures_cleared": cleared}
         return cleared
+
+    async def revoke_sessions(self, actor: Actor, name: str) -> int:
+        """End every live console session of ``name`` (``session.revoke``); not one's own
+        (logging out does that). Returns how many ended."""
+        now = utcnow()
+        async with self.audit.acting(actor, "session.revoke", name) as act:
+            require(actor, "session.revoke", self.table)
+            if actor.user == name:
+                raise ForbiddenError(
+                    "不能结束自己的会话，请退出登录 / nobody revokes their own sessions; log out"
+                )
+            row = await self.users.require(act.tx, name)
+            ended = await self.sessions.revoke_user(act.tx, row.id, now)
+            act.after = {"sessions_ended": ended}
+        return ended
+
+    async def overview(self, now: dt.datetime | None = None) -> dict[str, Any]:
+        """What the security officer sees: every account with its last login, live sessions,
+        lock and password age; and the source addresses locked out now. No secrets."""
+        now = now or utcnow()
+        lockout = self.policy.lockout
+        activity = await self.sessions.activity(now, self.policy.session)
+        failures = await self.failures.since(history_since(now, lockout))
+        users = []
+        for row in await self.users.list():
+            out = user_json(row, now, self.policy.password)
+            last_login, live = activity.get(row.id, (None, 0))
+            key = row.name.casefold()
+            locked = locked_until((f.at for f in failures if f.user == key), now, lockout)
+            out.update(
+                password_expires_at=(
+                    row.password_changed_at + self.policy.password.expiry
+                ).isoformat(),
+                last_login_at=last_login.isoformat() if last_login else None,
+                live_sessions=live,
+                locked_until=locked.isoformat() if locked else None,
+            )
+            users.append(out)
+        sources = []
+        for source in sorted({f.source for f in failures}):
+            locked = locked_until((f.at for f in failures if f.source == source), now, lockout)
+            if locked is not None:
+                sources.append({"source": source, "locked_until": locked.isoformat()})
+        return {"users": users, "locked_sources": sources}
 
     # -- tokens --------------------------------------------------------------------------
 

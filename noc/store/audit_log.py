@@ -76,11 +76,12 @@ def audit_json(row: AuditRow) -> dict[str, Any]:
 AUDIT_COLUMNS: tuple[str, ...] = (*HASHED_FIELDS, "hash")
 
 
-def audit_csv(rows: list[dict[str, Any]]) -> str:
+def audit_csv(rows: list[dict[str, Any]], columns: tuple[str, ...] = AUDIT_COLUMNS) -> str:
     """Exported rows (:func:`audit_json`) as CSV; before/after as canonical JSON text, so the
-    hash of each row can be recomputed from the file."""
+    hash of each row can be recomputed from the file. ``columns`` may add ones the rows carry
+    (``masked``, :mod:`noc.audit_view`)."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=AUDIT_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow(
@@ -173,9 +174,13 @@ class AuditLog:
         until: dt.datetime | None = None,
         actor: str | None = None,
         action: str | None = None,
+        target: str | None = None,
+        outcome: str | None = None,
         limit: int | None = None,
+        offset: int = 0,
         newest_first: bool = False,
     ) -> list[AuditRow]:
+        """Rows in id order (or newest first); ``target`` matches any part of the target."""
         query = select(AuditRow)
         if since is not None:
             query = query.where(AuditRow.at >= since)
@@ -185,9 +190,15 @@ class AuditLog:
             query = query.where(AuditRow.actor_user == actor)
         if action is not None:
             query = query.where(AuditRow.action == action)
+        if target is not None:
+            query = query.where(AuditRow.target.contains(target, autoescape=True))
+        if outcome is not None:
+            query = query.where(AuditRow.outcome == outcome)
         query = query.order_by(AuditRow.id.desc() if newest_first else AuditRow.id)
         if limit is not None:
             query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
         async with self.store.sessions() as session:
             return list((await session.scalars(query)).all())
 

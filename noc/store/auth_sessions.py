@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from noc.core.errors import AuthError
@@ -93,6 +93,29 @@ class SessionRepo:
                 raise AuthError(str(ENDED[state]), reason=ENDED[state].code)
             row.last_seen_at = now
         return AuthenticatedSession(row, user)
+
+    async def activity(
+        self, now: dt.datetime, policy: SessionPolicy | None = None
+    ) -> dict[int, tuple[dt.datetime, int]]:
+        """user id → (last login, live sessions now) for every account that ever logged in.
+
+        A session is created at each login, so the newest ``created_at`` is the last login;
+        live means not revoked, not past its absolute end and not idle."""
+        idle = (policy or SessionPolicy()).idle
+        last = select(_TABLE.c.user_id, func.max(_TABLE.c.created_at)).group_by(_TABLE.c.user_id)
+        live = (
+            select(_TABLE.c.user_id, func.count())
+            .where(
+                _TABLE.c.revoked_at.is_(None),
+                _TABLE.c.expires_at > now,
+                _TABLE.c.last_seen_at > now - idle,
+            )
+            .group_by(_TABLE.c.user_id)
+        )
+        async with self.store.sessions() as session:
+            logins = dict((await session.execute(last)).all())
+            counts = dict((await session.execute(live)).all())
+        return {uid: (at, int(counts.get(uid, 0))) for uid, at in logins.items()}
 
     async def revoke(self, tx: AsyncSession, session_id: int, now: dt.datetime) -> bool:
         result = await tx.execute(

@@ -47,6 +47,13 @@ class LoginFailureRepo:
             rows = (await session.scalars(query.order_by(LoginFailure.at))).all()
         return [Failure(r.user_name, r.source, r.at) for r in rows]
 
+    async def since(self, since: dt.datetime) -> list[Failure]:
+        """Every failure from ``since`` on (the admin page's "locked until" of all accounts)."""
+        query = select(LoginFailure).where(LoginFailure.at >= since).order_by(LoginFailure.at)
+        async with self.store.sessions() as session:
+            rows = (await session.scalars(query)).all()
+        return [Failure(r.user_name, r.source, r.at) for r in rows]
+
     async def lock_state(
         self,
         user_name: str,

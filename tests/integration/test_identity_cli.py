@@ -237,6 +237,10 @@ def test_audit_list_export_and_verify(cli):
         ("user.add", "ok"),
         ("user.role", "refused"),
     ]
+    refusals = ok(cli("audit", "list", "--outcome", "refused")).stdout.splitlines()
+    assert len(refusals) == 1 and "user.role" in refusals[0]
+    [bob] = ok(cli("audit", "list", "--target", "bo")).stdout.splitlines()
+    assert "user.add" in bob and " bob " in bob
     table = list(csv.DictReader(io.StringIO(ok(cli("audit", "export")).stdout)))
     assert [r["id"] for r in table] == ["1", "2", "3", "4"]
     assert (

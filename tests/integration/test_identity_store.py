@@ -464,3 +464,54 @@ async def test_each_login_gets_a_new_session_and_logout_ends_it(accounts):
     async with accounts.store.sessions() as s:
         stored = (await s.execute(sa.text("SELECT id_hash FROM sessions"))).scalars().all()
     assert first.session.secret not in stored and first.session.id_hash in stored
+
+
+async def test_the_account_overview_and_ending_someones_sessions(accounts):
+    acc, repo = accounts, SessionRepo(accounts.store)
+    now = utcnow()
+    bob = await acc.users.get("bob")
+    async with acc.store.transaction() as tx:
+        await repo.create(tx, bob, "192.0.2.7", now - dt.timedelta(hours=2))  # idle by now
+        await repo.create(tx, bob, "192.0.2.7", now - dt.timedelta(minutes=1))
+        for _ in range(5):
+            await LoginFailureRepo(acc.store).record(tx, "al", "198.51.100.9", now)
+    seen = await acc.overview(now + dt.timedelta(seconds=1))
+    users = {u["name"]: u for u in seen["users"]}
+    assert users["bob"]["live_sessions"] == 1
+    last = dt.datetime.fromisoformat(users["bob"]["last_login_at"])
+    assert abs(last - (now - dt.timedelta(minutes=1))) < dt.timedelta(seconds=1)
+    assert users["sue"]["last_login_at"] is None and users["sue"]["live_sessions"] == 0
+    assert users["al"]["locked_until"] is not None and users["bob"]["locked_until"] is None
+    assert seen["locked_sources"] == [
+        {"source": "198.51.100.9", "locked_until": users["al"]["locked_until"]}
+    ]
+    changed = dt.datetime.fromisoformat(users["bob"]["password_changed_at"])
+    assert users["bob"]["password_expires_at"] == (changed + dt.timedelta(days=90)).isoformat()
+    assert "password_hash" not in str(seen)
+
+    with pytest.raises(ForbiddenError):
+        await acc.revoke_sessions(AL, "bob")  # admin: not an account manager
+    with pytest.raises(ForbiddenError, match="log out"):
+        await acc.revoke_sessions(SUE, "sue")
+    assert await acc.revoke_sessions(SUE, "bob") == 2  # the idle one is ended for good too
+    assert (await acc.overview())["users"][1]["live_sessions"] == 0
+    rows = await acc.audit.rows(action="session.revoke")
+    assert [(r.actor_user, r.outcome, r.target) for r in rows] == [
+        ("al", "refused", "bob"),
+        ("sue", "refused", "sue"),
+        ("sue", "ok", "bob"),
+    ]
+    assert rows[-1].after == {"sessions_ended": 2}
+
+
+async def test_audit_rows_by_target_outcome_and_page(store):
+    await append(store, 12)
+    async with store.transaction() as tx:
+        log = AuditLog(store)
+        await log.append(tx, entry(target="100%_done", outcome="refused", reason="no"))
+    log = AuditLog(store)
+    assert [r.target for r in await log.rows(target="t1")] == ["t1", "t10", "t11"]
+    assert [r.target for r in await log.rows(target="%_")] == ["100%_done"]  # not wildcards
+    assert [r.id for r in await log.rows(outcome="refused")] == [13]
+    page = await log.rows(limit=5, offset=5, newest_first=True)
+    assert [r.id for r in page] == [8, 7, 6, 5, 4]

@@ -63,3 +63,13 @@ def test_text_that_a_number_would_change_must_be_quoted(snmp, key):
     (issue,) = exc_info.value.issues
     assert issue.path == f"assets[0].snmp.{key}"
     assert issue.message.startswith("must be text: put it in quotes")
+
+
+def test_grafana_url_is_optional_and_kept_without_its_trailing_slash():
+    assert config().grafana is None
+    cfg = parse_config(
+        BASE.replace("{SNMP}", V3) + "grafana: {url: 'https://noc.example/grafana/'}\n", "noc.yaml"
+    )
+    assert cfg.grafana.url == "https://noc.example/grafana"
+    with pytest.raises(ConfigError, match="grafana.url: must be an http"):
+        parse_config(BASE.replace("{SNMP}", V3) + "grafana: {url: 'grafana:3000'}\n", "noc.yaml")

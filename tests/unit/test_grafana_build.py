@@ -169,3 +169,39 @@ def test_circuit_board_selects_the_circuit_kinds():
     selector = 'kind=~"' + "|".join(CIRCUIT_KINDS) + '"'
     assert all(k in ASSET_KINDS for k in CIRCUIT_KINDS)
     assert any(selector in t["expr"] for p in circuits["panels"] for t in p["targets"])
+
+
+def test_asset_panels_are_panels_of_the_committed_dashboards():
+    """The console links an asset to these (uid, panel id, variable): each must open the panel
+    of that title on the committed board, with a variable the board has."""
+    committed = {d["uid"]: d for d in _committed().values()}
+    links = build.asset_panels()
+    assert {link.uid for link in links} == {
+        build.OVERVIEW_UID,
+        build.CIRCUITS_UID,
+        build.VOICE_UID,
+        build.SLA_UID,
+    }
+    for link in links:
+        board = committed[link.uid]
+        panels = {p["id"]: p["title"] for p in board["panels"]}
+        assert panels[link.panel_id] == link.title and board["title"] == link.dashboard
+        names = {v["name"] for v in board["templating"]["list"]}
+        assert "site" in names and (link.variable is None or link.variable in names)
+    for kind in ASSET_KINDS:  # every asset has a panel, circuits their own board
+        assert any(kind in link.kinds for link in links), kind
+    circuit = [link for link in links if "mstp_circuit" in link.kinds and link.variable]
+    assert {link.uid for link in circuit} == {build.CIRCUITS_UID, build.SLA_UID}
+    [rate] = [link for link in links if link.title == "入方向速率与合同带宽"]
+    assert rate.query("lingshui", "mstp-voice") == {
+        "var-site": "lingshui",
+        "var-circuit": "mstp-voice",
+        "viewPanel": str(rate.panel_id),
+    }
+    [availability] = [link for link in links if link.title == "可用率"]
+    assert availability.query("lingshui", "voice-gw")["var-scope"] == "asset:voice-gw"
+
+
+def test_a_panel_for_an_unknown_asset_kind_is_refused():
+    with pytest.raises(ValueError, match="unknown asset kind"):
+        build.stat("x", "x", build.target("noc_assets"), shows=("teleporter",))

@@ -41,6 +41,7 @@ async def _close_streams(app: web.Application) -> None:
 def setup(app: web.Application) -> None:
     """Register the console's pages, forms, live feed and static files on ``app``."""
     app[incidents.RUNNING] = {}
+    app[system.CHAIN] = {}
     add_routes(app, [*ROUTES, *live.ROUTES])
     add_static(app, "/static", STATIC_DIR, name="static")
     app.on_response_prepare.append(_cache_static)

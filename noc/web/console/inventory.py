@@ -2,16 +2,24 @@
 
 The last results are the metrics snapshot's (what ``/metrics`` serves: RTT, loss, jitter, SIP
 code, interface state and utilisation against the contracted bandwidth), so the page and the
-Grafana panels show the same figures; state changes come from the store.
+Grafana panels show the same figures; state changes come from the store. With ``grafana.url``
+configured, each asset links to the panels that show it on the shipped dashboards: their uids,
+panel ids and asset variables come from the builder (``grafana.build.asset_panels``), so a link
+cannot drift from the JSON files it opens. Without it no link is shown.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
+from grafana.build import PanelLink, asset_panels
 from noc.appkeys import CONFIG, METRICS, STORE
+from noc.config import NocConfig
+from noc.core.vocabulary import ASSET_KINDS
 from noc.store.console import active_incidents, recent_transitions
 from noc.web.console.board import asset_lines
 from noc.web.console.context import lang
@@ -52,13 +60,58 @@ def last_results(app: web.Application) -> dict[tuple[str, str], dict[str, Any]]:
     return out
 
 
+@functools.cache
+def _panels() -> tuple[PanelLink, ...]:
+    return tuple(asset_panels())
+
+
+def grafana_links(config: NocConfig, asset: str) -> list[dict[str, Any]]:
+    """The dashboards showing ``asset`` with a link to each of their panels (in board order,
+    the most specific first); empty without ``grafana.url``."""
+    if config.grafana is None or asset not in config.assets_by_name:
+        return []
+    kind = config.asset(asset).kind
+    base = config.grafana.url
+    boards: dict[str, dict[str, Any]] = {}
+    for link in _panels():
+        if kind not in link.kinds:
+            continue
+        query = link.query(config.site.name, asset)
+        board = boards.setdefault(
+            link.uid,
+            {
+                "uid": link.uid,
+                "title": link.dashboard,
+                "specific": set(link.kinds) != set(ASSET_KINDS),  # a board of this kind
+                "url": f"{base}/d/{link.uid}/?"
+                + urlencode({k: v for k, v in query.items() if k != "viewPanel"}),
+                "panels": [],
+            },
+        )
+        board["panels"].append(
+            {
+                "id": link.panel_id,
+                "title": link.title,
+                "url": f"{base}/d/{link.uid}/?{urlencode(query)}",
+            }
+        )
+    return sorted(boards.values(), key=lambda b: not b["specific"])
+
+
 @page("assets")
 async def assets(request: web.Request) -> dict[str, Any]:
     app = request.app
+    config = app[CONFIG]
+    dashboards = {}
+    for a in config.assets:
+        found = grafana_links(config, a.name)
+        if found:
+            dashboards[a.name] = found[0]["url"]
     return {
-        "assets": asset_lines(app[CONFIG], check_states(app), lang(request)),
+        "assets": asset_lines(config, check_states(app), lang(request)),
         "results": last_results(app),
         "transitions": await recent_transitions(app[STORE], limit=30),
+        "grafana_dash": dashboards,
     }
 
 
@@ -82,4 +135,6 @@ async def asset_page(request: web.Request) -> dict[str, Any]:
         "results": last_results(app),
         "transitions": await recent_transitions(app[STORE], asset=name, limit=50),
         "incidents": incidents,
+        "grafana": grafana_links(config, name),
+        "grafana_dash": {},
     }
