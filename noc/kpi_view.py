@@ -34,8 +34,13 @@ def as_of_of(text: str | None, tz: ZoneInfo) -> dt.datetime:
 async def kpi_data(store, config, window: Window, as_of: dt.datetime, scope_text: str | None):
     tz = ZoneInfo(config.site.timezone)
     scope = parse_scope(scope_text)
-    rules = config.kpi.rules()
     facts = await load_facts(store, window.start, window.end)
+    return kpi_document(facts, window, as_of, scope, config.kpi.rules(), tz)
+
+
+def kpi_document(facts, window: Window, as_of: dt.datetime, scope, rules, tz: ZoneInfo) -> dict:
+    """The figures, the scorecard and (for the site) the correlation, from loaded facts: what
+    ``noc kpi report --format json`` prints, and what the monthly report shows."""
     figures = compute(facts, window, as_of, scope, rules, tz)
     data = {
         "period": window.label,
