@@ -24,6 +24,7 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
     caption: str = ""
     note: str = ""  # under the table: sources, what "—" means
+    nowrap: tuple[int, ...] = ()  # columns whose cells must stay on one line (figures, names)
     kind: str = "table"
 
 

@@ -126,9 +126,7 @@ def _target_text(rule, x: _Text) -> str:
         return f"≥ {x.pct(rule.target)}" if rule.target < 1 else "100%"
     if rule.kind == "bonus":
         return x.t("每项 +1", "+1 each")
-    return x.t(
-        f"0 项（每项扣 {rule.points_per_item:g} 分）", f"0 ({rule.points_per_item:g} off each)"
-    )
+    return x.t("0 项", "0")
 
 
 class _Builder:
@@ -690,6 +688,7 @@ class _Builder:
                         f"Computed as of {x.when(self.i.as_of)}; the rules are in docs/kpi.md and "
                         "the config's kpi: section.",
                     ),
+                    nowrap=(0, 1, 2, 3, 4, 5),
                 ),
             ),
         )

@@ -36,6 +36,11 @@ from noc.store.tables_kpi import EmergencyRow, ReportSubmissionRow, StaffRow
 LOOK_BACK = dt.timedelta(days=400)  # a ticket taken a year ago may be closed or rated now
 
 
+def _service_names(services) -> tuple[str, ...]:
+    """The impaired services' names: the store keeps each as {service, full, impact, down}."""
+    return tuple(s.get("service", "") if isinstance(s, dict) else str(s) for s in services)
+
+
 def call_of(row: CallRow) -> Call:
     """One stored call as the KPI record (offered at ``entered_at``)."""
     return Call(
@@ -138,7 +143,7 @@ async def load_facts(store: Store, start: dt.datetime, end: dt.datetime) -> Fact
                 i.acknowledged_at,
                 i.recovered_at,
                 i.peak_severity,
-                tuple((i.impact or {}).get("services", [])),
+                _service_names((i.impact or {}).get("services", [])),
                 i.title,
             )
             for i in incidents

@@ -25,7 +25,12 @@ LOCK = REPO / "constraints.txt"
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 LAB_PACKAGES = {"iproute2", "nftables", "snmpd", "snmp", "kamailio"}
 # the monthly report: charts and PDF in a Chinese font, the PDF printed through Pango
-REPORT_PACKAGES = {"fonts-wqy-microhei", "libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0"}
+REPORT_PACKAGES = {
+    "fonts-wqy-microhei",
+    "libpango-1.0-0",
+    "libpangoft2-1.0-0",
+    "libharfbuzz-subset0",
+}
 TEST_ONLY_PACKAGES = {
     "postgresql",
     "postgresql-client",
