@@ -109,6 +109,11 @@ class _Text:
         return code if self.en else labels.get(code, code)
 
 
+def _month_zh(window, tz: ZoneInfo) -> str:
+    start = window.start.astimezone(tz)
+    return f"{start.year}年{start.month}月"
+
+
 def figure_text(fig: dict, x: _Text) -> str:
     """One indicator's figure as the KPI report shows it: a rate with numerator/denominator, a
     count, or "无数据"/"不适用"."""
@@ -174,7 +179,7 @@ class _Builder:
         faults = len(self._faults())
         ticket_change = x.change(bd.change(taken, taken_prev, self.has_data(m.previous)))
         text = self.t(
-            f"{m.current.label} 月，平台转人工来电 {cur.offered} 个，接通 {cur.answered} 个，接通率 "
+            f"{_month_zh(m.current, self.i.tz)}，平台转人工来电 {cur.offered} 个，接通 {cur.answered} 个，接通率 "
             f"{x.pct(cur.rate)}（上月 {x.pct(prev.rate)}）；受理工单 {taken} 件，环比 {ticket_change}。"
             f"考核得分 {card['total']:g} 分（基础 {card['base']:g} 分，奖励 {card['bonus']:g} 分）。"
             f"网络可用率 {avail}，发生网络事件 {faults} 起。",
