@@ -206,11 +206,13 @@ def report_monthly(period, fmt, out, as_of, lang, config_path, db_url) -> None:
     from incident_runbooks.loader import load_runbooks
     from kpi.breakdown import months_of
     from noc.kpi_view import as_of_of
+    from noc.reports.charts import cjk_font
     from noc.reports.monthly import draw, monthly_document
 
     async def go(store, config):
         tz = ZoneInfo(config.site.timezone)
         months_of(period, tz)  # a bad month exits 2 before anything is read
+        cjk_font()  # no Chinese font: exit 1 naming the packages, before anything is read
         doc = await monthly_document(
             store, config, load_runbooks(), period, as_of_of(as_of, tz), lang
         )
