@@ -250,7 +250,7 @@ def add_month(day: dt.date) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _headcount(spells: list[StaffSpell], day: dt.date, post: str | None) -> int:
+def headcount(spells: list[StaffSpell], day: dt.date, post: str | None) -> int:
     return len(
         {
             s.person
@@ -279,7 +279,7 @@ def staffing(facts: Facts, ctx: Context) -> Figure:
         run_start: dt.date | None = None
         day = first
         while day <= days[-1] + dt.timedelta(days=1):
-            short = day <= days[-1] and _headcount(spells, day, post) < need
+            short = day <= days[-1] and headcount(spells, day, post) < need
             if short and run_start is None:
                 run_start = day
             if short and day >= add_month(run_start) and day in period_days:
@@ -299,7 +299,7 @@ def staffing(facts: Facts, ctx: Context) -> Figure:
         records={"items": items, "overdue_days": sorted(d.isoformat() for d in overdue_days)},
     )
     last = days[-1]
-    fig.notes.append(f"headcount {_headcount(spells, last, None)} on {last.isoformat()}")
+    fig.notes.append(f"headcount {headcount(spells, last, None)} on {last.isoformat()}")
     return fig
 
 

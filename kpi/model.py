@@ -69,6 +69,7 @@ class Ticket:
     kb_entry: str | None = None
     events: tuple[TicketEvent, ...] = ()
     first_dispatched_at: dt.datetime | None = None
+    category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,7 @@ class Emergency:
     started_at: dt.datetime
     responded_at: dt.datetime | None = None
     force_majeure: bool = False
+    title: str = ""
 
 
 @dataclass(frozen=True)

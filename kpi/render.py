@@ -7,10 +7,10 @@ import io
 import json
 from dataclasses import asdict
 
-from kpi.compute import Figure
-from kpi.correlation import Correlation
+from kpi.compute import Context, Figure, compute
+from kpi.correlation import Correlation, correlate
 from kpi.model import NAMES
-from kpi.score import Scorecard
+from kpi.score import Scorecard, scorecard
 
 
 def figure_data(fig: Figure) -> dict:
@@ -54,6 +54,24 @@ def scorecard_data(card: Scorecard) -> dict:
         "bonus": card.bonus,
         "total": card.total,
     }
+
+
+def report_data(facts, window, as_of, scope, rules, tz) -> dict:
+    """The figures, the scorecard and (for the site) the correlation for one window, scope and
+    as-of: what ``noc kpi report --format json`` prints and the monthly report shows."""
+    figures = compute(facts, window, as_of, scope, rules, tz)
+    data = {
+        "period": window.label,
+        "scope": scope.label,
+        "as_of": as_of.astimezone(tz).isoformat(),
+        "figures": [figure_data(f) for f in figures],
+        "scorecard": scorecard_data(scorecard(figures, rules)),
+    }
+    if scope.kind == "site":
+        data["correlation"] = correlation_data(
+            correlate(facts, Context(window, as_of, scope, rules, tz))
+        )
+    return data
 
 
 def _shown(f: dict) -> str:

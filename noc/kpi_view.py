@@ -9,10 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from kpi.compute import Context, compute, parse_scope
-from kpi.correlation import correlate
-from kpi.render import correlation_data, figure_data, scorecard_data
-from kpi.score import scorecard
+from kpi.compute import parse_scope
+from kpi.render import report_data
 from noc.store.kpi_facts import load_facts
 from sla.intervals import PeriodError, Window, custom_window, parse_instant, parse_period
 
@@ -34,18 +32,10 @@ def as_of_of(text: str | None, tz: ZoneInfo) -> dt.datetime:
 async def kpi_data(store, config, window: Window, as_of: dt.datetime, scope_text: str | None):
     tz = ZoneInfo(config.site.timezone)
     scope = parse_scope(scope_text)
-    rules = config.kpi.rules()
     facts = await load_facts(store, window.start, window.end)
-    figures = compute(facts, window, as_of, scope, rules, tz)
-    data = {
-        "period": window.label,
-        "scope": scope.label,
-        "as_of": as_of.astimezone(tz).isoformat(),
-        "figures": [figure_data(f) for f in figures],
-        "scorecard": scorecard_data(scorecard(figures, rules)),
-    }
-    if scope.kind == "site":
-        data["correlation"] = correlation_data(
-            correlate(facts, Context(window, as_of, scope, rules, tz))
-        )
-    return data
+    return kpi_document(facts, window, as_of, scope, config.kpi.rules(), tz)
+
+
+def kpi_document(facts, window: Window, as_of: dt.datetime, scope, rules, tz: ZoneInfo) -> dict:
+    """What ``noc kpi report --format json`` prints (:func:`kpi.render.report_data`)."""
+    return report_data(facts, window, as_of, scope, rules, tz)

@@ -1,16 +1,18 @@
 """``noc staff``, ``noc emergency``, ``noc report submit``: the registers the KPIs need that
-calls and tickets do not carry (docs/kpi.md, indicators 7–9)."""
+calls and tickets do not carry (docs/kpi.md, indicators 7–9); ``noc report monthly``: the
+monthly report itself (docs/report.md)."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 
-from noc.cli.common import as_json, exit_on_error, run_with_store, store_options
+from noc.cli.common import as_json, exit_on_error, lang_option, run_with_store, store_options
 from noc.core.errors import InputError
 
 
@@ -158,7 +160,7 @@ def emergency_list(config_path, db_url) -> None:
 
 @click.group()
 def report() -> None:
-    """报告 / reports: register a submission."""
+    """报告 / reports: generate the monthly report, register a submission."""
 
 
 @report.command("submit")
@@ -181,3 +183,50 @@ def report_submit(kind, period, submitted, due, corrected, config_path, db_url) 
 
     row = run_with_store(config_path, db_url, go)
     click.echo(f"submission {row.id}: {kind} {period}")
+
+
+@report.command("monthly")
+@click.option("--period", required=True, help="the calendar month, site time (2026-11)")
+@click.option(
+    "--format", "fmt", type=click.Choice(["docx", "pdf", "html"]), default="docx", show_default=True
+)
+@click.option(
+    "--out",
+    "out",
+    metavar="FILE",
+    help="where to write it (default: 12345热线月报-PERIOD.FORMAT here; - for standard output)",
+)
+@click.option("--as-of", "as_of", help="the figures as they stood then (default now)")
+@lang_option("zh-CN")
+@store_options
+@exit_on_error
+def report_monthly(period, fmt, out, as_of, lang, config_path, db_url) -> None:
+    """12345热线月报 / the monthly report: calls, tickets, hot topics, callbacks, quality, the
+    scorecard, network and SLA, staffing, emergencies, and an editable next-month section."""
+    from incident_runbooks.loader import load_runbooks
+    from kpi.breakdown import months_of
+    from noc.kpi_view import as_of_of
+    from noc.reports.charts import cjk_font
+    from noc.reports.monthly import draw, monthly_document
+
+    async def go(store, config):
+        tz = ZoneInfo(config.site.timezone)
+        months_of(period, tz)  # a bad month exits 2 before anything is read
+        cjk_font()  # no Chinese font: exit 1 naming the packages, before anything is read
+        doc = await monthly_document(
+            store, config, load_runbooks(), period, as_of_of(as_of, tz), lang
+        )
+        return draw(doc, fmt)
+
+    data = run_with_store(config_path, db_url, go)
+    if out == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    stem = "12345-hotline-monthly" if lang == "en" else "12345热线月报"
+    path = Path(out or f"{stem}-{period.strip()}.{fmt}")
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise InputError(f"--out {path}: cannot write: {exc.strerror or exc}") from None
+    click.echo(f"{path}: {len(data):,} bytes ({fmt}, {period.strip()}, {lang})")

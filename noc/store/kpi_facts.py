@@ -36,6 +36,22 @@ from noc.store.tables_kpi import EmergencyRow, ReportSubmissionRow, StaffRow
 LOOK_BACK = dt.timedelta(days=400)  # a ticket taken a year ago may be closed or rated now
 
 
+def _service_names(services) -> tuple[str, ...]:
+    """The impaired services' names: the store keeps each as {service, full, impact, down}."""
+    return tuple(s.get("service", "") if isinstance(s, dict) else str(s) for s in services)
+
+
+def call_of(row: CallRow) -> Call:
+    """One stored call as the KPI record (offered at ``entered_at``)."""
+    return Call(
+        f"{row.source}/{row.call_id}",
+        row.entered_at or row.started_at,
+        row.outcome,
+        row.wait_seconds,
+        row.agent,
+    )
+
+
 async def load_facts(store: Store, start: dt.datetime, end: dt.datetime) -> Facts:
     lo, hi = start - dt.timedelta(days=1), end + dt.timedelta(days=1)
     async with store.sessions() as s:
@@ -73,16 +89,7 @@ async def load_facts(store: Store, start: dt.datetime, end: dt.datetime) -> Fact
             )
         ).all()
     return Facts(
-        calls=tuple(
-            Call(
-                f"{c.source}/{c.call_id}",
-                c.entered_at or c.started_at,
-                c.outcome,
-                c.wait_seconds,
-                c.agent,
-            )
-            for c in calls
-        ),
+        calls=tuple(call_of(c) for c in calls),
         tickets=tuple(
             Ticket(
                 t.ticket_no,
@@ -94,6 +101,7 @@ async def load_facts(store: Store, start: dt.datetime, end: dt.datetime) -> Fact
                 bool(t.instant_answer),
                 t.kb_entry,
                 tuple(events.get(t.id, ())),
+                category=t.category,
             )
             for t in tickets
         ),
@@ -122,7 +130,10 @@ async def load_facts(store: Store, start: dt.datetime, end: dt.datetime) -> Fact
             for r in subs
         ),
         emergencies=tuple(
-            Emergency(str(r.id), r.kind, r.started_at, r.responded_at, r.force_majeure) for r in ems
+            Emergency(
+                str(r.id), r.kind, r.started_at, r.responded_at, r.force_majeure, r.title or ""
+            )
+            for r in ems
         ),
         faults=tuple(
             Fault(
@@ -132,7 +143,7 @@ async def load_facts(store: Store, start: dt.datetime, end: dt.datetime) -> Fact
                 i.acknowledged_at,
                 i.recovered_at,
                 i.peak_severity,
-                tuple((i.impact or {}).get("services", [])),
+                _service_names((i.impact or {}).get("services", [])),
                 i.title,
             )
             for i in incidents

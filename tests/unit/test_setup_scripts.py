@@ -24,6 +24,13 @@ REPO = Path(__file__).resolve().parents[2]
 LOCK = REPO / "constraints.txt"
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 LAB_PACKAGES = {"iproute2", "nftables", "snmpd", "snmp", "kamailio"}
+# the monthly report: charts and PDF in a Chinese font, the PDF printed through Pango
+REPORT_PACKAGES = {
+    "fonts-wqy-microhei",
+    "libpango-1.0-0",
+    "libpangoft2-1.0-0",
+    "libharfbuzz-subset0",
+}
 TEST_ONLY_PACKAGES = {
     "postgresql",
     "postgresql-client",
@@ -31,8 +38,8 @@ TEST_ONLY_PACKAGES = {
     "sipsak",
     "fping",
     "iputils-ping",
-    "chromium",  # the console's browser tests
-    "fonts-wqy-microhei",  # … whose Chinese must be drawn, not boxed
+    "chromium",  # the console's browser tests (Chinese drawn by the report's font)
+    "poppler-utils",  # pdftotext reads the monthly report's PDF back
 }
 MD_LINK = re.compile(r"\]\(([^)\s]+)\)")
 PARENT_PATH = re.compile(r"(?<![\w.~/])\.\./[\w./-]+")
@@ -191,13 +198,13 @@ def _system_deps(*args: str) -> subprocess.CompletedProcess[str]:
 def test_system_deps_run_lists_the_lab_and_no_test_only_package() -> None:
     proc = _system_deps("run", "--list")
     assert proc.returncode == 0, proc.stderr
-    assert set(proc.stdout.split()) == LAB_PACKAGES
+    assert set(proc.stdout.split()) == LAB_PACKAGES | REPORT_PACKAGES
 
 
 def test_system_deps_test_lists_the_tests_peers_too() -> None:
     proc = _system_deps("test", "--list")
     assert proc.returncode == 0, proc.stderr
-    assert set(proc.stdout.split()) == LAB_PACKAGES | TEST_ONLY_PACKAGES
+    assert set(proc.stdout.split()) == LAB_PACKAGES | REPORT_PACKAGES | TEST_ONLY_PACKAGES
 
 
 @pytest.mark.parametrize("args", [(), ("all",), ("run", "--install-everything")])
