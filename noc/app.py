@@ -50,6 +50,7 @@ from noc.web import (
     kpi_api,
     maintenance_api,
     openapi,
+    registers_api,
     session_api,
     sla_api,
     transport,
@@ -68,6 +69,7 @@ WEB_MODULES = (
     sla_api,
     calls_api,
     kpi_api,
+    registers_api,
     audit_api,
     openapi,
 )
