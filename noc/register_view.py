@@ -34,6 +34,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 """Columns a register file must have (a row may still leave an optional one empty)."""
 
+
 def invalid(exc: RecordInvalid, names: Mapping[str, str] | None = None) -> InputError:
     """A refused record as one line naming every wrong field (``names``: how the CLI spells
     each field, e.g. ``--start``)."""
