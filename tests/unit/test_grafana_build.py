@@ -42,11 +42,17 @@ def test_committed_json_is_what_the_builder_writes(tmp_path):
     assert build.main(["--check", "--out", str(tmp_path)]) == 1
 
 
-def test_four_dashboards_with_current_schema_and_shanghai_time():
+def test_five_dashboards_with_current_schema_and_shanghai_time():
     dashboards = _committed()
-    assert set(dashboards) == {"noc-overview.json", "circuits.json", "voice.json", "sla.json"}
+    assert set(dashboards) == {
+        "noc-overview.json",
+        "circuits.json",
+        "voice.json",
+        "sla.json",
+        "kpi.json",
+    }
     uids = [d["uid"] for d in dashboards.values()]
-    assert len(set(uids)) == 4
+    assert len(set(uids)) == 5
     for name, d in dashboards.items():
         assert d["schemaVersion"] >= 39, name
         assert d["timezone"] == "Asia/Shanghai", name
@@ -169,3 +175,23 @@ def test_circuit_board_selects_the_circuit_kinds():
     selector = 'kind=~"' + "|".join(CIRCUIT_KINDS) + '"'
     assert all(k in ASSET_KINDS for k in CIRCUIT_KINDS)
     assert any(selector in t["expr"] for p in circuits["panels"] for t in p["targets"])
+
+
+def test_kpi_board_gauges_turn_green_at_the_tenders_targets():
+    """One gauge per rate indicator, named as the tender names it, green from its target
+    (noc.core.vocabulary, the same numbers as kpi.model's default rules)."""
+    from kpi.model import Rules
+    from noc.core.vocabulary import KPI_NAMES, KPI_TENDER_TARGETS
+
+    board = _committed()["kpi.json"]
+    assert board["title"] == "运营考核"
+    gauges = {p["title"]: p for p in board["panels"] if p["type"] == "gauge"}
+    assert len(gauges) == len(KPI_TENDER_TARGETS)
+    rules = Rules().rules
+    for indicator, goal in KPI_TENDER_TARGETS.items():
+        panel = gauges[KPI_NAMES[indicator][0]]
+        assert panel["targets"][0]["expr"] == (
+            f'noc_kpi_ratio{{site="$site", indicator="{indicator}"}}'
+        )
+        green = panel["fieldConfig"]["defaults"]["thresholds"]["steps"][-1]
+        assert green == {"color": "green", "value": goal} and rules[indicator].target == goal
