@@ -191,7 +191,7 @@ def emergency() -> None:
 
 @emergency.command("add")
 @click.option("--kind", required=True, help="typhoon, power_cut, call_surge, network, other")
-@click.option("--title", default="")
+@click.option("--title")
 @click.option("--started", required=True, help="when it started (site time)")
 @click.option("--responded", help="when the support arrangements were adjusted")
 @click.option("--ended")
@@ -199,13 +199,13 @@ def emergency() -> None:
 @store_options
 def emergency_add(kind, title, started, responded, ended, force_majeure, config_path, db_url):
     """Enter an emergency (again with --responded/--ended as they become known)."""
-    raw = {
+    raw = {  # a flag not given, an empty title: not stated (a repeat keeps what is stored)
         "kind": kind,
-        "title": title,
+        "title": title or None,
         "started_at": started,
         "responded_at": responded,
         "ended_at": ended,
-        "force_majeure": force_majeure,
+        "force_majeure": force_majeure or None,
     }
     _add("emergencies", raw, config_path, db_url, lambda r: f"emergency {r.id}: {r.kind}")
 
@@ -255,7 +255,7 @@ def report_submit(kind, period, submitted, due, corrected, note, config_path, db
         "period": period,
         "submitted_at": submitted,
         "due_at": due,
-        "corrected": corrected,
+        "corrected": corrected or None,
         "note": note,
     }
     _add(

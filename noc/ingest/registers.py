@@ -9,7 +9,9 @@ record, or raises :class:`~noc.ingest.records.RecordInvalid` naming every wrong 
 Each register has a **natural key** (:data:`KEYS`): registering a record whose key is already
 there changes the stored one (or nothing, when it says the same), so importing a file twice
 changes nothing and a later file can fill in what was not known yet (a last working day, when
-the support arrangements were adjusted). Pure: no I/O.
+the support arrangements were adjusted). As for calls and tickets, ``None`` means *not
+stated*: a repeat that leaves a field out (an empty cell, a missing column, a flag not given)
+keeps the stored value; a new row takes the default (:data:`DEFAULTS`). Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class SubmissionRecord:
     period: str
     submitted_at: dt.datetime
     due_at: dt.datetime | None = None
-    corrected: bool = False
+    corrected: bool | None = None
     note: str | None = None
 
 
@@ -70,10 +72,10 @@ class EmergencyRecord:
 
     kind: str
     started_at: dt.datetime
-    title: str = ""
+    title: str | None = None
     responded_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
-    force_majeure: bool = False
+    force_majeure: bool | None = None
 
 
 Record = StaffRecord | SubmissionRecord | EmergencyRecord
@@ -98,6 +100,13 @@ KEYS: dict[str, tuple[str, ...]] = {
     "emergencies": ("kind", "started_at"),
 }
 """The natural key of each register: one stored row per key."""
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "staff": {},
+    "submissions": {"corrected": False},
+    "emergencies": {"title": "", "force_majeure": False},
+}
+"""What a new row stores for a field its record leaves unstated (``None``)."""
 
 
 def _not_before(r: FieldReader, later: str, later_value, earlier: str, earlier_value) -> None:  # noqa: ANN001
@@ -137,7 +146,7 @@ def validate_submission(
         "period": r.get("period", _period, required=True),
         "submitted_at": r.get("submitted_at", f.instant, tz, required=now is None) or now,
         "due_at": r.get("due_at", f.instant, tz),
-        "corrected": bool(r.get("corrected", f.boolean)),
+        "corrected": r.get("corrected", f.boolean),
         "note": r.get("note", f.text, 2000),
     }
     r.done()
@@ -150,11 +159,11 @@ def validate_emergency(
     r = FieldReader(raw, FIELDS["emergencies"], check_unknown=True)
     values = {
         "kind": r.get("kind", EMERGENCY_KINDS.parse, required=True),
-        "title": r.get("title", f.text, 200) or "",
+        "title": r.get("title", f.text, 200),
         "started_at": r.get("started_at", f.instant, tz, required=True),
         "responded_at": r.get("responded_at", f.instant, tz),
         "ended_at": r.get("ended_at", f.instant, tz),
-        "force_majeure": bool(r.get("force_majeure", f.boolean)),
+        "force_majeure": r.get("force_majeure", f.boolean),
     }
     _not_before(r, "responded_at", values["responded_at"], "started_at", values["started_at"])
     _not_before(r, "ended_at", values["ended_at"], "started_at", values["started_at"])
@@ -182,6 +191,7 @@ def values_of(record: Record) -> dict[str, Any]:
 
 
 __all__ = [
+    "DEFAULTS",
     "EMERGENCY_KINDS",
     "FIELDS",
     "KEYS",

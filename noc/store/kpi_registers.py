@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from noc.core.errors import ConflictError
-from noc.ingest.registers import FIELDS, KEYS, Record, values_of
+from noc.ingest.registers import DEFAULTS, FIELDS, KEYS, Record, values_of
 from noc.store.repo import Store
 from noc.store.tables_kpi import EmergencyRow, ReportSubmissionRow, StaffRow
 from noc.store.types import Session, utcnow
@@ -79,16 +79,15 @@ class KpiRegisters:
             return list((await s.scalars(select(reg.row).order_by(*order))).all())
 
     async def record(self, kind: str, record: Record, tx: Session) -> Recorded:
-        """Store ``record`` in ``tx`` by its key (see :class:`Recorded`)."""
+        """Store ``record`` in ``tx`` by its key (see :class:`Recorded`); what it leaves unstated
+        keeps the stored value, or takes the default in a new row."""
         reg = REGISTERS[kind]
         given = values_of(record)
         where = [getattr(reg.row, reg.column(k)) == given[k] for k in reg.key]
         row = await tx.scalar(select(reg.row).where(*where))
         if row is None:
-            row = reg.row(
-                **{reg.column(k): v for k, v in given.items()},
-                recorded_at=utcnow(),
-            )
+            values = {k: DEFAULTS[kind].get(k) if v is None else v for k, v in given.items()}
+            row = reg.row(**{reg.column(k): v for k, v in values.items()}, recorded_at=utcnow())
             tx.add(row)
             try:
                 await tx.flush()
@@ -98,8 +97,8 @@ class KpiRegisters:
                     "someone else at the same moment; try again"
                 ) from None
             return Recorded("created", row)
-        stored = reg.values(row)
-        changed = {k for k in reg.fields if stored[k] != given[k]}
+        stored = reg.values(row)  # a field the record leaves unstated (None) keeps its value
+        changed = {k for k in reg.fields if given[k] is not None and stored[k] != given[k]}
         if not changed:
             return Recorded("duplicate", row)
         for name in changed:

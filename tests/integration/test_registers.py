@@ -375,13 +375,12 @@ def test_a_later_roster_updates_last_days(cli, tmp_path):
     assert "0 new, 1 updated" in ok(cli("staff", "import", str(path))).stdout
     [row] = stored(cli.url, "staff")
     assert str(row["end"]) == "2026-11-15"
-    last = audit_rows(cli.url)[-1]
-    assert last.after["updated"] == [
-        {
-            "before": {"end": None},
-            "after": {**last.after["updated"][0]["after"], "end": "2026-11-15"},
-        }
-    ]
+    [updated] = audit_rows(cli.url)[-1].after["updated"]
+    assert updated["before"] == {"end": None} and updated["after"]["end"] == "2026-11-15"
+    # a roster without the end column (or an empty cell) says nothing of it: the day is kept
+    path.write_text("person,post,start,note\n张三,接话,2025-01-01,\n", encoding="utf-8")
+    assert "0 new, 0 updated, 1 already stored" in ok(cli("staff", "import", str(path))).stdout
+    assert str(stored(cli.url, "staff")[0]["end"]) == "2026-11-15"
 
 
 @pytest.mark.parametrize(
