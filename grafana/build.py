@@ -30,6 +30,9 @@ from noc.core.vocabulary import (  # noqa: E402
     ASSET_KINDS,
     BURN_ALERTS,
     CIRCUIT_KINDS,
+    KPI_INDICATORS,
+    KPI_NAMES,
+    KPI_TENDER_TARGETS,
     LEVEL_NAMES,
     LEVELS,
 )
@@ -93,6 +96,20 @@ KNOWN_METRICS: frozenset[str] = frozenset(
         "noc_sla_mtbf_target_seconds",
         "noc_sla_mttr_target_seconds",
         "noc_sla_last_computed_timestamp_seconds",
+        # operational KPIs and the scorecard (this Asia/Shanghai month so far; labels site, indicator)
+        "noc_kpi_ratio",
+        "noc_kpi_data_present",
+        "noc_kpi_numerator",
+        "noc_kpi_denominator",
+        "noc_kpi_items",
+        "noc_kpi_pending",
+        "noc_kpi_target_ratio",
+        "noc_kpi_score_points",
+        "noc_kpi_max_points",
+        "noc_kpi_scorecard_points",
+        "noc_kpi_period_start_timestamp_seconds",
+        "noc_kpi_last_computed_timestamp_seconds",
+        "noc_kpi_computation_duration_seconds",
     }
 )
 
@@ -1015,11 +1032,254 @@ def sla() -> tuple[dict, list[Panel]]:
     return meta, panels
 
 
+# one line per KPI in a multi-series panel: the series (legend {{indicator}}) shown by its name
+KPI_DISPLAY_NAMES = [
+    {
+        "matcher": {"id": "byName", "options": indicator},
+        "properties": [{"id": "displayName", "value": KPI_NAMES[indicator][0]}],
+    }
+    for indicator in KPI_INDICATORS
+]
+KPI_VALUE_NAMES = [
+    {
+        "type": "value",
+        "options": {
+            indicator: {"text": f"{zh} {en}", "index": i}
+            for i, (indicator, (zh, en)) in enumerate(KPI_NAMES.items())
+        },
+    }
+]
+NO_DATA = [
+    {
+        "type": "value",
+        "options": {
+            "0": {"text": "无数据 no data", "color": "orange", "index": 0},
+            "1": {"text": "有数据", "color": "green", "index": 1},
+        },
+    }
+]
+
+
+def kpi_gauge(indicator: str, what: str) -> Panel:
+    """One rate indicator's month-to-date gauge; green from the tender's target."""
+    zh, en = KPI_NAMES[indicator]
+    goal = KPI_TENDER_TARGETS[indicator]
+    return gauge(
+        zh,
+        f"{en.capitalize()}: {what}, this Asia/Shanghai month so far (docs/kpi.md). Empty when "
+        "there is no data yet (noc_kpi_data_present 0): no data is never shown as 0 or as met. "
+        f"Green from the tender's target {goal:.0%}; 达标差距 compares with the configured one.",
+        target(f'noc_kpi_ratio{{site="$site", indicator="{indicator}"}}'),
+        w=4,
+        h=7,
+        unit="percentunit",
+        decimals=1,
+        minimum=0,
+        maximum=1,
+        thresholds=steps("red", (goal, "green")),
+    )
+
+
+def kpi() -> tuple[dict, list[Panel]]:
+    meta = {
+        "uid": "hotline-noc-kpi",
+        "title": "运营考核",
+        "description": "Operational KPIs and the 100 + 5 scorecard (考核标准) of the current "
+        "Asia/Shanghai month so far, site scope, as noc kpi report and noc scorecard compute them "
+        "(refreshed every 5 minutes; docs/kpi.md).",
+        "variables": [var_datasource(), SITE],
+    }
+    s = '{site="$site"}'
+
+    def part(name: str) -> str:
+        return f'noc_kpi_scorecard_points{{site="$site", part="{name}"}}'
+
+    panels = [
+        stat(
+            "本月总分",
+            "Scorecard total this month so far: base (of 100) plus bonus (of 5), by the "
+            "configured rules (kpi section).",
+            target(part("total")),
+            w=4,
+            h=4,
+            decimals=2,
+            thresholds=steps("blue"),
+        ),
+        stat(
+            "基础分",
+            "Points of the ten scored indicators (of 100; scaled when a rule leaves one out).",
+            target(part("base")),
+            w=4,
+            h=4,
+            decimals=2,
+            thresholds=steps("blue"),
+        ),
+        stat(
+            "奖励分",
+            "Commendations (表扬, 锦旗): +1 each, at most 5.",
+            target(part("bonus")),
+            w=4,
+            h=4,
+            decimals=0,
+            maximum=5,
+            thresholds=steps("blue"),
+        ),
+        stat(
+            "无数据指标",
+            "Indicators without data this month so far (a rate whose denominator is 0): scored "
+            "by their no_data rule, never shown as met.",
+            target(f"sum(1 - noc_kpi_data_present{s})"),
+            w=4,
+            h=4,
+            decimals=0,
+            thresholds=steps("green", (1, "orange")),
+        ),
+        stat(
+            "距上次计算",
+            "Seconds since the KPI figures were last computed (every 5 minutes; stale when red).",
+            target(f"time() - noc_kpi_last_computed_timestamp_seconds{s}"),
+            w=4,
+            h=4,
+            unit="s",
+            thresholds=steps("green", (900, "yellow"), (1800, "red")),
+        ),
+        stat(
+            "计算耗时",
+            "How long the last computation of the month's figures took (it runs off the "
+            "service's event loop).",
+            target(f"noc_kpi_computation_duration_seconds{s}"),
+            w=4,
+            h=4,
+            unit="s",
+            decimals=2,
+            thresholds=steps("green", (30, "yellow"), (120, "red")),
+        ),
+        kpi_gauge("answer_rate", "calls answered / calls offered to an agent"),
+        kpi_gauge("spot_check", "spot checks passed (合格) / spot checks"),
+        kpi_gauge("instant_answer", "enquiries answered at once / enquiries"),
+        kpi_gauge("callback_on_time", "callbacks within 24 h of closing / closings due"),
+        kpi_gauge("satisfaction", "satisfied (and basically satisfied) / rated tickets"),
+        kpi_gauge("platform_faults", "incidents acknowledged in time / incidents"),
+        stat(
+            "各项得分",
+            "Points per indicator this month so far, by the configured rules (a rule that "
+            "leaves an indicator out shows nothing for it).",
+            target(f"noc_kpi_score_points{s}", "{{indicator}}"),
+            w=12,
+            h=7,
+            decimals=2,
+            thresholds=steps("blue"),
+            overrides=KPI_DISPLAY_NAMES,
+        ),
+        stat(
+            "达标差距",
+            "Rate indicators: the figure minus its configured target (kpi.targets), in "
+            "percentage points; red below the target. Indicators without data are absent.",
+            target(
+                f"noc_kpi_ratio{s} - on (site, indicator) noc_kpi_target_ratio{s}",
+                "{{indicator}}",
+            ),
+            w=12,
+            h=7,
+            unit="percentunit",
+            decimals=2,
+            thresholds=steps("red", (-0.000001, "green")),
+            overrides=KPI_DISPLAY_NAMES,
+        ),
+        stat(
+            "扣分项 / 表扬",
+            "Items counted this month so far: justified complaints, overdue vacancies, late, "
+            "missing or corrected reports, emergencies responded to late; and commendations.",
+            target(f"noc_kpi_items{s}", "{{indicator}}"),
+            w=12,
+            h=6,
+            decimals=0,
+            thresholds=steps("green", (1, "red")),
+            overrides=[
+                *KPI_DISPLAY_NAMES,
+                {
+                    "matcher": {"id": "byName", "options": "commendations"},
+                    "properties": [{"id": "thresholds", "value": steps("blue")}],
+                },
+            ],
+        ),
+        stat(
+            "待定（未到期）",
+            "Records not yet due: a callback within its 24 h, a report before its day, an "
+            "emergency or fault within its response time. Neither met nor failed yet.",
+            target(f"noc_kpi_pending{s}", "{{indicator}}"),
+            w=12,
+            h=6,
+            decimals=0,
+            thresholds=steps("blue"),
+            overrides=KPI_DISPLAY_NAMES,
+        ),
+        table(
+            "指标明细",
+            "Each indicator this month so far: figure, numerator, denominator, items, pending, "
+            "points, and whether it has data (noc kpi report shows the records behind each).",
+            target(f"noc_kpi_ratio{s}", table=True),
+            target(f"noc_kpi_numerator{s}", table=True),
+            target(f"noc_kpi_denominator{s}", table=True),
+            target(f"noc_kpi_items{s}", table=True),
+            target(f"noc_kpi_pending{s}", table=True),
+            target(f"noc_kpi_score_points{s}", table=True),
+            target(f"noc_kpi_max_points{s}", table=True),
+            target(f"noc_kpi_data_present{s}", table=True),
+            w=24,
+            h=10,
+            hide=("site",),
+            rename={
+                "indicator": "指标",
+                "Value #A": "比率",
+                "Value #B": "分子",
+                "Value #C": "分母",
+                "Value #D": "项数",
+                "Value #E": "待定",
+                "Value #F": "得分",
+                "Value #G": "分值",
+                "Value #H": "有数据",
+            },
+            mappings=KPI_VALUE_NAMES,
+            overrides=[
+                {
+                    "matcher": {"id": "byName", "options": "比率"},
+                    "properties": [
+                        {"id": "unit", "value": "percentunit"},
+                        {"id": "decimals", "value": 2},
+                    ],
+                },
+                {
+                    "matcher": {"id": "byName", "options": "有数据"},
+                    "properties": [{"id": "mappings", "value": NO_DATA}],
+                },
+            ],
+        ),
+        series(
+            "指标走势",
+            "Each rate indicator this month so far, over time (the month starts again on the 1st).",
+            target(f"noc_kpi_ratio{s}", "{{indicator}}"),
+            unit="percentunit",
+            minimum=0,
+            maximum=1,
+            overrides=KPI_DISPLAY_NAMES,
+        ),
+        series(
+            "总分走势",
+            "The scorecard this month so far, over time: base, bonus and total.",
+            target(f"noc_kpi_scorecard_points{s}", "{{part}}"),
+            minimum=0,
+        ),
+    ]
+    return meta, panels
+
+
 DASHBOARDS: dict[str, Callable[[], tuple[dict, list[Panel]]]] = {
     "noc-overview.json": overview,
     "circuits.json": circuits,
     "voice.json": voice,
     "sla.json": sla,
+    "kpi.json": kpi,
 }
 
 

@@ -10,33 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-INDICATORS: tuple[str, ...] = (
-    "answer_rate",
-    "spot_check",
-    "instant_answer",
-    "callback_on_time",
-    "satisfaction",
-    "complaints",
-    "staffing",
-    "reports",
-    "emergencies",
-    "platform_faults",
-    "commendations",
-)
+from noc.core.vocabulary import KPI_INDICATORS, KPI_NAMES, KPI_TENDER_TARGETS
 
-NAMES: dict[str, tuple[str, str]] = {
-    "answer_rate": ("接通率", "answer rate"),
-    "spot_check": ("抽检达标率", "spot-check compliance"),
-    "instant_answer": ("咨询类办件即时答复率", "instant answers to enquiries"),
-    "callback_on_time": ("按时回访率", "callback on time"),
-    "satisfaction": ("满意率", "satisfaction"),
-    "complaints": ("有理由投诉", "justified complaints"),
-    "staffing": ("岗位人员配备", "staffing"),
-    "reports": ("常态报告/数据提交及时准确", "reports on time and accurate"),
-    "emergencies": ("突发事件响应处置", "emergency response"),
-    "platform_faults": ("运行维护指标", "platform fault response"),
-    "commendations": ("奖励指标", "commendations"),
-}
+INDICATORS: tuple[str, ...] = KPI_INDICATORS
+NAMES: dict[str, tuple[str, str]] = KPI_NAMES
 
 
 @dataclass(frozen=True)
@@ -177,17 +154,18 @@ class Rule:
 
 
 def _default_rules() -> dict[str, Rule]:
+    t = KPI_TENDER_TARGETS
     return {
-        "answer_rate": Rule("rate", 10, 0.95, no_data="zero"),
-        "spot_check": Rule("rate", 10, 1.0, no_data="full"),
-        "instant_answer": Rule("rate", 10, 0.5, no_data="zero"),
-        "callback_on_time": Rule("rate", 10, 1.0, no_data="full"),
-        "satisfaction": Rule("rate", 10, 0.95, no_data="zero"),
+        "answer_rate": Rule("rate", 10, t["answer_rate"], no_data="zero"),
+        "spot_check": Rule("rate", 10, t["spot_check"], no_data="full"),
+        "instant_answer": Rule("rate", 10, t["instant_answer"], no_data="zero"),
+        "callback_on_time": Rule("rate", 10, t["callback_on_time"], no_data="full"),
+        "satisfaction": Rule("rate", 10, t["satisfaction"], no_data="zero"),
         "complaints": Rule("count", 10, 0, no_data="full"),
         "staffing": Rule("count", 10, 0, no_data="full"),
         "reports": Rule("count", 10, 0, no_data="full"),
         "emergencies": Rule("count", 10, 0, no_data="full"),
-        "platform_faults": Rule("rate", 10, 1.0, no_data="full"),
+        "platform_faults": Rule("rate", 10, t["platform_faults"], no_data="full"),
         "commendations": Rule("bonus", 5, 0, no_data="full"),
     }
 

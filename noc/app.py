@@ -32,7 +32,7 @@ from noc.appkeys import (
     WATCH,
 )
 from noc.config import NocConfig
-from noc.core.aio import cancel_and_wait, wait_event
+from noc.core.aio import LoopThread, cancel_and_wait, wait_event
 from noc.core.logs import get_logger, scrubber
 from noc.core.secrets import secret_values
 from noc.metrics import Metrics
@@ -51,6 +51,7 @@ from noc.web import (
     kpi_api,
     maintenance_api,
     openapi,
+    registers_api,
     session_api,
     sla_api,
     transport,
@@ -69,6 +70,7 @@ WEB_MODULES = (
     sla_api,
     calls_api,
     kpi_api,
+    registers_api,
     audit_api,
     accounts_api,
     openapi,
@@ -76,6 +78,7 @@ WEB_MODULES = (
 """Each declares ``ROUTES``: its paths, handlers and permissions, registered by create_app."""
 
 SLA_REFRESH_SECONDS = 60.0  # the SLA gauges on /metrics are at most this old
+KPI_REFRESH_SECONDS = 300.0  # the KPI gauges: a month of calls and tickets takes seconds to read
 INCIDENT_REFRESH_SECONDS = (
     5.0  # operator actions through the API/CLI reach noc_incidents_open within this
 )
@@ -220,7 +223,8 @@ def _open_by_severity(incidents: Iterable) -> dict[str, int]:
 
 async def metrics_ctx(app: web.Application) -> AsyncIterator[None]:
     """Refresh the snapshot's store-derived figures: open incidents (operators resolve and close
-    them through the API too) and the SLA gauges. Never inside a scrape."""
+    them through the API too), the SLA gauges (every minute) and the KPI gauges (every five
+    minutes, in a thread). Never inside a scrape."""
     from noc.store.incidents import IncidentRepo
     from sla.report import current_snapshot
 
@@ -250,15 +254,44 @@ async def metrics_ctx(app: web.Application) -> AsyncIterator[None]:
             if await wait_event(stop, SLA_REFRESH_SECONDS):
                 return
 
+    # the KPIs read a month of calls, tickets and their events (~80,000 rows, seconds of Python
+    # work): on a loop and a store of their own in a thread, so probes and scrapes never wait
+    worker = LoopThread("kpi metrics")
+    db_url = app[DB_URL]
+
+    async def kpi_snapshot(state: dict):  # noqa: ANN202 - runs on the worker's loop
+        from noc.kpi_view import current_kpi_snapshot
+
+        if "store" not in state:
+            state["store"] = await Store.open(db_url, migrate=False)
+        return await current_kpi_snapshot(state["store"], app[CONFIG], dt.datetime.now(dt.UTC))
+
+    async def close_store(state: dict) -> None:
+        if "store" in state:
+            await state["store"].close()
+
+    async def refresh_kpi() -> None:
+        while True:
+            try:
+                snap = await worker.run(kpi_snapshot)
+                snapshot.set_kpi(snap)
+                log.info("kpi_metrics_computed", period=snap.period, seconds=round(snap.seconds, 3))
+            except Exception:  # keep the last figures; noc_kpi_last_computed_timestamp_seconds ages
+                log.exception("kpi_metrics_failed")
+            if await wait_event(stop, KPI_REFRESH_SECONDS):
+                return
+
     tasks = [
         asyncio.create_task(refresh_incidents(), name="incident metrics"),
         asyncio.create_task(refresh_sla(), name="sla metrics"),
+        asyncio.create_task(refresh_kpi(), name="kpi metrics"),
     ]
     try:
         yield
     finally:
         stop.set()
         await cancel_and_wait(tasks)
+        await worker.close(close_store)
 
 
 async def alerting_ctx(app: web.Application) -> AsyncIterator[None]:

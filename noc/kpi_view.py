@@ -7,12 +7,22 @@ show the same numbers.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from zoneinfo import ZoneInfo
 
-from kpi.compute import parse_scope
+from kpi.compute import Scope, compute, parse_scope
+from kpi.gauges import KpiSnapshot, kpi_gauges
 from kpi.render import report_data
+from kpi.score import scorecard
 from noc.store.kpi_facts import load_facts
-from sla.intervals import PeriodError, Window, custom_window, parse_instant, parse_period
+from sla.intervals import (
+    PeriodError,
+    Window,
+    current_month,
+    custom_window,
+    parse_instant,
+    parse_period,
+)
 
 
 def window_of(period: str | None, start: str | None, end: str | None, tz: ZoneInfo) -> Window:
@@ -39,3 +49,23 @@ async def kpi_data(store, config, window: Window, as_of: dt.datetime, scope_text
 def kpi_document(facts, window: Window, as_of: dt.datetime, scope, rules, tz: ZoneInfo) -> dict:
     """What ``noc kpi report --format json`` prints (:func:`kpi.render.report_data`)."""
     return report_data(facts, window, as_of, scope, rules, tz)
+
+
+async def current_kpi_snapshot(store, config, now: dt.datetime) -> KpiSnapshot:
+    """For the metrics: the site's figures and scorecard for the current Asia/Shanghai month up
+    to ``now`` (the same computation as ``noc kpi report --period <this month>``)."""
+    started = time.perf_counter()
+    tz = ZoneInfo(config.site.timezone)
+    window = current_month(now, tz)
+    rules = config.kpi.rules()
+    facts = await load_facts(store, window.start, window.end)
+    figures = compute(facts, window, now, Scope(), rules, tz)
+    return kpi_gauges(
+        figures,
+        scorecard(figures, rules),
+        rules,
+        computed_at=now,
+        period=window.label,
+        period_start=window.start,
+        seconds=time.perf_counter() - started,
+    )

@@ -133,3 +133,34 @@ BURN_ALERTS: tuple[BurnAlert, ...] = (
 )
 """Sloth's multi-window, multi-burn-rate table, as docs/sla.md states it (Sloth's own values:
 the issue's "2h/1d at 1×" is not Sloth's)."""
+
+
+# --- the contract scorecard (考核标准) ------------------------------------------------------------
+
+KPI_NAMES: dict[str, tuple[str, str]] = {
+    "answer_rate": ("接通率", "answer rate"),
+    "spot_check": ("抽检达标率", "spot-check compliance"),
+    "instant_answer": ("咨询类办件即时答复率", "instant answers to enquiries"),
+    "callback_on_time": ("按时回访率", "callback on time"),
+    "satisfaction": ("满意率", "satisfaction"),
+    "complaints": ("有理由投诉", "justified complaints"),
+    "staffing": ("岗位人员配备", "staffing"),
+    "reports": ("常态报告/数据提交及时准确", "reports on time and accurate"),
+    "emergencies": ("突发事件响应处置", "emergency response"),
+    "platform_faults": ("运行维护指标", "platform fault response"),
+    "commendations": ("奖励指标", "commendations"),
+}
+"""The tender's eleven indicators in its order (docs/kpi.md): id → (Chinese, English) name."""
+
+KPI_INDICATORS: tuple[str, ...] = tuple(KPI_NAMES)
+
+KPI_TENDER_TARGETS: dict[str, float] = {
+    "answer_rate": 0.95,
+    "spot_check": 1.0,
+    "instant_answer": 0.5,
+    "callback_on_time": 1.0,
+    "satisfaction": 0.95,
+    "platform_faults": 1.0,
+}
+"""The rate indicators' targets as the tender states them (接通率 95 %, 抽检达标率 100 % …):
+the default of ``kpi.targets``, and the thresholds of the 运营考核 board."""

@@ -40,6 +40,7 @@ _OPERATING_ADDS: Mapping[str, tuple[str, ...]] = {
         "maintenance.approve",
         "step.override",
         "alert.test",
+        "register.write",
     ),
     "admin": ("config.write", "token.manage", "token.revoke"),
 }
@@ -60,7 +61,7 @@ PERMISSION_TITLES: Mapping[str, str] = {
     "step": "record a runbook step",
     "diagnose": "run automated diagnostics (traceroute, ARP scan, probes)",
     "resolve": "declare an incident fixed by hand",
-    "ingest": "feed calls, tickets and registers",
+    "ingest": "feed calls, tickets and the knowledge base",
     "caller.read": "see caller data unmasked",
     "close": "close an incident with its cause",
     "regrade": "change an incident's severity",
@@ -68,6 +69,7 @@ PERMISSION_TITLES: Mapping[str, str] = {
     "maintenance.approve": "approve someone else's maintenance window (it then counts for the SLA)",
     "step.override": "override a step's intervention flag, with a reason",
     "alert.test": "send a test message through an alert channel",
+    "register.write": "enter the KPI registers: staff, report submissions, emergencies",
     "config.write": "reload or change the configuration",
     "token.manage": "issue API tokens for automation",
     "token.revoke": "revoke API tokens",
@@ -91,6 +93,7 @@ OPERATIONAL_WRITES: frozenset[str] = frozenset(
         "regrade",
         "maintenance.write",
         "step.override",
+        "register.write",
         "config.write",
     }
 )

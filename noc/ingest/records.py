@@ -293,7 +293,7 @@ _EVENT_VALUE_FIELDS = (
 # -- validation -------------------------------------------------------------------------------
 
 
-class _Reader:
+class FieldReader:
     """Reads fields of one raw record, collecting every error instead of stopping at the first."""
 
     def __init__(self, raw: Mapping[str, Any], known: Iterable[str], check_unknown: bool):
@@ -333,7 +333,7 @@ def _caller(value: Any, ctx: Context) -> Caller | None:
     return ctx.callers.protect(value)
 
 
-def _not_before(r: _Reader, later: str, later_value, earlier: str, earlier_value) -> None:
+def _not_before(r: FieldReader, later: str, later_value, earlier: str, earlier_value) -> None:
     if later_value is not None and earlier_value is not None and later_value < earlier_value:
         r.fail(later, f"is before {earlier}")
 
@@ -341,7 +341,7 @@ def _not_before(r: _Reader, later: str, later_value, earlier: str, earlier_value
 def validate_call(
     raw: Mapping[str, Any], ctx: Context, *, check_unknown: bool = True
 ) -> CallRecord:
-    r = _Reader(raw, CALL_FIELDS, check_unknown)
+    r = FieldReader(raw, CALL_FIELDS, check_unknown)
     call_id = r.get("call_id", f.identifier, 100, required=True)
     source = r.get("source", f.identifier, 63) or DEFAULT_CALL_SOURCE
     queue = r.get("queue", f.text, 63)
@@ -399,7 +399,7 @@ def validate_call(
 def validate_ticket(
     raw: Mapping[str, Any], ctx: Context, *, check_unknown: bool = True
 ) -> TicketRecord:
-    r = _Reader(raw, TICKET_FIELDS, check_unknown)
+    r = FieldReader(raw, TICKET_FIELDS, check_unknown)
     values = {
         "ticket_no": r.get("ticket_no", f.identifier, 64, required=True),
         "created_at": r.get("created_at", f.instant, ctx.tz, required=True),
@@ -435,7 +435,7 @@ def validate_ticket(
 def validate_event(
     raw: Mapping[str, Any], ctx: Context, *, check_unknown: bool = True
 ) -> EventRecord:
-    r = _Reader(raw, EVENT_FIELDS, check_unknown)
+    r = FieldReader(raw, EVENT_FIELDS, check_unknown)
     event_id = r.get("event_id", f.identifier, 160)
     ticket_no = r.get("ticket_no", f.identifier, 64)
     kind = r.get("kind", f.EVENT_KINDS.parse, required=True)
@@ -477,7 +477,7 @@ def validate_event(
 
 
 def validate_kb(raw: Mapping[str, Any], ctx: Context, *, check_unknown: bool = True) -> KbRecord:
-    r = _Reader(raw, KB_FIELDS, check_unknown)
+    r = FieldReader(raw, KB_FIELDS, check_unknown)
     values = {
         "entry_id": r.get("entry_id", f.identifier, 64, required=True),
         "title": r.get("title", f.text, 200, required=True),

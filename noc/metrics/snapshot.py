@@ -1,5 +1,5 @@
-"""The in-memory snapshot behind ``/metrics``: probe results, check states, open incidents and
-SLA figures, updated as they happen, read at scrape time. Pure: no I/O, no clock.
+"""The in-memory snapshot behind ``/metrics``: probe results, check states, open incidents,
+SLA and KPI figures, updated as they happen, read at scrape time. Pure: no I/O, no clock.
 
 Why it renders on write: a scrape at 1,000 assets is some 60,000 samples, and
 ``prometheus_client.generate_latest`` spends ~8 µs formatting each one (sorting and escaping
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.utils import floatToGoString
 
+from kpi.gauges import KpiSnapshot
 from noc.core.vocabulary import LEVELS, RECOVERY_KINDS
 from noc.metrics.counters import CounterTotals
 from probes.base import ProbeResult
@@ -305,6 +306,68 @@ class MetricsSnapshot:
             "When the SLA figures were last computed.",
             ("site",),
         )
+        k = ("site", "indicator")
+        self.kpi_ratio = F(
+            "noc_kpi_ratio",
+            "KPI figure this month so far (Asia/Shanghai), numerator/denominator, 0..1; absent "
+            "when the figure has no data (noc_kpi_data_present 0), never 0 for it.",
+            k,
+        )
+        self.kpi_present = F(
+            "noc_kpi_data_present",
+            "1 if the KPI figure has data this month so far, 0 if not (no data is not met).",
+            k,
+        )
+        self.kpi_numerator = F(
+            "noc_kpi_numerator", "Records that met the KPI this month so far (its numerator).", k
+        )
+        self.kpi_denominator = F(
+            "noc_kpi_denominator",
+            "Records the KPI counted this month so far (its denominator; 0: no data).",
+            k,
+        )
+        self.kpi_items = F(
+            "noc_kpi_items",
+            "Items the KPI counts this month so far: justified complaints, overdue vacancies, "
+            "late/missing/corrected reports, emergencies over time; commendations.",
+            k,
+        )
+        self.kpi_pending = F(
+            "noc_kpi_pending",
+            "Records not yet due (callbacks, reports, emergencies, faults): neither met nor failed.",
+            k,
+        )
+        self.kpi_target = F(
+            "noc_kpi_target_ratio", "Configured target of a rate KPI (kpi.targets), 0..1.", k
+        )
+        self.kpi_points = F(
+            "noc_kpi_score_points",
+            "Scorecard points of the KPI this month so far (absent when left out of the total).",
+            k,
+        )
+        self.kpi_max_points = F(
+            "noc_kpi_max_points", "Points the KPI is worth on the scorecard (bonus: at most).", k
+        )
+        self.kpi_scorecard = F(
+            "noc_kpi_scorecard_points",
+            "Scorecard this month so far: part base (of 100), bonus (of 5) and total.",
+            ("site", "part"),
+        )
+        self.kpi_period_start = F(
+            "noc_kpi_period_start_timestamp_seconds",
+            "Start of the month the KPI figures cover (Asia/Shanghai midnight, Unix time).",
+            ("site",),
+        )
+        self.kpi_computed = F(
+            "noc_kpi_last_computed_timestamp_seconds",
+            "When the KPI figures were last computed.",
+            ("site",),
+        )
+        self.kpi_duration = F(
+            "noc_kpi_computation_duration_seconds",
+            "How long the last computation of the KPI figures took.",
+            ("site",),
+        )
         self.families: tuple[GaugeFamily, ...] = tuple(
             v for v in vars(self).values() if isinstance(v, GaugeFamily)
         )
@@ -470,6 +533,39 @@ class MetricsSnapshot:
         rows[self.sla_mtbf_target].append(((site,), t.mtbf_seconds))
         rows[self.sla_mttr_target] += [((site, kind), v) for kind, v in t.mttr_seconds.items()]
         rows[self.sla_computed].append(((site,), snap.computed_at.timestamp()))
+        for family, items in rows.items():
+            family.replace(items)
+
+    def set_kpi(self, snap: KpiSnapshot) -> None:
+        """Replace every KPI gauge with the figures of ``snap``. A figure without data exports
+        no ratio (``noc_kpi_data_present`` 0); a count that is None exports nothing."""
+        site = self.site
+        rows: dict[GaugeFamily, list[tuple[tuple[str, ...], float]]] = {
+            f: [] for f in self.families if f.name.startswith("noc_kpi_")
+        }
+        for r in snap.rows:
+            labels = (site, r.indicator)
+            rows[self.kpi_present].append((labels, 1.0 if r.data_present else 0.0))
+            rows[self.kpi_max_points].append((labels, r.max_points))
+            for family, value in (
+                (self.kpi_ratio, r.ratio),
+                (self.kpi_target, r.target_ratio),
+                (self.kpi_numerator, r.numerator),
+                (self.kpi_denominator, r.denominator),
+                (self.kpi_items, r.items),
+                (self.kpi_pending, r.pending),
+                (self.kpi_points, r.points),
+            ):
+                if value is not None:
+                    rows[family].append((labels, value))
+        rows[self.kpi_scorecard] += [
+            ((site, "base"), snap.base_points),
+            ((site, "bonus"), snap.bonus_points),
+            ((site, "total"), snap.total_points),
+        ]
+        rows[self.kpi_period_start].append(((site,), snap.period_start.timestamp()))
+        rows[self.kpi_computed].append(((site,), snap.computed_at.timestamp()))
+        rows[self.kpi_duration].append(((site,), snap.seconds))
         for family, items in rows.items():
             family.replace(items)
 

@@ -31,6 +31,7 @@ from noc.core.errors import InputError, NocError
 from noc.identity.actor import Actor, require
 from noc.identity.audit import AuditEntry
 from noc.identity.policy import SecurityPolicy
+from noc.identity.roles import DEFAULT_TABLE, PermissionTable
 from noc.identity.rules import check_second_person
 from noc.store.api_tokens import TokenRepo
 from noc.store.audit_log import Act, AuditLog
@@ -79,6 +80,36 @@ def check_by(actor: Actor, by: str | None) -> None:
         )
 
 
+@asynccontextmanager
+async def acting(
+    store: Store,
+    actor: Actor,
+    action: str,
+    permission: str,
+    target: str,
+    table: PermissionTable = DEFAULT_TABLE,
+) -> AsyncIterator[Act]:
+    """An audited act: ``actor`` must hold ``permission``; the body writes in ``act.tx``; the
+    audit row (``ok``, or ``refused`` with the reason) and, for a token, its last use go with it.
+    The one way an operator's or a register's write is done (:mod:`noc.store.register_acts`)."""
+    async with AuditLog(store).acting(actor, action, target) as act:
+        require(actor, permission, table)
+        yield act
+        if actor.credential and actor.credential.startswith("token:"):
+            token_id = int(actor.credential.split(":", 1)[1])
+            await TokenRepo(store).mark_used(act.tx, token_id, utcnow())
+
+
+async def record_refusal(
+    store: Store, actor: Actor, action: str, target: str, exc: NocError
+) -> None:
+    """One ``refused`` row for an attempt refused before its act began."""
+    async with store.transaction() as tx:
+        await AuditLog(store).append(
+            tx, AuditEntry.by(actor, action, target, outcome="refused", reason=exc.message)
+        )
+
+
 class OperatorActs:
     def __init__(self, store: Store, site: str, policy: SecurityPolicy | None = None):
         self.store = store
@@ -94,20 +125,13 @@ class OperatorActs:
     async def _act(
         self, actor: Actor, action: str, target: str, by: str | None = None
     ) -> AsyncIterator[Act]:
-        async with self.audit.acting(actor, action, target) as act:
-            require(actor, ACTIONS[action], self.table)
+        async with acting(self.store, actor, action, ACTIONS[action], target, self.table) as act:
             check_by(actor, by)
             yield act
-            if actor.credential and actor.credential.startswith("token:"):
-                token_id = int(actor.credential.split(":", 1)[1])
-                await self.tokens.mark_used(act.tx, token_id, utcnow())
 
     async def refused(self, actor: Actor, action: str, target: str, exc: NocError) -> None:
         """Record an attempt refused before its act began (e.g. a step its runbook lacks)."""
-        async with self.store.transaction() as tx:
-            await self.audit.append(
-                tx, AuditEntry.by(actor, action, target, outcome="refused", reason=exc.message)
-            )
+        await record_refusal(self.store, actor, action, target, exc)
 
     async def _status(self, act: Act, incident_id: int) -> dict[str, Any] | None:
         status = await act.tx.scalar(select(Incident.status).where(Incident.id == incident_id))
@@ -255,4 +279,4 @@ class OperatorActs:
             act.after = {"receiver": receiver}
 
 
-__all__ = ["ACTIONS", "OperatorActs", "check_by", "window_audit"]
+__all__ = ["ACTIONS", "OperatorActs", "acting", "check_by", "record_refusal", "window_audit"]

@@ -3,6 +3,10 @@
 Staff spells (a person on a post from a first to a last working day), report submissions (when
 a due report went in, and whether it was corrected) and emergencies (typhoon, power cut, call
 surge …, and when the support arrangements were adjusted).
+
+Each has a unique natural key (``noc.ingest.registers.KEYS``, migration 0008): registering the
+same person, post and first day, the same report handed in at the same instant, or the same
+emergency again changes the stored row instead of adding one.
 """
 
 from __future__ import annotations
@@ -24,7 +28,10 @@ class StaffRow(Base):
     end_date: Mapped[dt.date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[dt.datetime]
-    __table_args__ = (Index("ix_kpi_staff_person", "person"),)
+    __table_args__ = (
+        Index("ix_kpi_staff_person", "person"),
+        Index("ux_kpi_staff_key", "person", "post", "start_date", unique=True),
+    )
 
 
 class ReportSubmissionRow(Base):
@@ -37,7 +44,9 @@ class ReportSubmissionRow(Base):
     corrected: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[dt.datetime]
-    __table_args__ = (Index("ix_kpi_report_submissions_kind_period", "kind", "period"),)
+    __table_args__ = (
+        Index("ux_kpi_report_submissions_key", "kind", "period", "submitted_at", unique=True),
+    )
 
 
 class EmergencyRow(Base):
@@ -50,4 +59,7 @@ class EmergencyRow(Base):
     ended_at: Mapped[dt.datetime | None]
     force_majeure: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_at: Mapped[dt.datetime]
-    __table_args__ = (Index("ix_kpi_emergencies_started_at", "started_at"),)
+    __table_args__ = (
+        Index("ix_kpi_emergencies_started_at", "started_at"),
+        Index("ux_kpi_emergencies_key", "kind", "started_at", unique=True),
+    )

@@ -120,7 +120,11 @@ def test_mistakes_exit_2_without_traceback(db_url, tmp_path):
     scope = noc(db_url, "kpi", "report", "--period", "2026-11", "--scope", "region:x")
     assert scope.returncode == 2 and "agent:NAME" in scope.stderr
     (tmp_path / "s.csv").write_text("person,post,start\n王五,接话,someday\n", encoding="utf-8")
-    imp = noc(db_url, "staff", "import", str(tmp_path / "s.csv"))
-    assert imp.returncode == 2 and "row 2" in imp.stderr
+    imp = noc(db_url, "staff", "import", str(tmp_path / "s.csv"))  # a bad row: exit 1, named
+    assert imp.returncode == 1 and "row 2, column start" in imp.stderr
+    assert "Traceback" not in imp.stderr
+    (tmp_path / "h.csv").write_text("person,post,begin\n王五,接话,2026-11-01\n", encoding="utf-8")
+    head = noc(db_url, "staff", "import", str(tmp_path / "h.csv"))  # a bad header: exit 2
+    assert head.returncode == 2 and "'begin'" in head.stderr
     em = noc(db_url, "emergency", "add", "--kind", "flood", "--started", "2026-11-01")
     assert em.returncode == 2 and "typhoon" in em.stderr

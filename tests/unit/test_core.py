@@ -161,3 +161,45 @@ def test_burn_table_is_sloths():
     assert windows <= set(BURN_RATE_LOOKBACKS) == set(LOOKBACK_SECONDS)
     seconds = [LOOKBACK_SECONDS[w] for w in BURN_RATE_LOOKBACKS]
     assert seconds == sorted(seconds)
+
+
+async def test_loop_thread_runs_off_the_callers_loop_keeps_state_and_cancels():
+    import asyncio
+    import threading
+
+    from noc.core.aio import LoopThread
+
+    worker = LoopThread("test worker")
+    here = threading.get_ident()
+
+    async def where(state: dict) -> tuple[int, int]:
+        state["calls"] = state.get("calls", 0) + 1
+        return threading.get_ident(), state["calls"]
+
+    first, second = await worker.run(where), await worker.run(where)
+    assert first[0] == second[0] != here
+    assert (first[1], second[1]) == (1, 2)  # one state across calls (a store opened once)
+
+    started, cancelled = threading.Event(), threading.Event()
+
+    async def forever(state: dict) -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cancelled.set()
+
+    task = asyncio.create_task(worker.run(forever))
+    await asyncio.to_thread(started.wait)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await asyncio.to_thread(cancelled.wait, 10)  # the coroutine in the thread was cancelled
+
+    closed = []
+
+    async def closing(state: dict) -> None:
+        closed.append(state["calls"])
+
+    await worker.close(closing)
+    assert closed == [2]

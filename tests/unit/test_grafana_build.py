@@ -42,11 +42,17 @@ def test_committed_json_is_what_the_builder_writes(tmp_path):
     assert build.main(["--check", "--out", str(tmp_path)]) == 1
 
 
-def test_four_dashboards_with_current_schema_and_shanghai_time():
+def test_five_dashboards_with_current_schema_and_shanghai_time():
     dashboards = _committed()
-    assert set(dashboards) == {"noc-overview.json", "circuits.json", "voice.json", "sla.json"}
+    assert set(dashboards) == {
+        "noc-overview.json",
+        "circuits.json",
+        "voice.json",
+        "sla.json",
+        "kpi.json",
+    }
     uids = [d["uid"] for d in dashboards.values()]
-    assert len(set(uids)) == 4
+    assert len(set(uids)) == 5
     for name, d in dashboards.items():
         assert d["schemaVersion"] >= 39, name
         assert d["timezone"] == "Asia/Shanghai", name
@@ -205,3 +211,23 @@ def test_asset_panels_are_panels_of_the_committed_dashboards():
 def test_a_panel_for_an_unknown_asset_kind_is_refused():
     with pytest.raises(ValueError, match="unknown asset kind"):
         build.stat("x", "x", build.target("noc_assets"), shows=("teleporter",))
+
+
+def test_kpi_board_gauges_turn_green_at_the_tenders_targets():
+    """One gauge per rate indicator, named as the tender names it, green from its target
+    (noc.core.vocabulary, the same numbers as kpi.model's default rules)."""
+    from kpi.model import Rules
+    from noc.core.vocabulary import KPI_NAMES, KPI_TENDER_TARGETS
+
+    board = _committed()["kpi.json"]
+    assert board["title"] == "运营考核"
+    gauges = {p["title"]: p for p in board["panels"] if p["type"] == "gauge"}
+    assert len(gauges) == len(KPI_TENDER_TARGETS)
+    rules = Rules().rules
+    for indicator, goal in KPI_TENDER_TARGETS.items():
+        panel = gauges[KPI_NAMES[indicator][0]]
+        assert panel["targets"][0]["expr"] == (
+            f'noc_kpi_ratio{{site="$site", indicator="{indicator}"}}'
+        )
+        green = panel["fieldConfig"]["defaults"]["thresholds"]["steps"][-1]
+        assert green == {"color": "green", "value": goal} and rules[indicator].target == goal

@@ -51,6 +51,7 @@ EXPECTED = {
     "maintenance.write": ("lead", "admin"),
     "maintenance.approve": ("lead", "admin"),
     "step.override": ("lead", "admin"),
+    "register.write": ("lead", "admin"),
     "config.write": ("admin",),
     "token.manage": ("admin",),
     "token.revoke": ("admin", "security"),

@@ -569,3 +569,91 @@ def test_docs_list_every_exported_metric_and_no_other(lingshui_config):
         f"missing from the docs: {sorted(exported - listed)}; "
         f"listed but not exported: {sorted(listed - exported)}"
     )
+
+
+def kpi_snapshot(at: dt.datetime):
+    """November so far (as of ``at``), by hand: 19 of 20 calls answered; one enquiry answered
+    at once; one ticket closed on the 29th 20:00 and not yet called back (pending at ``at``
+    when the 24 h are not over); two justified complaints; no spot check, no rating."""
+    from zoneinfo import ZoneInfo
+
+    from kpi.compute import Scope, compute
+    from kpi.gauges import kpi_gauges
+    from kpi.model import Call, Complaint, Facts, Rules, Ticket, TicketEvent
+    from kpi.score import scorecard
+    from sla.intervals import parse_period
+
+    tz = ZoneInfo("Asia/Shanghai")
+    nov = parse_period("2026-11", tz)
+    day = dt.datetime(2026, 11, 3, 10, tzinfo=tz)
+    calls = [Call(f"c{i}", day, "answered") for i in range(19)] + [Call("x", day, "abandoned")]
+    closed = dt.datetime(2026, 11, 29, 20, tzinfo=tz)
+    tickets = (
+        Ticket("T1", day, "enquiry", instant_answer=True),
+        Ticket("T2", day, "help", events=(TicketEvent("closed", closed),)),
+    )
+    complaints = tuple(Complaint(f"k{i}", f"T{i + 1}", "8001", day, True) for i in (0, 1))
+    facts = Facts(calls=tuple(calls), tickets=tickets, complaints=complaints)
+    rules = Rules()
+    figures = compute(facts, nov, at, Scope(), rules, tz)
+    return kpi_gauges(
+        figures,
+        scorecard(figures, rules),
+        rules,
+        computed_at=at,
+        period=nov.label,
+        period_start=nov.start,
+        seconds=1.5,
+    )
+
+
+def test_kpi_gauges_month_to_date_without_data_absent_never_zero():
+    snap = lab()
+    at = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)  # 10:00 site time, T2 still pending
+    snap.set_kpi(kpi_snapshot(at))
+    data = scrape(snap)
+    k = {"site": SITE}
+    answer = {**k, "indicator": "answer_rate"}
+    assert value(data, "noc_kpi_ratio", **answer) == 0.95
+    assert (
+        value(data, "noc_kpi_numerator", **answer),
+        value(data, "noc_kpi_denominator", **answer),
+    ) == (19, 20)
+    assert value(data, "noc_kpi_target_ratio", **answer) == 0.95
+    assert value(data, "noc_kpi_score_points", **answer) == 10
+    assert value(data, "noc_kpi_data_present", **answer) == 1
+    # no rating and no spot check: no ratio at all (not 0, not 1), data_present 0, the counts 0
+    for indicator in ("satisfaction", "spot_check"):
+        i = {**k, "indicator": indicator}
+        assert series(data, "noc_kpi_ratio", **i) == {}
+        assert value(data, "noc_kpi_data_present", **i) == 0
+        assert value(data, "noc_kpi_denominator", **i) == 0
+    # the rule decides what no data earns: satisfaction 0 (the data should exist), spot checks 10
+    assert value(data, "noc_kpi_score_points", **k, indicator="satisfaction") == 0
+    assert value(data, "noc_kpi_score_points", **k, indicator="spot_check") == 10
+    # the callback not yet due is pending, neither met nor failed
+    callback = {**k, "indicator": "callback_on_time"}
+    assert value(data, "noc_kpi_pending", **callback) == 1
+    assert value(data, "noc_kpi_denominator", **callback) == 0
+    assert series(data, "noc_kpi_ratio", **callback) == {}
+    # counts: two justified complaints, 2 points each
+    complaints = {**k, "indicator": "complaints"}
+    assert value(data, "noc_kpi_items", **complaints) == 2
+    assert value(data, "noc_kpi_score_points", **complaints) == 6
+    assert series(data, "noc_kpi_target_ratio", **complaints) == {}
+    assert value(data, "noc_kpi_max_points", **k, indicator="commendations") == 5
+    parts = {dict(key)["part"]: v for key, v in series(data, "noc_kpi_scorecard_points").items()}
+    assert parts["total"] == parts["base"] + parts["bonus"] and parts["bonus"] == 0
+    assert (
+        value(data, "noc_kpi_period_start_timestamp_seconds")
+        == dt.datetime(2026, 10, 31, 16, tzinfo=dt.UTC).timestamp()
+    )
+    assert value(data, "noc_kpi_last_computed_timestamp_seconds") == at.timestamp()
+    assert value(data, "noc_kpi_computation_duration_seconds") == 1.5
+
+    # a day later the callback is overdue: counted as failed, and the ratio appears (0 of 1)
+    snap.set_kpi(kpi_snapshot(at + dt.timedelta(days=1)))
+    data = scrape(snap)
+    assert value(data, "noc_kpi_pending", **callback) == 0
+    assert value(data, "noc_kpi_ratio", **callback) == 0.0
+    assert value(data, "noc_kpi_data_present", **callback) == 1
