@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import case, null, select
 
 from kpi.model import (
     Call,
@@ -33,31 +33,75 @@ from noc.store.tables_calls import (
 )
 from noc.store.tables_kpi import EmergencyRow, ReportSubmissionRow, StaffRow
 
-LOOK_BACK = dt.timedelta(days=400)  # a ticket taken a year ago may be closed or rated now
+LOOK_BACK = dt.timedelta(days=400)
+DATA_KINDS = ("rated",)  # the events whose data an indicator reads (satisfaction); others: kind, at
+CALL_COLUMNS = (
+    CallRow.source,
+    CallRow.call_id,
+    CallRow.entered_at,
+    CallRow.started_at,
+    CallRow.outcome,
+    CallRow.wait_seconds,
+    CallRow.agent,
+)
+TICKET_COLUMNS = (
+    TicketRow.id,
+    TicketRow.ticket_no,
+    TicketRow.created_at,
+    TicketRow.type,
+    TicketRow.channel,
+    TicketRow.town,
+    TicketRow.agent,
+    TicketRow.instant_answer,
+    TicketRow.kb_entry,
+)  # a ticket taken a year ago may be closed or rated now
+
+
+def _service_names(services) -> tuple[str, ...]:  # noqa: ANN001 - the impact's JSON
+    """The names in an incident impact's ``services`` (``{"service": name, …}`` as the engine
+    records them, or plain names)."""
+    out = []
+    for entry in services or ():
+        name = entry if isinstance(entry, str) else (entry or {}).get("service")
+        if name and name not in out:
+            out.append(str(name))
+    return tuple(out)
 
 
 async def load_facts(store: Store, start: dt.datetime, end: dt.datetime) -> Facts:
     lo, hi = start - dt.timedelta(days=1), end + dt.timedelta(days=1)
+    since = start - LOOK_BACK
     async with store.sessions() as s:
+        # plain columns, not ORM objects: a month is some 10,000 calls and 40,000 ticket events
         calls = (
-            await s.scalars(
-                select(CallRow).where(
+            await s.execute(
+                select(*CALL_COLUMNS).where(
                     CallRow.started_at >= lo - dt.timedelta(days=1), CallRow.started_at < hi
                 )
             )
         ).all()
         tickets = (
-            await s.scalars(
-                select(TicketRow).where(
-                    TicketRow.created_at >= start - LOOK_BACK, TicketRow.created_at < hi
+            await s.execute(
+                select(*TICKET_COLUMNS).where(
+                    TicketRow.created_at >= since, TicketRow.created_at < hi
                 )
             )
         ).all()
-        ids = {t.id: t for t in tickets}
         events: dict[int, list[TicketEvent]] = defaultdict(list)
-        for e in (await s.scalars(select(TicketEventRow).where(TicketEventRow.at < hi))).all():
-            if e.ticket_id in ids:
-                events[e.ticket_id].append(TicketEvent(e.kind, e.at, dict(e.data or {})))
+        query = (
+            select(
+                TicketEventRow.ticket_id,
+                TicketEventRow.kind,
+                TicketEventRow.at,
+                case(
+                    (TicketEventRow.kind.in_(DATA_KINDS), TicketEventRow.data), else_=null()
+                ).label("data"),
+            )
+            .join(TicketRow, TicketRow.id == TicketEventRow.ticket_id)
+            .where(TicketRow.created_at >= since, TicketRow.created_at < hi, TicketEventRow.at < hi)
+        )
+        for e in (await s.execute(query)).all():
+            events[e.ticket_id].append(TicketEvent(e.kind, e.at, dict(e.data or {})))
         no = {t.id: t.ticket_no for t in tickets}
         checks = (await s.scalars(select(SpotCheckRow).where(SpotCheckRow.checked_at < hi))).all()
         rulings = (
@@ -132,7 +176,7 @@ async def load_facts(store: Store, start: dt.datetime, end: dt.datetime) -> Fact
                 i.acknowledged_at,
                 i.recovered_at,
                 i.peak_severity,
-                tuple((i.impact or {}).get("services", [])),
+                _service_names((i.impact or {}).get("services")),
                 i.title,
             )
             for i in incidents
