@@ -348,7 +348,7 @@ async def test_register_forms_write_audited_and_a_viewer_is_refused(console_db):
     assert resp.status == 403
     assert await KpiRegisters(store).staff() == []
     [refused] = [r for r in await AuditLog(store).rows(actor="viewer2") if r.action != "login"]
-    assert refused.outcome == "refused" and refused.action == "console.staff"
+    assert refused.outcome == "refused" and refused.action == "register.staff.add"
 
     op = await as_user(console, "op2", "operator")
     page = await (await console.get("/registers")).text()
@@ -404,7 +404,7 @@ async def test_register_forms_write_audited_and_a_viewer_is_refused(console_db):
     rows = [r for r in await AuditLog(store).rows(actor="op2") if r.action != "login"]
     got = [(r.action, r.outcome) for r in rows]
     assert got == [
-        ("console.staff", "refused"),  # no CSRF token
+        ("register.staff.add", "refused"),  # no CSRF token
         ("register.staff.add", "ok"),
         ("register.staff.add", "refused"),
         ("register.emergency.add", "ok"),

@@ -267,6 +267,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kpi.scope.town": ("乡镇", "town"),
     "kpi.scope.channel": ("渠道", "channel"),
     "kpi.scope_value": ("坐席工号/乡镇/渠道", "agent / town / channel"),
+    "kpi.scope_placeholder": ("8001 · 椰林镇 · phone", "8001 · 椰林镇 · phone"),
     "kpi.as_of": ("截至时刻", "as of"),
     "kpi.as_of_hint": ("现在", "now"),
     "kpi.this_month": ("本月", "this month"),
@@ -366,6 +367,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "search.ticket_hint": ("工单编号、内容或乡镇，空格分隔多个词", "ticket no., content or town"),
     "search.kb_hint": ("标题、问题或答案中的词", "words of the title, question or answer"),
     "search.submit": ("搜索", "Search"),
+    "search.town_placeholder": ("椰林镇", "椰林镇"),
     "search.how": (
         "模糊查询：每个词都须出现；编号完全相同者最前，其次整句出现者，再按时间由新到旧。"
         "日期为现场时间 {zone}，止日当天包含在内。",

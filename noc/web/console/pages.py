@@ -202,9 +202,13 @@ def subpage(path: str, template: str, permission: str = READ, name: str | None =
     return register
 
 
-def action(path: str, permission: str) -> Callable[[ActionHandler], ActionHandler]:
-    """Declare a form post (its audit ``action`` is ``console:`` + the path's last word): the
-    access middleware checks the permission and the CSRF token before it runs."""
+def action(
+    path: str, permission: str, audit: str | None = None
+) -> Callable[[ActionHandler], ActionHandler]:
+    """Declare a form post (its audit ``action`` is ``audit``, by default ``console.`` + the
+    path's last word): the access middleware checks the permission and the CSRF token before
+    it runs. A form that acts through an audited act names the act's action as ``audit``, so
+    a refusal at the door and one by the act are recorded under the same action."""
 
     def register(handler: ActionHandler) -> ActionHandler:
         async def serve(request: web.Request) -> web.StreamResponse:
@@ -212,7 +216,7 @@ def action(path: str, permission: str) -> Callable[[ActionHandler], ActionHandle
             return await handler(request, form)
 
         serve.__name__ = handler.__name__
-        act = "console." + path.rstrip("/").rsplit("/", 1)[-1]
+        act = audit or "console." + path.rstrip("/").rsplit("/", 1)[-1]
         ROUTES.append(
             Route("POST", path, serve, permission, "console form", tag="console", action=act)
         )

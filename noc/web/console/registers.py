@@ -11,6 +11,7 @@ leaves a ``refused`` audit row. Times are typed in site time.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from aiohttp import web
 
 from noc.appkeys import CONFIG, STORE
 from noc.core.errors import InputError
+from noc.identity.actor import Actor
 from noc.store.kpi_registers import EMERGENCY_KINDS, KpiRegisters
 from noc.store.register_acts import WRITE, RegisterActs
 from noc.web import auth
@@ -98,81 +100,92 @@ def _acts(request: web.Request) -> RegisterActs:
     return RegisterActs(request.app[STORE], auth.policy_of(request.app).permissions)
 
 
-@action("/registers/staff", WRITE)
-async def add_staff(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
+async def _write(
+    request: web.Request,
+    form: dict[str, str],
+    section: str,
+    audit: str,
+    read: Callable[[], dict[str, Any]],
+    act: Callable[[RegisterActs, Actor, dict[str, Any]], Awaitable[Any]],
+) -> web.StreamResponse:
+    """Read the form (a value that cannot be read is refused and recorded), then act; a success
+    answers 303 to the list, a refusal re-renders the page with the reason (400). A body that is
+    not a form gets the reason as the API would answer it."""
     actor = auth.writer(request)
     acts = _acts(request)
     try:
         try:
-            start = _date(form, "start", required=True)
-            end = _date(form, "end")
+            values = read()
         except InputError as exc:
-            await acts.refused(actor, "register.staff.add", "staff", exc)
+            await acts.refused(actor, audit, section, exc)
             raise
-        await acts.add_staff(
-            actor,
-            form.get("person", ""),
-            form.get("post", ""),
-            start,
-            end,
-            form.get("note", "").strip() or None,
-        )
+        await act(acts, actor, values)
     except InputError as exc:
-        return await _refused(request, form, "staff", exc)
-    forget(request.app)
-    see_other("/registers?added=staff#staff")
-
-
-@action("/registers/emergencies", WRITE)
-async def add_emergency(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
-    actor = auth.writer(request)
-    acts = _acts(request)
-    tz = _tz(request)
-    try:
-        try:
-            started = _instant(form, "started_at", tz, required=True)
-            responded = _instant(form, "responded_at", tz)
-            ended = _instant(form, "ended_at", tz)
-        except InputError as exc:
-            await acts.refused(actor, "register.emergency.add", "emergency", exc)
+        if request.content_type not in auth.FORM_TYPES:
             raise
+        return await _refused(request, form, section, exc)
+    forget(request.app)
+    anchor = {"staff": "staff", "emergency": "emergencies", "submission": "submissions"}[section]
+    see_other(f"/registers?added={section}#{anchor}")
+
+
+@action("/registers/staff", WRITE, "register.staff.add")
+async def add_staff(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
+    def read() -> dict[str, Any]:
+        return {"start": _date(form, "start", required=True), "end": _date(form, "end")}
+
+    async def act(acts: RegisterActs, actor: Actor, v: dict[str, Any]) -> None:
+        person, post = form.get("person", ""), form.get("post", "")
+        note = form.get("note", "").strip() or None
+        await acts.add_staff(actor, person, post, v["start"], v["end"], note)
+
+    return await _write(request, form, "staff", "register.staff.add", read, act)
+
+
+@action("/registers/emergencies", WRITE, "register.emergency.add")
+async def add_emergency(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
+    tz = _tz(request)
+
+    def read() -> dict[str, Any]:
+        return {
+            "started": _instant(form, "started_at", tz, required=True),
+            "responded": _instant(form, "responded_at", tz),
+            "ended": _instant(form, "ended_at", tz),
+        }
+
+    async def act(acts: RegisterActs, actor: Actor, v: dict[str, Any]) -> None:
         await acts.add_emergency(
             actor,
             form.get("kind", ""),
-            started,
+            v["started"],
             title=form.get("title", "").strip(),
-            responded_at=responded,
-            ended_at=ended,
+            responded_at=v["responded"],
+            ended_at=v["ended"],
             force_majeure=form.get("force_majeure") == "1",
         )
-    except InputError as exc:
-        return await _refused(request, form, "emergency", exc)
-    forget(request.app)
-    see_other("/registers?added=emergency#emergencies")
+
+    return await _write(request, form, "emergency", "register.emergency.add", read, act)
 
 
-@action("/registers/submissions", WRITE)
+@action("/registers/submissions", WRITE, "register.submission.add")
 async def add_submission(request: web.Request, form: dict[str, str]) -> web.StreamResponse:
-    actor = auth.writer(request)
-    acts = _acts(request)
     tz = _tz(request)
-    try:
-        try:
-            submitted = _instant(form, "submitted_at", tz) or dt.datetime.now(dt.UTC)
-            due = _instant(form, "due_at", tz)
-        except InputError as exc:
-            await acts.refused(actor, "register.submission.add", "submission", exc)
-            raise
+
+    def read() -> dict[str, Any]:
+        return {
+            "submitted": _instant(form, "submitted_at", tz) or dt.datetime.now(dt.UTC),
+            "due": _instant(form, "due_at", tz),
+        }
+
+    async def act(acts: RegisterActs, actor: Actor, v: dict[str, Any]) -> None:
         await acts.add_submission(
             actor,
             form.get("kind", ""),
             form.get("period", ""),
-            submitted,
-            due_at=due,
+            v["submitted"],
+            due_at=v["due"],
             corrected=form.get("corrected") == "1",
             note=form.get("note", "").strip() or None,
         )
-    except InputError as exc:
-        return await _refused(request, form, "submission", exc)
-    forget(request.app)
-    see_other("/registers?added=submission#submissions")
+
+    return await _write(request, form, "submission", "register.submission.add", read, act)
