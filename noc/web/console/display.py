@@ -49,5 +49,9 @@ class Shown:
             return "–"
         return translate(f"tstatus.{code}", self.language) if has(f"tstatus.{code}") else code
 
+    def fault(self, fault_type: str) -> str:
+        key = f"fault.{fault_type}"
+        return translate(key, self.language) if has(key) else fault_type
+
     def t(self, key: str) -> str:
         return translate(key, self.language)

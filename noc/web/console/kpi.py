@@ -509,8 +509,8 @@ async def _records(request: web.Request, kind: str, ids: list[str]):  # noqa: AN
                 rows.append(
                     [
                         _cell(f"#{iid}", f"/incidents/{iid}"),
-                        _cell(f"{t('col.incident')} {inc.peak_severity}"),
-                        _cell(inc.title or inc.fault_type),
+                        _cell(f"{t('col.incident')} {t('level.' + inc.peak_severity)}"),
+                        _cell(inc.title or s.fault(inc.fault_type)),
                         _cell(s.time(inc.fault_started_at)),
                         _cell(s.time(inc.acknowledged_at) if inc.acknowledged_at else None),
                         _cell(f"{t('incident.detected')} {s.time(inc.detected_at)}"),
