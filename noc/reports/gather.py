@@ -12,23 +12,16 @@ from kpi.compute import Scope
 from kpi.monthly import MonthInputs, windows_needed
 from noc.config import NocConfig
 from noc.ingest import fields
+from noc.ingest.registers import EMERGENCY_KINDS
 from noc.kpi_view import kpi_document
 from noc.store.kpi_facts import load_facts
-from noc.store.kpi_registers import EMERGENCY_KINDS
 from noc.store.repo import Store
 from noc.store.report_facts import calls_between, kb_titles, ticket_counts
 from sla.report import build as sla_build
 from sla.report import document as sla_document
 from sla.report import parse_scope as sla_scopes
 
-EMERGENCY_LABELS = {
-    "typhoon": "台风",
-    "power_cut": "停电",
-    "call_surge": "话务激增",
-    "network": "网络故障",
-    "other": "其他",
-}
-assert tuple(EMERGENCY_LABELS) == EMERGENCY_KINDS
+EMERGENCY_LABELS = dict(EMERGENCY_KINDS.labels)  # the register's own names (台风, 停电, …)
 
 
 async def gather(

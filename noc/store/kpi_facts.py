@@ -83,6 +83,7 @@ async def load_facts(store: Store, start: dt.datetime, end: dt.datetime) -> Fact
                     TicketRow.agent,
                     TicketRow.instant_answer,
                     TicketRow.kb_entry,
+                    TicketRow.category,
                 ).where(TicketRow.created_at >= first_ticket, TicketRow.created_at < hi)
             )
         ).all()

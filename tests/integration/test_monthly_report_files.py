@@ -31,6 +31,7 @@ from noc.demo.generate import Plan
 from noc.demo.load import load
 from noc.engine.incidents import ActiveIncident, Change
 from noc.ingest.privacy import CallerProtector
+from noc.ingest.registers import validate
 from noc.reports import charts
 from noc.reports.docx_out import render_docx
 from noc.reports.gather import gather
@@ -101,14 +102,28 @@ async def _fill(url: str) -> None:
         await repo.acknowledge(inc.id, "值班员", at=at(9, 15, 10, 5))
         await repo.resolve(inc.id, "值班员", "更换光模块", at=at(9, 15, 10, 40))
         regs = KpiRegisters(store)
+
+        async def enter(register: str, **raw) -> None:  # the registers' own checks, no audit
+            record = validate(register, raw, ZoneInfo("Asia/Shanghai"), None)
+            async with store.transaction() as tx:
+                await regs.record(register, record, tx)
+
         for post, n in POSTS.items():
             for k in range(n):
-                last = dt.date(2026, 8, 10) if (post, k) == ("接话", 0) else None
-                await regs.add_staff(f"{post}{k:02d}", post, dt.date(2025, 1, 1), last)
-        await regs.add_emergency(
-            "typhoon", at(9, 20, 8), title="台风预警", responded_at=at(9, 20, 8, 20)
+                last = "2026-08-10" if (post, k) == ("接话", 0) else None
+                await enter(
+                    "staff", person=f"{post}{k:02d}", post=post, start="2025-01-01", end=last
+                )
+        await enter(
+            "emergencies",
+            kind="typhoon",
+            started_at=at(9, 20, 8).isoformat(),
+            title="台风预警",
+            responded_at=at(9, 20, 8, 20).isoformat(),
         )
-        await regs.add_submission("monthly", "2026-08", at(9, 4, 10))
+        await enter(
+            "submissions", kind="monthly", period="2026-08", submitted_at=at(9, 4, 10).isoformat()
+        )
     finally:
         await store.close()
 

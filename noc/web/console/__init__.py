@@ -16,10 +16,13 @@ from noc.appkeys import HUB
 from noc.web.console import (  # noqa: F401 - importing a module declares its pages
     incidents,
     inventory,
+    kpi,
     live,
     operations,
     overview,
+    registers,
     reports,
+    search,
     system,
 )
 from noc.web.console.pages import ROUTES, STATIC_DIR
@@ -42,6 +45,7 @@ def setup(app: web.Application) -> None:
     """Register the console's pages, forms, live feed and static files on ``app``."""
     app[incidents.RUNNING] = {}
     app[system.CHAIN] = {}
+    app[kpi.CACHE] = {}
     add_routes(app, [*ROUTES, *live.ROUTES])
     add_static(app, "/static", STATIC_DIR, name="static")
     app.on_response_prepare.append(_cache_static)
