@@ -185,7 +185,9 @@ def test_noc_run_serves_health_and_the_console(installed):
         assert status == 200 and '"status": "ok"' in body.replace('":"', '": "')
         # a store without accounts: admin was created and its password printed once
         assert "  password: " in (cwd / "noc.log").read_text(encoding="utf-8")
-        assert get("/")[0] == 401  # the console needs credentials
+        assert get("/api/v1/incidents")[0] == 401  # the API needs credentials
+        status, page = get("/")  # the console sends the anonymous to its login page
+        assert status == 200 and 'name="password"' in page and "总览" not in page
         token = account_token(f"sqlite:///{cwd / 'noc.db'}", "viewer1", "viewer")
         status, page = get("/", token)
         assert status == 200 and "<html" in page.lower()
