@@ -98,6 +98,8 @@ async def test_the_page_links_the_downloads_and_a_viewer_has_no_submit_form(cons
     assert '<option value="zh-CN" selected>' in html  # the report's language: the reader's
     # a viewer reads the submissions but may not register one
     assert 'action="/reports/submissions"' not in html and "登记报送须由值班长进行" in html
+    bad = await console.get("/reports", params={"period": "2026-13"})
+    assert bad.status == 400 and "calendar month" in await bad.text()
     english = await (await console.get("/reports", params={"lang": "en"})).text()
     assert "Download DOCX" in english and '<option value="en" selected>' in english
 

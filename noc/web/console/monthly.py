@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from kpi.breakdown import months_of
 from kpi.compute import scheduled_due
 from noc.appkeys import CONFIG, REPORTS, STORE
 from noc.core.errors import InputError, UnavailableError
@@ -83,8 +84,14 @@ async def report_context(request: web.Request, form: dict[str, str] | None = Non
 
 
 @page("reports")
-async def reports(request: web.Request) -> dict[str, Any]:
-    return await report_context(request)
+async def reports(request: web.Request) -> dict[str, Any] | web.StreamResponse:
+    context = await report_context(request)
+    try:
+        months_of(context["period"], ZoneInfo(request.app[CONFIG].site.timezone))
+    except InputError as exc:  # a month that cannot be read: said, not shown as "not submitted"
+        context["error"] = exc.message
+        return render(request, "report.html", context, 400)
+    return context
 
 
 @subpage("/reports/download", "report.html", READ)
