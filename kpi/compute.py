@@ -17,6 +17,7 @@ from kpi.model import (
     Call,
     DueReport,
     Facts,
+    ReportSchedule,
     Rules,
     StaffSpell,
     Ticket,
@@ -306,6 +307,31 @@ def staffing(facts: Facts, ctx: Context) -> Figure:
 # -- 8 reports ------------------------------------------------------------------------------
 
 
+def _scheduled_due(sched: ReportSchedule, month: dt.date, tz: ZoneInfo) -> dt.datetime:
+    """When ``sched``'s report of the month of ``month`` is due: day N of the next month."""
+    nxt = add_month(month.replace(day=1))
+    day = min(sched.due_day, calendar.monthrange(nxt.year, nxt.month)[1])
+    due = dt.datetime.combine(nxt.replace(day=day), sched.due_time, tzinfo=tz)
+    return due.astimezone(dt.UTC)
+
+
+def scheduled_due(kind: str, period: str, rules: Rules, tz: ZoneInfo) -> dt.datetime | None:
+    """When the report ``kind`` of ``period`` (``2026-10``) is due by ``kpi.reports``; None for
+    a kind the config does not schedule or a period that is not a calendar month (such a
+    report is due when its submission says, ``due_at``)."""
+    try:
+        year, month = (int(p) for p in period.split("-"))
+        first = dt.date(year, month, 1)
+    except ValueError:
+        return None
+    if len(period) != 7:
+        return None
+    for sched in rules.reports:
+        if sched.kind == kind:
+            return _scheduled_due(sched, first, tz)
+    return None
+
+
 def due_reports(facts: Facts, ctx: Context) -> list[DueReport]:
     """Scheduled reports (the previous month's, due on day N) and registered explicit dues."""
     out: dict[tuple[str, str], DueReport] = {}
@@ -314,9 +340,7 @@ def due_reports(facts: Facts, ctx: Context) -> list[DueReport]:
     while True:
         nxt = add_month(month)
         for sched in ctx.rules.reports:
-            day = min(sched.due_day, calendar.monthrange(nxt.year, nxt.month)[1])
-            due = dt.datetime.combine(nxt.replace(day=day), sched.due_time, tzinfo=ctx.tz)
-            due = due.astimezone(dt.UTC)
+            due = _scheduled_due(sched, month, ctx.tz)
             if ctx.window.start <= due < ctx.window.end:
                 label = f"{month.year:04d}-{month.month:02d}"
                 out[(sched.kind, label)] = DueReport(sched.kind, label, due)

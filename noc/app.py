@@ -52,6 +52,7 @@ from noc.web import (
     maintenance_api,
     openapi,
     registers_api,
+    reports_api,
     session_api,
     sla_api,
     transport,
@@ -71,6 +72,7 @@ WEB_MODULES = (
     calls_api,
     kpi_api,
     registers_api,
+    reports_api,
     audit_api,
     accounts_api,
     openapi,
@@ -360,6 +362,7 @@ def create_app(
     app.cleanup_ctx.append(engine_ctx)
     app.cleanup_ctx.append(metrics_ctx)
     app.cleanup_ctx.append(alerting_ctx)
+    app.cleanup_ctx.append(reports_api.reports_ctx)  # the monthly report, made on demand
     for module in WEB_MODULES:  # every route with its permission (noc.web.routes)
         add_routes(app, module.ROUTES)
     console.setup(app)  # pages, forms, live feed, static files (declared alike)

@@ -9,6 +9,7 @@ from alerting.pipeline import AlertPipeline
 from incident_runbooks.loader import RunbookSet
 from noc.config import NocConfig
 from noc.metrics import Metrics
+from noc.reports.service import MonthlyReports
 from noc.runtime.automation import StepAutomation
 from noc.runtime.engine import Engine
 from noc.runtime.events import EventHub
@@ -32,3 +33,4 @@ OUTBOX = web.AppKey("outbox", Outbox)
 PIPELINE = web.AppKey("alert_pipeline", AlertPipeline)
 HUB = web.AppKey("event_hub", EventHub)
 WATCH = web.AppKey("watch", Watch)
+REPORTS = web.AppKey("monthly_reports", MonthlyReports)

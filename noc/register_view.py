@@ -13,11 +13,14 @@ importing a file twice changes nothing the second time.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kpi.compute import scheduled_due
+from kpi.model import Rules
 from noc.calls_intake import ImportReport, RowProblem
 from noc.core.errors import InputError
 from noc.core.validation import did_you_mean
@@ -26,6 +29,7 @@ from noc.ingest.records import RecordInvalid
 from noc.ingest.registers import FIELDS, KEYS, Record, validate, values_of
 from noc.store.kpi_registers import REGISTERS, RegisterRow
 from noc.store.register_acts import Imported
+from noc.store.tables_kpi import ReportSubmissionRow
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "staff": ("person", "post", "start"),
@@ -121,11 +125,48 @@ def row_json(kind: str, row: RegisterRow, tz: ZoneInfo) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class SubmissionStatus:
+    """A submission beside the due time it is judged against (docs/kpi.md, indicator 8):
+    ``on_time`` (submitted at or before it), ``late`` (``late_by`` after it) or ``no_due`` (a
+    kind the config does not schedule, registered without a due time)."""
+
+    row: ReportSubmissionRow
+    due_at: dt.datetime | None
+    status: str
+    late_by: dt.timedelta | None = None
+
+
+def submission_statuses(
+    rows: Iterable[ReportSubmissionRow], rules: Rules, tz: ZoneInfo
+) -> list[SubmissionStatus]:
+    """Each submission with its due time — the schedule's (``kpi.reports``), else the first due
+    time registered for the same kind and period, as the scorecard takes it — and whether it
+    went in on time."""
+    rows = list(rows)
+    explicit: dict[tuple[str, str], dt.datetime] = {}
+    for r in rows:
+        if r.due_at is not None:
+            explicit.setdefault((r.kind, r.period), r.due_at)
+    out = []
+    for r in rows:
+        due = scheduled_due(r.kind, r.period, rules, tz) or explicit.get((r.kind, r.period))
+        if due is None:
+            out.append(SubmissionStatus(r, None, "no_due"))
+        elif r.submitted_at <= due:
+            out.append(SubmissionStatus(r, due, "on_time"))
+        else:
+            out.append(SubmissionStatus(r, due, "late", r.submitted_at - due))
+    return out
+
+
 __all__ = [
     "REQUIRED_COLUMNS",
+    "SubmissionStatus",
     "count",
     "invalid",
     "parse",
     "read_file",
     "row_json",
+    "submission_statuses",
 ]

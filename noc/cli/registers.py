@@ -315,7 +315,7 @@ def report_monthly(period, fmt, out, as_of, lang, config_path, db_url) -> None:
     from kpi.breakdown import months_of
     from noc.kpi_view import as_of_of
     from noc.reports.charts import cjk_font
-    from noc.reports.monthly import draw, monthly_document
+    from noc.reports.monthly import draw, file_name, monthly_document
 
     async def go(store, config):
         tz = ZoneInfo(config.site.timezone)
@@ -331,8 +331,7 @@ def report_monthly(period, fmt, out, as_of, lang, config_path, db_url) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    stem = "12345-hotline-monthly" if lang == "en" else "12345热线月报"
-    path = Path(out or f"{stem}-{period.strip()}.{fmt}")
+    path = Path(out or file_name(period, fmt, lang))
     try:
         path.write_bytes(data)
     except OSError as exc:

@@ -93,11 +93,19 @@ class ConflictError(NocError):
 
 
 class UnavailableError(NocError):
-    """A peer did not answer (database, channel, lab daemon): 503, exit 1."""
+    """A peer did not answer (database, channel, lab daemon), or the service is busy with the
+    same kind of work: 503, exit 1. ``retry_after`` (seconds), when known, becomes the HTTP
+    ``Retry-After`` header."""
 
     status = 503
     code = "unavailable"
     label = "无法执行 / unavailable"
+
+    def __init__(
+        self, message: str = "", *, reason: str | None = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message, reason=reason)
+        self.retry_after = retry_after
 
 
 __all__ = [

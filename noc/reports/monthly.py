@@ -16,6 +16,24 @@ from noc.reports.gather import gather
 from noc.store.repo import Store
 
 FORMATS = ("docx", "pdf", "html")
+LANGS = ("zh-CN", "en")
+MEDIA_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+    "html": "text/html",
+}
+
+
+def file_name(period: str, fmt: str, lang: str) -> str:
+    """``12345热线月报-2026-11.docx`` (``en``: ``12345-hotline-monthly-2026-11.docx``): what the
+    command writes by default and what the web offers to save."""
+    stem = "12345-hotline-monthly" if lang == "en" else "12345热线月报"
+    return f"{stem}-{period.strip()}.{fmt}"
+
+
+def ascii_file_name(period: str, fmt: str) -> str:
+    """The same name in ASCII, for a client that reads only ``filename=`` (not ``filename*``)."""
+    return file_name(period, fmt, "en")
 
 
 def draw(doc: Document, fmt: str) -> bytes:

@@ -17,9 +17,17 @@ from noc.core.logs import get_logger
 log = get_logger("noc.web")
 
 
-def json_error(status: int, code: str, reason: str) -> web.Response:
+def json_error(
+    status: int, code: str, reason: str, headers: dict[str, str] | None = None
+) -> web.Response:
     """The API's error body."""
-    return web.json_response({"error": code, "reason": reason}, status=status)
+    return web.json_response({"error": code, "reason": reason}, status=status, headers=headers)
+
+
+def error_headers(exc: NocError) -> dict[str, str] | None:
+    """``Retry-After`` for a refusal that says when to come back (a busy report generator)."""
+    retry_after = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(retry_after)} if retry_after else None
 
 
 def wants_json(request: web.Request) -> bool:
@@ -34,9 +42,10 @@ async def error_middleware(request: web.Request, handler):
     except NocError as exc:
         if exc.status >= 500:
             log.warning("request_refused", path=request.path, status=exc.status, reason=exc.reason)
+        headers = error_headers(exc)
         if wants_json(request):
-            return json_error(exc.status, exc.code, exc.reason)
-        return web.Response(status=exc.status, text=exc.reason)
+            return json_error(exc.status, exc.code, exc.reason, headers)
+        return web.Response(status=exc.status, text=exc.reason, headers=headers)
     except web.HTTPException as exc:
         if wants_json(request) and exc.status >= 400:
             return json_error(

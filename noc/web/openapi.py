@@ -39,6 +39,13 @@ def _who_may(permission: str) -> str:
     return "roles " + ", ".join(needed)
 
 
+def _content(route: Route) -> dict[str, Any]:
+    if not route.produces:
+        return {"application/json": {}}
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {media: binary for media in route.produces}
+
+
 def operation(route: Route) -> dict[str, Any]:
     params: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -62,7 +69,7 @@ def operation(route: Route) -> dict[str, Any]:
         "x-permission": route.permission,
         "parameters": params,
         "responses": {
-            "200": {"description": "OK", "content": {"application/json": {}}},
+            "200": {"description": "OK", "content": _content(route)},
             "4XX": {
                 "description": "refused, with the reason",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},

@@ -58,6 +58,7 @@ class Route:
     name: str | None = None  # the aiohttp route name, for url_for
     action: str | None = None  # the audit action of a write
     while_must_change: bool = False
+    produces: tuple[str, ...] = ()  # media types of a 200 that is a file, not JSON
 
     def __post_init__(self) -> None:
         if not known(self.permission):

@@ -168,7 +168,7 @@ def test_the_duty_officer_works_a_voice_circuit_outage_in_the_browser(
         log_in(page, f"http://127.0.0.1:{viewer.port}", "wang")
         page.goto(f"http://127.0.0.1:{viewer.port}/incidents/{incident['id']}")
         assert page.locator("#actions button").count() == 0
-        assert page.locator("form[method=post]").count() == 0
+        assert page.locator("main form[method=post]").count() == 0  # (the header's: 退出)
         status = page.evaluate(
             """async (url) => (await fetch(url, {method: "POST",
                  body: new URLSearchParams({note: "x", csrf_token: "0".repeat(64)})})).status""",

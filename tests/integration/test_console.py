@@ -206,9 +206,11 @@ async def test_an_operator_works_an_incident_with_forms(console_db):
 async def test_a_viewer_sees_no_buttons_and_a_forged_post_is_refused(console):
     incident = await incident_id(console)
     page = f"/incidents/{incident}"
-    html = await (await console.get(page)).text()  # the default: an anonymous viewer
+    html = await (await console.get(page)).text()  # the default: a signed-in viewer
     assert "<button" not in html.split('id="actions"')[1].split("</section>")[0]
-    assert 'method="post"' not in html
+    main = html.split("<main")[1]  # the header's 退出 form is the only post form a viewer has
+    assert 'method="post"' not in main and html.count('method="post"') == 1
+    assert 'action="/api/v1/logout"' in html.split("<main")[0]
     for action in ("ack", "resolve", "steps", "close", "regrade", "steps/path/run"):
         resp = await console.post(f"{page}/{action}", data={"csrf_token": "0" * 64})
         assert resp.status == 403, action

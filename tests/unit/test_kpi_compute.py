@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kpi.compute import Context, Scope, add_month, compute, parse_scope
+from kpi.compute import Context, Scope, add_month, compute, parse_scope, scheduled_due
 from kpi.correlation import correlate
 from kpi.errors import ScopeError
 from kpi.model import (
@@ -18,6 +18,7 @@ from kpi.model import (
     Emergency,
     Facts,
     Fault,
+    ReportSchedule,
     Rules,
     SpotCheck,
     StaffSpell,
@@ -249,6 +250,17 @@ def test_reports_due_in_the_month_late_corrected_missing_pending():
     assert pend.records["pending"] == ["monthly:2026-10"] and pend.count == 0
     missing = figs(Facts())["reports"]
     assert missing.records["items"] == ["monthly:2026-10 missing"]
+
+
+def test_the_scheduled_due_time_of_a_report():
+    """Day 5 of the next month, 18:00 site time (clamped to a short month's end); none for a
+    kind the config does not schedule or a period that is not a calendar month."""
+    assert scheduled_due("monthly", "2026-10", Rules(), TZ) == t("2026-11-05", "18:00")
+    assert scheduled_due("monthly", "2026-12", Rules(), TZ) == t("2027-01-05", "18:00")
+    late = Rules(reports=(ReportSchedule("monthly", 31, dt.time(9, 0)),))
+    assert scheduled_due("monthly", "2026-01", late, TZ) == t("2026-02-28", "09:00")
+    for kind, period in (("data", "2026-10"), ("monthly", "2026-W44"), ("monthly", "2026-13")):
+        assert scheduled_due(kind, period, Rules(), TZ) is None, (kind, period)
 
 
 def test_emergencies_and_level_one_incidents():

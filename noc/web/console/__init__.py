@@ -4,7 +4,8 @@ a plain form post.
 Layout: :mod:`pages` (the navigation table, ``@page``/``@action``, rendering), :mod:`context`
 (who is looking, language, CSRF: where the identity layer plugs in), :mod:`messages` (every
 text, zh-CN and en), one module per area (:mod:`overview`, :mod:`incidents`, :mod:`inventory`,
-:mod:`operations`, :mod:`reports`, :mod:`system`), :mod:`live` (the SSE stream). Templates are
+:mod:`operations`, :mod:`reports` (SLA), :mod:`monthly` (月报), :mod:`kpi`, :mod:`registers`,
+:mod:`search`, :mod:`system`), :mod:`live` (the SSE stream). Templates are
 ``noc/web/templates/console/``, the one script and style sheet ``noc/web/static/``.
 """
 
@@ -18,6 +19,7 @@ from noc.web.console import (  # noqa: F401 - importing a module declares its pa
     inventory,
     kpi,
     live,
+    monthly,
     operations,
     overview,
     registers,

@@ -439,6 +439,51 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "emergency.call_surge": ("话务激增", "call surge"),
     "emergency.network": ("网络故障", "network"),
     "emergency.other": ("其他", "other"),
+    # the monthly report (月报)
+    "report.hint": (
+        "按自然月（现场时间）生成12345热线月报：话务、工单、回访与满意度、考核计分、网络与SLA、"
+        "人员与突发事件；一个月的数据约需数秒至十余秒。",
+        "The 12345 hotline monthly report for a calendar month (site time): calls, tickets, "
+        "callbacks and satisfaction, the scorecard, network and SLA, staffing and emergencies; "
+        "a month takes seconds to make.",
+    ),
+    "report.month": ("月份", "month"),
+    "report.language": ("报告语言", "report language"),
+    "report.lang_zh": ("中文", "Chinese"),
+    "report.lang_en": ("英文", "English"),
+    "report.as_of": ("数据截至（可选）", "as of (optional)"),
+    "report.download": ("下载 {fmt}", "Download {fmt}"),
+    "report.show": ("查看该月报送", "Show this month"),
+    "report.download_hint": (
+        "截至时间留空即现在，按现场时间 {zone}。DOCX 可编辑转发；同一时间只生成一份，"
+        "其他请求须稍候。每次下载均记入审计日志。",
+        "An empty 'as of' means now (site time {zone}). The DOCX is the one to edit and forward; "
+        "one report is made at a time, others wait. Every download is audited.",
+    ),
+    "report.making": ("正在生成：{what}。", "Being made now: {what}."),
+    "report.submissions": ("报送登记", "Submissions"),
+    "report.submitted_on": (
+        "{period} 月报已于 {at} 报送：",
+        "The {period} report went in on {at}:",
+    ),
+    "report.not_submitted": (
+        "{period} 月报尚未登记报送，应于 {due} 前报送。",
+        "The {period} report is not registered as submitted; it is due by {due}.",
+    ),
+    "report.not_submitted_no_due": (
+        "{period} 月报尚未登记报送。",
+        "The {period} report is not registered as submitted.",
+    ),
+    "report.status": ("是否按时", "on time"),
+    "report.on_time": ("按时", "on time"),
+    "report.late": ("逾期 {by}", "late by {by}"),
+    "report.no_due": ("无应报时间", "no due time"),
+    "report.submit": ("登记为已报送", "Register as submitted"),
+    "report.read_only": (
+        "当前角色（{role}）可以下载月报，登记报送须由值班长进行。",
+        "Your role ({role}) may download the report; a shift lead registers its submission.",
+    ),
+    "logout.submit": ("退出", "Log out"),
     # alerting
     "alerting.urls": ("地址(已脱敏)", "URLs (masked)"),
     "alerting.queued": ("待发送", "queued"),

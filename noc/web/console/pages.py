@@ -69,6 +69,7 @@ NAV: tuple[Page, ...] = (
     Page("maintenance", "/maintenance", "维护", "Maintenance", "maintenance.html"),
     Page("sla", "/sla", "SLA", "SLA", "sla.html"),
     Page("kpi", "/kpi", "考核", "KPIs", "kpi.html"),
+    Page("reports", "/reports", "月报", "Reports", "report.html"),
     Page("tickets", "/tickets", "工单", "Tickets", "tickets.html"),
     Page("kb", "/kb", "知识库", "Knowledge base", "kb.html"),
     Page("registers", "/registers", "登记", "Registers", "registers.html"),

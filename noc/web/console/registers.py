@@ -12,12 +12,13 @@ leaves a ``refused`` audit row. Times are typed in site time.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from noc.appkeys import CONFIG, STORE
+from noc.appkeys import CONFIG, REPORTS, STORE
 from noc.core.errors import InputError
 from noc.ingest.registers import EMERGENCY_KINDS, FIELDS
 from noc.register_view import parse
@@ -80,13 +81,18 @@ def _fields(kind: str, form: dict[str, str]) -> dict[str, str]:
     return {k: v.strip() for k, v in form.items() if k in FIELDS[kind] and v.strip()}
 
 
-async def _write(
-    request: web.Request, form: dict[str, str], kind: str, section: str
+async def write(
+    request: web.Request,
+    form: dict[str, str],
+    kind: str,
+    done: str,
+    refused: Callable[[InputError], Awaitable[web.StreamResponse]],
 ) -> web.StreamResponse:
     """Read the form with the API's and the CLI's validation (a value that cannot be read is
-    refused and recorded), then act; a success answers 303 to the list, a refusal re-renders
-    the page with the reason (400). A body that is not a form gets the reason as the API would
-    answer it."""
+    refused and recorded), then act through :class:`RegisterActs`; a success answers 303 to
+    ``done``, a refusal is answered by ``refused(exc)`` (the form's page again with the reason,
+    400). A body that is not a form gets the reason as the API would answer it. Every console
+    form that enters a register (this page's, the 月报 page's submission) comes through here."""
     actor = auth.writer(request)
     acts = _acts(request)
     try:
@@ -99,10 +105,24 @@ async def _write(
     except InputError as exc:
         if request.content_type not in auth.FORM_TYPES:
             raise
-        return await _refused(request, form, section, exc)
+        return await refused(exc)
     forget(request.app)
+    if REPORTS in request.app:
+        request.app[REPORTS].forget()  # the monthly report shows the registers too
+    see_other(done)
+
+
+async def _write(
+    request: web.Request, form: dict[str, str], kind: str, section: str
+) -> web.StreamResponse:
     anchor = {"staff": "staff", "emergency": "emergencies", "submission": "submissions"}[section]
-    see_other(f"/registers?added={section}#{anchor}")
+    return await write(
+        request,
+        form,
+        kind,
+        f"/registers?added={section}#{anchor}",
+        lambda exc: _refused(request, form, section, exc),
+    )
 
 
 @action("/registers/staff", PERMISSION, ACTIONS["staff"][0])
