@@ -1,7 +1,9 @@
 """The ``noc`` command: the group and the list of its subcommand groups, nothing else.
 
 Each group lives in its own module and imports only :mod:`noc.cli.common` (shared options,
-config and store loading, the error-to-exit-code decorator, exit codes 0/1/2).
+config and store loading, the error-to-exit-code decorator, exit codes 0/1/2). Every command
+declares who may use it next to its definition (:mod:`noc.cli.access`); the lab's commands,
+whose package may not import the CLI, are declared here.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from noc.cli import (
     tokens,
     users,
 )
+from noc.cli.access import Access, annotate, declare_each
 from noc.cli.common import STORE_EPILOG
 from noc.lab import cli as lab
 
@@ -63,8 +66,23 @@ COMMANDS: tuple[click.Command, ...] = (
     demo.demo,
 )
 
+_LAB_ROOT = (
+    "root only (network namespaces and daemons): the test lab, never production; no store data"
+)
+declare_each(
+    lab.lab,
+    {
+        "up": Access("local", note=_LAB_ROOT),
+        "down": Access("local", note=_LAB_ROOT),
+        "fault": Access("local", note=_LAB_ROOT),
+        "heal": Access("local", note=_LAB_ROOT),
+        "status": Access("local", note="reads the lab's state directory; no store data"),
+    },
+)
+
 for _command in COMMANDS:
     main.add_command(_command)
+annotate(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

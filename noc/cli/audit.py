@@ -13,6 +13,7 @@ import sys
 
 import click
 
+from noc.cli.access import reads, writes
 from noc.cli.common import store_options
 from noc.cli.identity_common import Ctx, local, parse_instant, run
 from noc.store.audit_log import audit_csv, audit_json
@@ -51,6 +52,7 @@ def audit() -> None:
 
 
 @audit.command("list")
+@reads("audit.read")
 @_filters
 @click.option("--action", help="only this action (e.g. user.role, token.create)")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100000))
@@ -83,6 +85,7 @@ def list_cmd(
 
 
 @audit.command("export")
+@reads("audit.read")
 @_filters
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
@@ -111,6 +114,7 @@ def export_cmd(since, until, actor, target, outcome, fmt, output, config_path, d
 
 
 @audit.command("verify")
+@reads("audit.read")
 @store_options
 def verify_cmd(config_path, db_url) -> None:
     """Check the hash chain; exit 1 at the first broken link, 0 when intact."""
@@ -131,6 +135,7 @@ def verify_cmd(config_path, db_url) -> None:
 
 
 @audit.command("purge")
+@writes("audit.purge", "audit.purge", "only rows older than the retention")
 @store_options
 def purge_cmd(config_path, db_url) -> None:
     """Delete rows older than the retention (security.audit.retention, at least 180 days)."""

@@ -1,4 +1,7 @@
-"""``noc calls import|list``: calls (话务) from a CSV/XLSX export or an Asterisk ``queue_log``."""
+"""``noc calls import|list``: calls (话务) from a CSV/XLSX export or an Asterisk ``queue_log``.
+
+``import`` acts as the NOC account bound to the OS account running it, needs ``ingest`` and is
+audited as ``calls.import`` (one row per file, :mod:`noc.cli.importing`); ``list`` reads."""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ import click
 
 from noc import calls_view as view
 from noc.calls_intake import context, import_queue_log, import_table
-from noc.cli.importing import finish, import_options, progress, run, store_options
+from noc.cli.access import reads, writes
+from noc.cli.importing import finish, import_options, progress, run, run_import, store_options
 from noc.store.calls import CallRepo
 
 
@@ -20,6 +24,7 @@ def calls() -> None:
 
 
 @calls.command("import")
+@writes("ingest", "calls.import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--format",
@@ -41,12 +46,12 @@ def import_cmd(
     file, fmt, source, mapping, strict, encoding, sheet, errors_out, config_path, db_url
 ) -> None:
     """Import calls from FILE; importing it again changes nothing."""
+    if fmt == "asterisk-queue-log" and mapping:
+        raise click.UsageError("--mapping does not apply to a queue_log")
 
     async def action(store, config):
         ctx = context(config)
         if fmt == "asterisk-queue-log":
-            if mapping:
-                raise click.UsageError("--mapping does not apply to a queue_log")
             with progress("queue_log") as step:
                 return await import_queue_log(
                     store,
@@ -59,7 +64,8 @@ def import_cmd(
                 )
         return await _table(store, ctx, file, mapping, strict, encoding, sheet, source)
 
-    finish(run(config_path, db_url, action), file, errors_out)
+    details = {"format": fmt, "source": source, "mapping": mapping, "strict": strict}
+    finish(run_import(config_path, db_url, file, action, details), file, errors_out)
 
 
 async def _table(store, ctx, file, mapping, strict, encoding, sheet, source):
@@ -79,6 +85,7 @@ async def _table(store, ctx, file, mapping, strict, encoding, sheet, source):
 
 
 @calls.command("list")
+@reads()
 @click.option("--from", "start", help="from (date or time, site time)")
 @click.option("--to", "end", help="to (a date includes that day)")
 @click.option("--agent")

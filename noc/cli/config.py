@@ -11,6 +11,7 @@ from collections import Counter
 import click
 import yaml
 
+from noc.cli.access import local
 from noc.cli.common import config_option, exit_on_error, load_config_or_exit, resolve_config_path
 from noc.core.units import format_bandwidth
 
@@ -27,6 +28,7 @@ def _one_file(file: str | None, option: str | None) -> str | None:
 
 
 @config.command("check")
+@local("validates a config file and the runbooks; no store data: read access to the files decides")
 @click.argument("file", required=False)
 @config_option
 @click.option(
@@ -83,6 +85,9 @@ def config_check(file: str | None, config_path: str | None, runbooks_dir: str | 
 
 
 @config.command("show")
+@local(
+    "prints a config file with every secret masked; no store data: read access to the file decides"
+)
 @click.argument("file", required=False)
 @config_option
 @exit_on_error

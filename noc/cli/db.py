@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from noc.cli.access import local
 from noc.cli.common import exit_on_error, load_config_or_exit, store_options
 from noc.core.errors import NocError, UnavailableError
 
@@ -57,6 +58,9 @@ def _url(config_path: str | None, db_url: str | None) -> str:
 
 
 @db.command("upgrade")
+@local(
+    "creates or migrates the store's schema, no rows of data: the database owner's credentials (or write access to the SQLite file) decide"
+)
 @store_options
 @click.option("--revision", default="head", show_default=True)
 @exit_on_error
@@ -77,6 +81,7 @@ def db_upgrade(config_path: str | None, db_url: str | None, revision: str) -> No
 
 
 @db.command("current")
+@local("reads the schema revision only: whoever can open the store")
 @store_options
 @exit_on_error
 def db_current(config_path: str | None, db_url: str | None) -> None:

@@ -4,6 +4,14 @@ The records are made by :mod:`noc.demo.generate` (seeded: the same seed and peri
 data) and stored through the ingest repositories. Caller numbers are synthetic and go through
 the privacy path like real ones; without a configured caller hash key the command uses a demo
 key and says so. That key is public: never point this command at a production store.
+
+It writes synthetic calls and tickets among whatever the store holds, which would move every
+figure of a real month, so it needs ``demo.generate`` (admin only; root acts as admin, which is
+how ``make run`` loads its month) and acts as the NOC account bound to the OS account running
+it, audited as ``demo.generate`` with one row after the load (the period, seed and counts; see
+:mod:`noc.store.import_acts`). A store that holds tickets but no demo history (no calls of the
+source ``demo``) is taken for a real one and refused (exit 1); with ``--if-empty`` a store that
+holds any tickets is left alone (exit 0), and that is recorded too.
 """
 
 from __future__ import annotations
@@ -11,12 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from zoneinfo import ZoneInfo
 
 import click
 
-from noc.cli.common import exit_on_error, run_with_store, store_options
-from noc.core.errors import InputError
+from noc.cli.access import current, writes
+from noc.cli.common import exit_on_error, store_options
+from noc.core.errors import ConflictError, InputError
 
 DEMO_HASH_KEY = "noc-demo-caller-hash-key-public-never-for-production"
 
@@ -39,6 +47,7 @@ def months_before(day: dt.date, months: int) -> dt.date:
 
 
 @demo.command("generate")
+@writes("demo.generate", "demo.generate", "refused on a store with tickets but no demo history")
 @click.option("--years", default=0, show_default=True, type=click.IntRange(0, 20))
 @click.option(
     "--months",
@@ -61,10 +70,14 @@ def months_before(day: dt.date, months: int) -> dt.date:
 @exit_on_error
 def generate(years, months, seed, end, tickets_per_year, if_empty, config_path, db_url):
     """Generate YEARS years and MONTHS months of calls, tickets, their events and a small
-    knowledge base, ending today (or --end), and store them. Loading it again changes nothing."""
+    knowledge base, ending today (or --end), and store them. Loading it again changes nothing.
+    Never on a production store: one with tickets but no demo history is refused."""
+    from noc.cli.identity_common import Ctx, run
     from noc.demo.generate import Plan
     from noc.demo.load import load
     from noc.ingest.privacy import CallerProtector
+    from noc.store.calls import CallFilter, CallRepo
+    from noc.store.import_acts import batched_acting
     from noc.store.tickets import TicketRepo
 
     if months is None:
@@ -79,8 +92,11 @@ def generate(years, months, seed, end, tickets_per_year, if_empty, config_path, 
     else:
         last = None
 
-    async def action(store, config):
-        tz = ZoneInfo(config.site.timezone)
+    access = current()
+
+    async def work(ctx: Ctx) -> bool:
+        store, config = ctx.store, ctx.config
+        tz = ctx.tz
         now = dt.datetime.now(dt.UTC)
         last_day = last or now.astimezone(tz).date()
         stop = last_day + dt.timedelta(days=1)
@@ -91,36 +107,73 @@ def generate(years, months, seed, end, tickets_per_year, if_empty, config_path, 
             tickets_per_year=tickets_per_year,
             now=None if last else now,
         )
-        if if_empty and await TicketRepo(store, tz).count():
-            click.echo("演示数据 demo: the store already has tickets; nothing generated")
-            return
-        protector = config.privacy.protector()
-        if not protector.can_hash:
+        async with batched_acting(
+            store,
+            await ctx.actor(),
+            access.action or "",
+            access.permission or "",
+            f"demo:{plan.start}..{last_day}:seed{seed}",
+            ctx.accounts.policy.permissions,
+        ) as act:
+            act.after.update(
+                {
+                    "start": plan.start.isoformat(),
+                    "end": last_day.isoformat(),
+                    "seed": seed,
+                    "tickets_per_year": tickets_per_year,
+                }
+            )
+            tickets = await TicketRepo(store, tz).count()
+            if tickets and if_empty:
+                act.after["generated"] = False
+                click.echo("演示数据 demo: the store already has tickets; nothing generated")
+                return True
+            if tickets:
+                _, demo_calls = await CallRepo(store).list(CallFilter(source=plan.source), 1, 0)
+                if not demo_calls:
+                    raise ConflictError(
+                        f"库中已有 {tickets} 条非演示工单，拒绝写入演示数据 / the store holds "
+                        f"{tickets} ticket(s) and no demo history: it looks like a real store, "
+                        "and demo data would change its figures (use an empty store, or "
+                        "--if-empty to do nothing when tickets exist)"
+                    )
+            protector = config.privacy.protector()
+            act.after["public_demo_key"] = not protector.can_hash
+            if not protector.can_hash:
+                click.echo(
+                    "演示数据 demo: no caller hash key configured (NOC_CALLER_HASH_KEY): the "
+                    "synthetic numbers are hashed with the public demo key; never use it in "
+                    "production",
+                    err=True,
+                )
+                protector = CallerProtector(DEMO_HASH_KEY)
             click.echo(
-                "演示数据 demo: no caller hash key configured (NOC_CALLER_HASH_KEY): the synthetic "
-                "numbers are hashed with the public demo key; never use it in production",
+                f"演示数据 demo: {plan.start} – {last_day}, seed {seed}, "
+                f"~{tickets_per_year:,} tickets a year …",
                 err=True,
             )
-            protector = CallerProtector(DEMO_HASH_KEY)
+            started = time.monotonic()
+            with _Progress(plan.days) as step:
+                report = await load(store, plan, protector, tz, progress=step)
+            took = time.monotonic() - started
+            act.after.update(
+                {
+                    "generated": True,
+                    "days": report.days,
+                    "records": dict(report.records),
+                    "statuses": dict(report.statuses),
+                }
+            )
+        click.echo(f"演示数据 demo: {report.line()} in {took:.1f} s")
+        return not (report.statuses.get("conflict") or report.statuses.get("invalid"))
+
+    if not run(config_path, db_url, work):
         click.echo(
-            f"演示数据 demo: {plan.start} – {last_day}, seed {seed}, "
-            f"~{tickets_per_year:,} tickets a year …",
+            "演示数据 demo: some records clash with what the store holds (another seed or "
+            "real data under the same numbers); those were not written",
             err=True,
         )
-        started = time.monotonic()
-        with _Progress(plan.days) as step:
-            report = await load(store, plan, protector, tz, progress=step)
-        took = time.monotonic() - started
-        click.echo(f"演示数据 demo: {report.line()} in {took:.1f} s")
-        if report.statuses.get("conflict") or report.statuses.get("invalid"):
-            click.echo(
-                "演示数据 demo: some records clash with what the store holds (another seed or "
-                "real data under the same numbers); those were not written",
-                err=True,
-            )
-            sys.exit(1)
-
-    run_with_store(config_path, db_url, action)
+        sys.exit(1)
 
 
 class _Progress:

@@ -14,6 +14,7 @@ import ipaddress
 
 import click
 
+from noc.cli.access import local
 from noc.cli.common import DURATION, as_json, exit_on_error, finish, json_option, refuse_unsafe
 
 
@@ -23,6 +24,9 @@ def diag() -> None:
 
 
 @diag.command("traceroute")
+@local(
+    "sends diagnostic packets from this host and reads or writes no store data: raw sockets need root, so the OS decides; run from an incident, the same diagnostic is the API's and console's audited `diagnose` act"
+)
 @click.argument("host")
 @click.option("--max-hops", type=click.IntRange(1, 64), default=15, show_default=True)
 @click.option(
@@ -45,6 +49,9 @@ def traceroute(host: str, max_hops: int, timeout: float, json_out: bool) -> None
 
 
 @diag.command("arp")
+@local(
+    "sends diagnostic packets from this host and reads or writes no store data: raw sockets need root, so the OS decides; run from an incident, the same diagnostic is the API's and console's audited `diagnose` act"
+)
 @click.argument("cidr")
 @click.option("--iface", metavar="IF", help="接口 / interface to scan on (default: the route's).")
 @click.option(

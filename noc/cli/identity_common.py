@@ -1,4 +1,6 @@
-"""What ``noc user``, ``noc token`` and ``noc audit`` share: the acting OS account, the store.
+"""What the CLI's writes share: the acting OS account, the store (``noc user``, ``noc token``,
+``noc audit purge``, incidents, maintenance, registers, imports, ``noc demo generate``, ``noc alert
+test``; each command declares its permission in :mod:`noc.cli.access`).
 
 A CLI write acts as the NOC account bound to the OS account running the command (``noc user
 add NAME --os-user LOGIN``), read from the process's effective uid, not from ``$USER`` (which

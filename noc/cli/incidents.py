@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from noc.cli.access import reads, writes
 from noc.cli.common import exit_on_error, json_option, lang_option, run_with_store, store_options
 from noc.cli.identity_common import Ctx, run
 from noc.config import NocConfig
@@ -55,6 +56,7 @@ def incident() -> None:
 
 
 @incident.command("list")
+@reads()
 @click.option(
     "--status", type=click.Choice(["active", "open", "acknowledged", "recovered", "closed"])
 )
@@ -86,6 +88,7 @@ def list_cmd(
 
 
 @incident.command("show")
+@reads()
 @click.argument("incident_id", type=int)
 @json_option()
 @lang_option()
@@ -134,6 +137,7 @@ BY_HELP = "(optional) must be the acting account: the name recorded is always th
 
 
 @incident.command("ack")
+@writes("ack", "incident.ack")
 @click.argument("incident_id", type=int)
 @click.option("--by", help=BY_HELP)
 @click.option("--note", default="")
@@ -151,6 +155,7 @@ def ack_cmd(
 
 
 @incident.command("step")
+@writes("step", "incident.step", "a flag other than the runbook's also needs step.override")
 @click.argument("incident_id", type=int)
 @click.argument("step_id")
 @click.option("--by", help=BY_HELP)
@@ -208,6 +213,7 @@ def step_cmd(
 
 
 @incident.command("resolve")
+@writes("resolve", "incident.resolve")
 @click.argument("incident_id", type=int)
 @click.option("--by", help=BY_HELP)
 @click.option("--note", required=True)
@@ -225,6 +231,7 @@ def resolve_cmd(
 
 
 @incident.command("close")
+@writes("close", "incident.close")
 @click.argument("incident_id", type=int)
 @click.option("--by", help=BY_HELP)
 @click.option("--note", required=True, help="the cause (故障原因)")

@@ -1,4 +1,7 @@
-"""``noc kb import|search|show``: the knowledge base (知识库) and its version history."""
+"""``noc kb import|search|show``: the knowledge base (知识库) and its version history.
+
+``import`` acts as the NOC account bound to the OS account running it, needs ``ingest`` and is
+audited as ``kb.import`` (one row per file, :mod:`noc.cli.importing`); the others read."""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ import click
 
 from noc import calls_view as view
 from noc.calls_intake import context, import_table
-from noc.cli.importing import finish, import_options, progress, run, store_options
+from noc.cli.access import reads, writes
+from noc.cli.importing import finish, import_options, progress, run, run_import, store_options
 from noc.cli.tickets import highlighted
 from noc.ingest.search import parse_query, snippet
 from noc.store.kb import KbRepo
@@ -24,6 +28,7 @@ def kb() -> None:
 
 
 @kb.command("import")
+@writes("ingest", "kb.import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @import_options
 @store_options
@@ -44,10 +49,12 @@ def import_cmd(file, mapping, strict, encoding, sheet, errors_out, config_path, 
                 progress=step,
             )
 
-    finish(run(config_path, db_url, action), file, errors_out)
+    details = {"mapping": mapping, "strict": strict}
+    finish(run_import(config_path, db_url, file, action, details), file, errors_out)
 
 
 @kb.command("search")
+@reads()
 @click.argument("text")
 @click.option("--category")
 @click.option("--include-expired", is_flag=True, help="also entries no longer valid today")
@@ -94,6 +101,7 @@ def search_cmd(text, category, include_expired, limit, offset, as_json, config_p
 
 
 @kb.command("show")
+@reads()
 @click.argument("entry_id")
 @click.option("--versions", is_flag=True, help="every version, oldest first")
 @click.option("--json", "as_json", is_flag=True)

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from noc.cli.access import reads
 from noc.cli.common import exit_on_error, lang_option, run_with_store, store_options
 
 PERIOD = "2026-11 (month), 2026-W48 (ISO week) or 2026-11-29 (day), site time"
@@ -42,6 +43,7 @@ def kpi() -> None:
 
 
 @kpi.command("report")
+@reads()
 @_period_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "md"]), default="table")
 @store_options
@@ -55,6 +57,7 @@ def report_cmd(period, start, end, as_of, scope, fmt, config_path, db_url) -> No
 
 
 @click.command("scorecard")
+@reads()
 @_period_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @lang_option("zh-CN")

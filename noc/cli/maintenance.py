@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from noc.cli.access import reads, writes
 from noc.cli.common import exit_on_error, json_option, run_with_store, store_options
 from noc.cli.identity_common import Ctx, run
 from noc.core.errors import NocError
@@ -29,6 +30,7 @@ def maintenance() -> None:
 
 
 @maintenance.command("add")
+@writes("maintenance.write", "maintenance.add")
 @click.option("--assets", required=True, help="comma-separated asset names")
 @click.option("--start", help="start (ISO 8601; site time without offset; default: now)")
 @click.option("--end", help="end (ISO 8601)")
@@ -68,6 +70,7 @@ def add_cmd(assets, start, end, duration, reason, by, config_path, db_url) -> No
 
 
 @maintenance.command("list")
+@reads()
 @click.option("--active", is_flag=True, help="only windows in force now")
 @json_option()
 @store_options
@@ -96,6 +99,7 @@ def list_cmd(active, as_json, config_path, db_url) -> None:
 
 
 @maintenance.command("end")
+@writes("maintenance.write", "maintenance.end")
 @click.argument("window_id", type=int)
 @store_options
 def end_cmd(window_id, config_path, db_url) -> None:
@@ -109,6 +113,7 @@ def end_cmd(window_id, config_path, db_url) -> None:
 
 
 @maintenance.command("approve")
+@writes("maintenance.approve", "maintenance.approve", "never one's own window")
 @click.argument("window_id", type=int)
 @store_options
 def approve_cmd(window_id, config_path, db_url) -> None:

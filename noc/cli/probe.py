@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from noc.cli.access import local
 from noc.cli.common import (
     BANDWIDTH,
     DURATION,
@@ -53,6 +54,9 @@ json_option = json_flag("输出一个JSON对象 / print one JSON object (ProbeRe
 
 
 @probe.command("icmp")
+@local(
+    "one probe from this host, as ping, snmpget or a SIP OPTIONS client would, and no store data: the OS account's own network rights decide (ICMP: root or ping_group_range)"
+)
 @click.argument("host")
 @click.option(
     "--count",
@@ -165,6 +169,9 @@ PRIV_PROTO = SnmpProtocolType(
 
 
 @probe.command("snmp")
+@local(
+    "one probe from this host, as ping, snmpget or a SIP OPTIONS client would, and no store data: the OS account's own network rights decide (ICMP: root or ping_group_range)"
+)
 @click.argument("host")
 @click.option(
     "--community",
@@ -354,6 +361,9 @@ async def _poll_snmp(
 
 
 @probe.command("sip")
+@local(
+    "one probe from this host, as ping, snmpget or a SIP OPTIONS client would, and no store data: the OS account's own network rights decide (ICMP: root or ping_group_range)"
+)
 @click.argument("uri", metavar="sip:USER@HOST[:PORT]")
 @click.option("--transport", type=click.Choice(["udp", "tcp"]), default="udp", show_default=True)
 @click.option(

@@ -26,9 +26,11 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from noc.cli.access import reads, writes
 from noc.cli.common import exit_on_error, json_option, lang_option, run_with_store, store_options
 from noc.cli.identity_common import Ctx, run
 from noc.core.errors import InputError
+from noc.store.register_acts import ACTIONS, PERMISSION
 
 OPTION_NAMES = {
     "staff": {"person": "PERSON", "post": "--post", "start": "--start", "end": "--end"},
@@ -54,7 +56,7 @@ def _add(kind: str, raw: dict, config_path, db_url, show: Callable) -> None:  # 
     """Enter one record given as options; a refusal is audited and exits 1 (2: bad input)."""
     from noc.core.errors import NocError
     from noc.register_view import parse
-    from noc.store.register_acts import ACTIONS, RegisterActs
+    from noc.store.register_acts import RegisterActs
 
     async def work(ctx: Ctx):
         actor = await ctx.actor()
@@ -79,7 +81,7 @@ def _import(kind: str, file: Path, encoding, sheet, errors_out, config_path, db_
     from noc.cli.importing import finish
     from noc.core.errors import NocError
     from noc.register_view import count, read_file
-    from noc.store.register_acts import ACTIONS, RegisterActs
+    from noc.store.register_acts import RegisterActs
 
     action = ACTIONS[kind][1]
 
@@ -102,6 +104,7 @@ def _import(kind: str, file: Path, encoding, sheet, errors_out, config_path, db_
 
 def _import_command(group: click.Group, kind: str, columns: str) -> None:
     @group.command("import")
+    @writes(PERMISSION, ACTIONS[kind][1])
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--encoding", help="CSV encoding (default: UTF-8, else GB18030)")
     @click.option("--sheet", help="XLSX sheet (default: the first)")
@@ -151,6 +154,7 @@ def staff() -> None:
 
 
 @staff.command("add")
+@writes("register.write", "staff.add")
 @click.argument("person")
 @click.option("--post", required=True, help="接话, 派单岗, 工单回访岗 …")
 @click.option("--start", required=True, help="first working day (2026-11-01)")
@@ -173,6 +177,7 @@ _import_command(staff, "staff", "person, post, start, end, note")
 
 
 @staff.command("list")
+@reads()
 @json_option()
 @store_options
 @exit_on_error
@@ -195,6 +200,7 @@ def emergency() -> None:
 
 
 @emergency.command("add")
+@writes("register.write", "emergency.add")
 @click.option("--kind", required=True, help="typhoon, power_cut, call_surge, network, other")
 @click.option("--title")
 @click.option("--started", required=True, help="when it started (site time)")
@@ -221,6 +227,7 @@ _import_command(
 
 
 @emergency.command("list")
+@reads()
 @json_option()
 @store_options
 @exit_on_error
@@ -246,6 +253,7 @@ def report() -> None:
 
 
 @report.command("submit")
+@writes("register.write", "report.submit")
 @click.option("--kind", default="monthly", show_default=True)
 @click.option("--period", required=True, help="the period it reports (2026-10)")
 @click.option("--at", "submitted", help="when it was submitted (default now)")
@@ -276,6 +284,7 @@ _import_command(report, "submissions", "kind, period, submitted_at, due_at, corr
 
 
 @report.command("submissions")
+@reads()
 @json_option()
 @store_options
 @exit_on_error
@@ -294,6 +303,7 @@ def report_submissions(as_json, config_path, db_url) -> None:
 
 
 @report.command("monthly")
+@reads()
 @click.option("--period", required=True, help="the calendar month, site time (2026-11)")
 @click.option(
     "--format", "fmt", type=click.Choice(["docx", "pdf", "html"]), default="docx", show_default=True

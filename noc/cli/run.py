@@ -19,6 +19,7 @@ import traceback
 
 import click
 
+from noc.cli.access import local
 from noc.cli.common import exit_on_error, load_config_or_exit, store_options
 from noc.core.errors import NocError, UnavailableError
 
@@ -60,6 +61,10 @@ def check_listen(host: str, port: int) -> None:
 
 
 @click.command()
+@local(
+    "starts the service: the store's credentials and the listen port decide; on a store "
+    "without accounts it creates admin (audited as user.bootstrap by system)"
+)
 @store_options
 @click.option(
     "--listen",

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from noc.cli.access import reads
 from noc.cli.common import (
     exit_on_error,
     lang_option,
@@ -28,6 +29,7 @@ def sla() -> None:
 
 
 @sla.command("report")
+@reads()
 @click.option(
     "--period", help="2026-11 (month), 2026-11-29 (day) or 2026-W48 (ISO week), site time"
 )

@@ -1,4 +1,8 @@
-"""``noc tickets import|search|list|show``: tickets (工单) and their events."""
+"""``noc tickets import|search|list|show``: tickets (工单) and their events.
+
+``import`` acts as the NOC account bound to the OS account running it, needs ``ingest`` and is
+audited as ``tickets.import`` (``--kind events``: also ``tickets.import``, the kind in the row;
+one row per file, :mod:`noc.cli.importing`); the others read."""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ import click
 
 from noc import calls_view as view
 from noc.calls_intake import context, import_table
-from noc.cli.importing import finish, import_options, progress, run, store_options
+from noc.cli.access import reads, writes
+from noc.cli.importing import finish, import_options, progress, run, run_import, store_options
 from noc.ingest.search import Snippet, parse_query
 from noc.store.tickets import TicketRepo
 
@@ -22,6 +27,7 @@ def tickets() -> None:
 
 
 @tickets.command("import")
+@writes("ingest", "tickets.import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--kind",
@@ -52,7 +58,8 @@ def import_cmd(file, kind, mapping, strict, encoding, sheet, errors_out, config_
                 progress=step,
             )
 
-    finish(run(config_path, db_url, action), file, errors_out)
+    details = {"kind": kind, "mapping": mapping, "strict": strict}
+    finish(run_import(config_path, db_url, file, action, details), file, errors_out)
 
 
 def _filter_options(func):
@@ -110,6 +117,7 @@ def _line(t: dict) -> str:
 
 
 @tickets.command("search")
+@reads()
 @click.argument("text")
 @_filter_options
 @store_options
@@ -152,6 +160,7 @@ def search_cmd(
 
 
 @tickets.command("list")
+@reads()
 @_filter_options
 @store_options
 def list_cmd(start, end, type_, town, agent, status, limit, offset, as_json, config_path, db_url):
@@ -174,6 +183,7 @@ def list_cmd(start, end, type_, town, agent, status, limit, offset, as_json, con
 
 
 @tickets.command("show")
+@reads()
 @click.argument("ticket_no")
 @click.option("--json", "as_json", is_flag=True)
 @store_options

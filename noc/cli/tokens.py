@@ -12,6 +12,7 @@ import json
 
 import click
 
+from noc.cli.access import reads, writes
 from noc.cli.common import store_options
 from noc.cli.identity_common import Ctx, local, run
 from noc.core.errors import InputError
@@ -34,6 +35,7 @@ def token() -> None:
 
 
 @token.command("create")
+@writes("token.manage", "token.create")
 @click.option("--user", "holder", required=True, help="the account the token acts as")
 @click.option("--label", default="", help="what it is for (shown in lists)")
 @click.option("--expires", default="90d", show_default=True, help="lifetime, at most 366d")
@@ -66,6 +68,7 @@ def create_cmd(holder, label, expires, scopes, config_path, db_url) -> None:
 
 
 @token.command("list")
+@reads("token.revoke")
 @click.option("--user", "holder", help="only this account's tokens")
 @click.option("--active", is_flag=True, help="hide revoked and expired tokens")
 @click.option("--json", "as_json", is_flag=True)
@@ -94,6 +97,7 @@ def list_cmd(holder, active, as_json, config_path, db_url) -> None:
 
 
 @token.command("revoke")
+@writes("token.revoke", "token.revoke")
 @click.argument("ref", metavar="ID|PREFIX")
 @store_options
 def revoke_cmd(ref, config_path, db_url) -> None:

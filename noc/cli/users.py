@@ -13,6 +13,8 @@ import json
 
 import click
 
+from noc.cli import access
+from noc.cli.access import reads, writes
 from noc.cli.common import store_options
 from noc.cli.identity_common import Ctx, local, read_secret_line, run
 from noc.identity.roles import ROLE_TITLES, ROLES
@@ -35,6 +37,7 @@ def user() -> None:
 
 
 @user.command("add")
+@writes("user.manage", "user.add", "root and admin too, until a security officer exists")
 @click.argument("name")
 @click.option("--role", required=True, type=ROLE)
 @click.option("--password-stdin", is_flag=True, help="read the password from stdin")
@@ -56,6 +59,7 @@ def add_cmd(name, role, password_stdin, os_user, config_path, db_url) -> None:
 
 
 @user.command("list")
+@reads("user.read")
 @click.option("--json", "as_json", is_flag=True)
 @store_options
 def list_cmd(as_json, config_path, db_url) -> None:
@@ -90,6 +94,7 @@ def list_cmd(as_json, config_path, db_url) -> None:
 
 
 @user.command("disable")
+@writes("user.manage", "user.disable", "never one's own account")
 @click.argument("name")
 @store_options
 def disable_cmd(name, config_path, db_url) -> None:
@@ -103,6 +108,7 @@ def disable_cmd(name, config_path, db_url) -> None:
 
 
 @user.command("enable")
+@writes("user.manage", "user.enable", "never one's own account")
 @click.argument("name")
 @store_options
 def enable_cmd(name, config_path, db_url) -> None:
@@ -116,6 +122,7 @@ def enable_cmd(name, config_path, db_url) -> None:
 
 
 @user.command("role")
+@writes("user.manage", "user.role", "never one's own role")
 @click.argument("name")
 @click.argument("role", type=ROLE)
 @store_options
@@ -130,6 +137,11 @@ def role_cmd(name, role, config_path, db_url) -> None:
 
 
 @user.command("passwd")
+@writes(
+    "user.manage",
+    "user.password_reset",
+    "one's own password: any bound account (audited as user.password)",
+)
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="read the new password from stdin")
 @store_options
@@ -151,6 +163,7 @@ def passwd_cmd(name, password_stdin, config_path, db_url) -> None:
 
 
 @user.command("bind")
+@writes("user.manage", "user.bind")
 @click.argument("name")
 @click.option("--os-user", metavar="LOGIN", help="OS account whose CLI acts as NAME")
 @click.option("--unbind", is_flag=True, help="remove the binding")
@@ -168,6 +181,7 @@ def bind_cmd(name, os_user, unbind, config_path, db_url) -> None:
 
 
 @user.command("unlock")
+@writes("lockout.release", "lockout.release")
 @click.argument("name", required=False)
 @click.option("--source", metavar="ADDRESS", help="release a locked source address")
 @store_options
@@ -182,6 +196,11 @@ def unlock_cmd(name, source, config_path, db_url) -> None:
 
 
 @user.command("bootstrap")
+@access.local(
+    "only on a store without accounts, where nobody can be bound yet: root, or whoever can "
+    "write the store, creates admin",
+    action="user.bootstrap",
+)
 @store_options
 def bootstrap_cmd(config_path, db_url) -> None:
     """On a store without accounts, create admin with a random password (shown once)."""

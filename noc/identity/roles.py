@@ -42,7 +42,7 @@ _OPERATING_ADDS: Mapping[str, tuple[str, ...]] = {
         "alert.test",
         "register.write",
     ),
-    "admin": ("config.write", "token.manage", "token.revoke"),
+    "admin": ("config.write", "token.manage", "token.revoke", "demo.generate"),
 }
 _DUTY_GRANTS: Mapping[str, tuple[str, ...]] = {
     "security": (
@@ -71,6 +71,7 @@ PERMISSION_TITLES: Mapping[str, str] = {
     "alert.test": "send a test message through an alert channel",
     "register.write": "enter the KPI registers: staff, report submissions, emergencies",
     "config.write": "reload or change the configuration",
+    "demo.generate": "load a synthetic demo history into a store (never a production one)",
     "token.manage": "issue API tokens for automation",
     "token.revoke": "revoke API tokens",
     "user.read": "list accounts",
@@ -95,6 +96,7 @@ OPERATIONAL_WRITES: frozenset[str] = frozenset(
         "step.override",
         "register.write",
         "config.write",
+        "demo.generate",
     }
 )
 """Acts on the network, incidents, the SLA or the service; the duty roles hold none of them."""

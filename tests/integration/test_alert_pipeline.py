@@ -187,8 +187,17 @@ async def test_deliveries_are_counted_in_metrics(service):
 
 
 async def test_alert_cli_sends_a_test_message_and_masks_channels(http_sink, tmp_path):
+    """``noc alert test`` as this process's OS account (root here: it acts as admin), on a
+    store: the test message arrives and its order is audited (``alert.test``)."""
     import subprocess
     import sys
+
+    from support.stores import create_store
+
+    from noc.store import Store
+    from noc.store.audit_log import AuditLog
+
+    db = await asyncio.to_thread(create_store, f"sqlite:///{tmp_path / 'noc.db'}")
 
     secret = "Tok3nSecretValue"
     cfg = tmp_path / "noc.yaml"
@@ -208,7 +217,8 @@ alerting:
 
     def noc(*args):
         return subprocess.run(
-            [sys.executable, "-m", "noc", "alert", *args, "--config", str(cfg)],
+            [sys.executable, "-m", "noc", "alert", *args, "--config", str(cfg)]
+            + (["--db", db] if args[0] == "test" else []),
             capture_output=True,
             text=True,
             timeout=60,
@@ -221,6 +231,15 @@ alerting:
     assert http_sink.bodies("/test") and "测试" in http_sink.bodies("/test")[0]["title"]
     unknown = await asyncio.to_thread(noc, "test", "nobody")
     assert unknown.returncode == 2 and "unknown receiver 'nobody'" in unknown.stderr
+    store = await Store.open(db)
+    try:
+        rows = [(r.action, r.target, r.outcome, r.channel) for r in await AuditLog(store).rows()]
+    finally:
+        await store.close()
+    assert rows == [
+        ("alert.test", "receiver:noc-oncall", "ok", "cli"),
+        ("alert.test", "receiver:nobody", "refused", "cli"),
+    ]
 
 
 OUTAGE_SECONDS = 60.0

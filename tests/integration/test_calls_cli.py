@@ -1,5 +1,9 @@
 """``noc calls|tickets|kb import`` and ``search`` as an operator runs them (a child process),
-on SQLite and PostgreSQL: good and bad rows, exact error texts, exit codes, re-imports."""
+on SQLite and PostgreSQL: good and bad rows, exact error texts, exit codes, re-imports.
+
+The child runs as this process's OS account — root under ``make test``, who acts as admin and
+so holds ``ingest``; who else may import, and the audit row of each file:
+``test_cli_acting.py``."""
 
 from __future__ import annotations
 

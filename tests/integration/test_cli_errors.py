@@ -75,6 +75,8 @@ READING_AND_WRITING = [
     ["audit", "list"],
     ["user", "add", "eve", "--role", "viewer"],
     ["db", "current"],
+    ["demo", "generate", "--months", "1"],
+    ["alert", "test", "noc-oncall"],
 ]
 
 

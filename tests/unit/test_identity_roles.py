@@ -53,6 +53,7 @@ EXPECTED = {
     "step.override": ("lead", "admin"),
     "register.write": ("lead", "admin"),
     "config.write": ("admin",),
+    "demo.generate": ("admin",),
     "token.manage": ("admin",),
     "token.revoke": ("admin", "security"),
     "user.read": ("security",),
