@@ -17,9 +17,17 @@ from noc.core.logs import get_logger
 log = get_logger("noc.web")
 
 
-def json_error(status: int, code: str, reason: str) -> web.Response:
+def json_error(
+    status: int, code: str, reason: str, headers: dict[str, str] | None = None
+) -> web.Response:
     """The API's error body."""
-    return web.json_response({"error": code, "reason": reason}, status=status)
+    return web.json_response({"error": code, "reason": reason}, status=status, headers=headers)
+
+
+def _headers(exc: NocError) -> dict[str, str] | None:
+    """``Retry-After`` for an error that says when to try again (a busy store: 503)."""
+    after = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(after)} if after is not None else None
 
 
 def _is_api(request: web.Request) -> bool:
@@ -35,8 +43,8 @@ async def error_middleware(request: web.Request, handler):
         if exc.status >= 500:
             log.warning("request_refused", path=request.path, status=exc.status, reason=exc.reason)
         if _is_api(request):
-            return json_error(exc.status, exc.code, exc.reason)
-        return web.Response(status=exc.status, text=exc.reason)
+            return json_error(exc.status, exc.code, exc.reason, _headers(exc))
+        return web.Response(status=exc.status, text=exc.reason, headers=_headers(exc))
     except web.HTTPException as exc:
         if _is_api(request) and exc.status >= 400:
             return json_error(
