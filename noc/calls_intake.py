@@ -11,7 +11,6 @@ with ``strict`` nothing is imported unless every row is good, the whole file in 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -85,7 +84,7 @@ class Checked:
         """One result per item, in order: the invalid ones and ``stored`` (of the records)."""
         out: dict[int, ItemResult] = dict(self.invalid)
         for (index, _), result in zip(self.valid, stored, strict=True):
-            out[index] = dataclasses.replace(result, index=index)
+            out[index] = ItemResult(index, result.id, result.status, result.errors)
         return [out[i] for i in range(self.count)]
 
 

@@ -27,7 +27,7 @@ from noc.ingest.lifecycle import Lifecycle, project
 from noc.ingest.records import EventRecord, FieldError, TicketRecord, diff
 from noc.ingest.search import Query
 from noc.store import textsearch
-from noc.store.bulk import ItemResult, chunks, insert_ignore, is_postgres, transaction
+from noc.store.bulk import ItemResult, chunks, insert_new, is_postgres, transaction
 from noc.store.repo import Store
 from noc.store.tables_calls import (
     AgentComplaintRow,
@@ -136,14 +136,10 @@ class TicketRepo:
         now = utcnow()
         results = [ItemResult(i, r.ticket_no, "created") for i, r in enumerate(records)]
         async with transaction(self.store, session) as s:
-            ids: dict[str, int] = {}
             # in key order: concurrent batches then take the unique index's locks in one order
-            for chunk in chunks(sorted(records, key=lambda r: r.ticket_no)):
-                stmt = insert_ignore(s, TicketRow.__table__, ["ticket_no"]).returning(
-                    TicketRow.ticket_no, TicketRow.id
-                )
-                rows = await s.execute(stmt, [_ticket_values(r, now) for r in chunk])
-                ids.update(dict(rows.all()))
+            rows = [_ticket_values(r, now) for r in sorted(records, key=lambda r: r.ticket_no)]
+            table = TicketRow.__table__
+            ids = dict(await insert_new(s, table, rows, ["ticket_no"], ["ticket_no", "id"]))
             created: set[str] = set()
             new_events: list[dict[str, Any]] = []
             repeats: list[int] = []
@@ -154,8 +150,8 @@ class TicketRepo:
                     new_events += [_event_values(e, tid, now) for e in record.events()]
                 else:
                     repeats.append(i)
-            for chunk in chunks(sorted(new_events, key=lambda v: v["event_id"])):
-                await s.execute(insert_ignore(s, TicketEventRow.__table__, ["event_id"]), chunk)
+            new_events.sort(key=lambda v: v["event_id"])
+            await insert_new(s, TicketEventRow.__table__, new_events, ["event_id"])
             if repeats:
                 await self._repeats(s, records, repeats, results, now)
         return results
@@ -313,13 +309,9 @@ class TicketRepo:
         return out
 
     async def _insert_events(self, s: AsyncSession, values: list[dict[str, Any]]) -> dict[str, int]:
-        inserted: dict[str, int] = {}
-        for chunk in chunks(sorted(values, key=lambda v: v["event_id"])):
-            stmt = insert_ignore(s, TicketEventRow.__table__, ["event_id"]).returning(
-                TicketEventRow.event_id, TicketEventRow.id
-            )
-            inserted.update(dict((await s.execute(stmt, list(chunk))).all()))
-        return inserted
+        ordered = sorted(values, key=lambda v: v["event_id"])
+        table = TicketEventRow.__table__
+        return dict(await insert_new(s, table, ordered, ["event_id"], ["event_id", "id"]))
 
     async def _reproject(self, s: AsyncSession, ticket_ids: set[int], now: dt.datetime) -> None:
         """Make each ticket row the projection of all its events."""
