@@ -82,10 +82,15 @@ class IngestBatcher:
         if not checked.valid:
             return checked.results([])
 
+        merged: list[tuple[list[ItemResult], list[ItemResult]]] = []
+
         def audit_all(stored: list[ItemResult]) -> AuditEntry | None:
-            return audit(checked.results(stored)) if audit is not None else None
+            merged.append((stored, checked.results(stored)))
+            return audit(merged[-1][1]) if audit is not None else None
 
         stored = await self.store_records(kind, checked.records, audit_all, token_id)
+        if merged and merged[-1][0] is stored:  # merged already for the audit row
+            return merged[-1][1]
         return checked.results(stored)
 
     async def store_records(

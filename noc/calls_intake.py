@@ -81,10 +81,15 @@ class Checked:
         return [r for _, r in self.valid]
 
     def results(self, stored: Sequence[ItemResult]) -> list[ItemResult]:
-        """One result per item, in order: the invalid ones and ``stored`` (of the records)."""
+        """One result per item, in order: the invalid ones and ``stored`` (the records',
+        renumbered in place to their items' indexes)."""
+        for (index, _), result in zip(self.valid, stored, strict=True):
+            result.index = index
+        if not self.invalid:
+            return list(stored)
         out: dict[int, ItemResult] = dict(self.invalid)
         for (index, _), result in zip(self.valid, stored, strict=True):
-            out[index] = ItemResult(index, result.id, result.status, result.errors)
+            out[index] = result
         return [out[i] for i in range(self.count)]
 
 

@@ -118,7 +118,7 @@ async def insert_new(
             sql_type = (
                 "TEXT" if isinstance(column.type, String) else column.type.compile(dialect=dialect)
             )
-            casts.append(f"CAST(%(a{n})s AS {sql_type}[])")
+            casts.append(f"CAST(%(a{n})b AS {sql_type}[])")  # binary: 5× cheaper to dump
         statement = f"{head}SELECT * FROM unnest({', '.join(casts)}){tail}"
         result = await session.connection()
         out.extend(tuple(r) for r in await _driver(result, statement, arrays))
