@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from noc.ingest.lifecycle import Lifecycle, project
 from noc.ingest.records import EventRecord, FieldError, TicketRecord, diff
@@ -142,14 +143,17 @@ class TicketRepo:
             ids = dict(await insert_new(s, table, rows, ["ticket_no"], ["ticket_no", "id"]))
             created: set[str] = set()
             new_events: list[dict[str, Any]] = []
+            searched: list[tuple[int, str, str | None, str]] = []
             repeats: list[int] = []
             for i, record in enumerate(records):
                 if record.ticket_no in ids and record.ticket_no not in created:
                     created.add(record.ticket_no)
                     tid = ids[record.ticket_no]
                     new_events += [_event_values(e, tid, now) for e in record.events()]
+                    searched.append((tid, record.ticket_no, record.town, record.content))
                 else:
                     repeats.append(i)
+            await textsearch.index_tickets(s, searched)
             new_events.sort(key=lambda v: v["event_id"])
             await insert_new(s, TicketEventRow.__table__, new_events, ["event_id"])
             if repeats:
@@ -374,9 +378,13 @@ class TicketRepo:
         newest; with the number of matches."""
         dialect = self.store.backend
         columns = [getattr(TicketRow, c) for c in SEARCHED]
-        conditions = flt.conditions() + textsearch.match(
-            dialect, "tickets_fts", TicketRow.id, columns, query
+        matched = textsearch.match(
+            dialect, "tickets_fts", TicketRow.id, columns, query, short_grams_index=True
         )
+        conditions = flt.conditions()
+        if not conditions and len(query.terms) == 1 and textsearch.simple_case(query.text):
+            return await self._search_one_term(query, columns, matched, limit, offset)
+        conditions += matched
         rank = textsearch.tier(dialect, query, TicketRow.ticket_no, columns).label("tier")
         stmt = (
             select(TicketRow, rank)
@@ -386,9 +394,85 @@ class TicketRepo:
             .offset(offset)
         )
         async with self.store.sessions() as s:
+            await textsearch.prefer_indexes(s, query)
             rows = [(row, int(t)) for row, t in (await s.execute(stmt)).all()]
             total = await s.scalar(select(func.count()).select_from(TicketRow).where(*conditions))
         return rows, int(total or 0)
+
+    async def _search_one_term(
+        self, query: Query, columns: list, matched: list, limit: int, offset: int
+    ) -> tuple[list[tuple[TicketRow, int]], int]:
+        """:meth:`search` for one term over all tickets, without ranking every hit.
+
+        With one term the phrase *is* the term, so every hit is tier 1 except the ticket whose
+        number is the query (tier 0, by the ``lower(ticket_no)`` index): the page is those,
+        then the other hits newest first — which the ``created_at`` index gives in order,
+        without sorting all of them. The term's case must mean the same to Python and the
+        database (:func:`~noc.store.textsearch.simple_case`), as the tiers are computed in both.
+        """
+        number = func.lower(TicketRow.ticket_no) == query.text.lower()
+        newest = (TicketRow.created_at.desc(), TicketRow.id.desc())
+        dialect = self.store.backend
+        async with self.store.sessions() as s:
+            await textsearch.prefer_indexes(s, query)
+            counted = textsearch.index_count(dialect, "tickets_fts", query)
+            if counted is None:
+                counted = select(func.count()).select_from(TicketRow).where(*matched)
+            total = int(await s.scalar(counted) or 0)
+            if total == 0:
+                return [], 0
+            first = list(
+                await s.scalars(select(TicketRow).where(number, *matched).order_by(*newest))
+            )
+            page = [(row, 0) for row in first[offset : offset + limit]]
+            wanted = limit - len(page)
+            if wanted > 0 and total > len(first):
+                skip = max(0, offset - len(first))
+                rows = await self._newest_hits(s, query, total, skip, wanted)
+                if rows is None:  # read every hit, then sort
+                    order = newest
+                    if dialect == "postgresql":  # (not by walking created_at: see above)
+                        order = (func.coalesce(TicketRow.created_at, None).desc(), *newest[1:])
+                    rest = (
+                        select(TicketRow)
+                        .where(~number, *matched)
+                        .order_by(*order)
+                        .limit(wanted)
+                        .offset(skip)
+                    )
+                    rows = list((await s.scalars(rest)).all())
+                page += [(row, 1) for row in rows]
+        return page, total
+
+    async def _newest_hits(
+        self, s: AsyncSession, query: Query, hits: int, skip: int, wanted: int
+    ) -> list[TicketRow] | None:
+        """When hits are common, the page from the newest tickets alone: of the newest
+        ``window`` tickets (``created_at`` index), those that hit. Exact when at least
+        ``skip + wanted`` of them hit (every older hit comes after); else ``None``, and the
+        caller reads every hit. ``window`` is eight times what an even spread of the hits
+        needs; a term whose hits cluster in the past (台风, a typhoon month) falls back.
+        The planners cannot choose this themselves: they do not know how many tickets hold
+        the term (PostgreSQL then tests every ticket's text, SQLite reads every hit)."""
+        tickets = int(await s.scalar(select(func.max(TicketRow.id))) or 0)
+        needed = skip + wanted
+        if hits * hits <= 4 * needed * tickets:  # reading the hits is cheaper
+            return None
+        window = min(tickets, max(2000, 8 * needed * tickets // hits))
+        newest = (TicketRow.created_at.desc(), TicketRow.id.desc())
+        recent = aliased(TicketRow, select(TicketRow).order_by(*newest).limit(window).subquery())
+        columns = [getattr(recent, c) for c in SEARCHED]
+        # "id + 0": SQLite must not look the hits up by id, only test the recent ones
+        tests = textsearch.match(self.store.backend, "tickets_fts", recent.id + 0, columns, query)
+        stmt = (
+            select(recent)
+            .where(func.lower(recent.ticket_no) != query.text.lower(), *tests)
+            .order_by(recent.created_at.desc(), recent.id.desc())
+            .limit(wanted)
+            .offset(skip)
+        )
+        rows = list((await s.scalars(stmt)).all())
+        return rows if skip + len(rows) >= needed else None
 
     async def count(self) -> int:
         async with self.store.sessions() as s:
