@@ -31,7 +31,8 @@ from noc.store.types import Session
 
 KINDS = ("calls", "tickets", "events", "kb")
 MAX_ITEMS = 5000
-FILE_BATCH = 1000
+FILE_BATCH = 5000  # records per transaction of a file import
+QUEUE_LOG_BATCH = 5000  # queue_log lines per transaction
 
 
 def context(config: NocConfig, now: dt.datetime | None = None) -> Context:
@@ -337,8 +338,8 @@ async def import_queue_log(
 
     async def run(session: Session | None) -> None:
         touched: set[str] = set()
-        for start in range(0, len(parsed.lines), FILE_BATCH * 5):
-            batch = parsed.lines[start : start + FILE_BATCH * 5]
+        for start in range(0, len(parsed.lines), QUEUE_LOG_BATCH):
+            batch = parsed.lines[start : start + QUEUE_LOG_BATCH]
             result = await repo.ingest_queue_log(batch, source, session)
             report.new_lines += result.new_lines
             report.calls_created += result.calls_created

@@ -127,9 +127,7 @@ async def index_tickets(session, tickets: Sequence[tuple[int, str, str | None, s
     PostgreSQL the expression index keeps itself)."""
     if not tickets or session.bind.dialect.name != "sqlite":
         return
-    rows = [
-        (tid, " ".join(gram_token(g) for g in short_grams(*fields))) for tid, *fields in tickets
-    ]
+    rows = [(tid, " ".join(map(gram_token, short_grams(*fields)))) for tid, *fields in tickets]
     connection = await session.connection()
     await connection.exec_driver_sql(f"INSERT INTO {GRAMS_TABLE}(rowid, grams) VALUES (?, ?)", rows)
 

@@ -64,7 +64,10 @@ def _base(record: TicketRecord) -> dict[str, Any]:
     return out
 
 
-def _ticket_values(record: TicketRecord, now: dt.datetime) -> dict[str, Any]:
+def _ticket_values(
+    record: TicketRecord, now: dt.datetime, events: list[EventRecord]
+) -> dict[str, Any]:
+    """The ticket row of a new ticket, ``events`` being ``record.events()``."""
     caller = record.caller
     values = _base(record)
     values.update(
@@ -75,7 +78,7 @@ def _ticket_values(record: TicketRecord, now: dt.datetime) -> dict[str, Any]:
         source=record.source or "local",
         recorded_at=now,
         updated_at=now,
-        **project(record.events()).as_dict(),
+        **project(events).as_dict(),
     )
     return values
 
@@ -137,8 +140,12 @@ class TicketRepo:
         now = utcnow()
         results = [ItemResult(i, r.ticket_no, "created") for i, r in enumerate(records)]
         async with transaction(self.store, session) as s:
+            stated = [r.events() for r in records]  # the history each record states
             # in key order: concurrent batches then take the unique index's locks in one order
-            rows = [_ticket_values(r, now) for r in sorted(records, key=lambda r: r.ticket_no)]
+            rows = [
+                _ticket_values(records[i], now, stated[i])
+                for i in sorted(range(len(records)), key=lambda i: records[i].ticket_no)
+            ]
             table = TicketRow.__table__
             ids = dict(await insert_new(s, table, rows, ["ticket_no"], ["ticket_no", "id"]))
             created: set[str] = set()
@@ -149,7 +156,7 @@ class TicketRepo:
                 if record.ticket_no in ids and record.ticket_no not in created:
                     created.add(record.ticket_no)
                     tid = ids[record.ticket_no]
-                    new_events += [_event_values(e, tid, now) for e in record.events()]
+                    new_events += [_event_values(e, tid, now) for e in stated[i]]
                     searched.append((tid, record.ticket_no, record.town, record.content))
                 else:
                     repeats.append(i)
@@ -169,7 +176,7 @@ class TicketRepo:
         now: dt.datetime,
     ) -> None:
         tickets = await self._tickets(s, {records[i].ticket_no for i in repeats}, lock=True)
-        implied = {i: records[i].events() for i in repeats}
+        implied = {i: records[i].events() for i in repeats}  # (repeats are few)
         stored = await self._events_by_id(s, {e.event_id for es in implied.values() for e in es})
         touched: set[int] = set()
         for i in repeats:

@@ -39,9 +39,11 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         def process(value: dt.datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is None:
-                raise ValueError(f"naive datetime {value!r}: store instants in UTC with tzinfo")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            if value.tzinfo is not UTC:
+                if value.tzinfo is None:
+                    raise ValueError(f"naive datetime {value!r}: store instants in UTC with tzinfo")
+                value = value.astimezone(UTC)
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
         return process
 
