@@ -15,11 +15,17 @@ For each backend, on a fresh store:
    search p50/p95 over a set of terms, ordinary queries (by number, by month/type/town/agent,
    paged) p95;
 5. **XLSX import** of ``--xlsx-rows`` generated tickets (canonical columns) with
-   ``noc tickets import``'s code path.
+   ``noc tickets import``'s code path, on a fresh store.
 
 Writes ``bench/results/calls.md``.
 
-    .venv/bin/python bench/bench_calls.py [--years 1] [--seconds 60] [--xlsx-rows 20000]
+    .venv/bin/python bench/bench_calls.py [--years 1] [--seconds 60] [--xlsx-rows 160000]
+        [--parts http,history,xlsx] [--keep-sqlite FILE --keep-pg DBNAME]
+
+``--parts`` runs some of the parts (the others show "—"); ``--keep-sqlite``/``--keep-pg`` keep
+the history's stores between runs (loaded once; a later run only queries them). The XLSX file
+is written once per size and kept in ``$TMPDIR/noc-bench-calls``. The HTTP parts sign in with
+an API token of a lead (``tests/support/auth.py``), as a real client would.
 """
 
 from __future__ import annotations
@@ -468,6 +474,11 @@ def render(results: dict, args) -> str:
     )
     row("… service CPU (cores busy)", "", lambda r: f"{r['http']['sustained']['cpu']:.2f}")
     row(
+        "… answers (HTTP status × count)",
+        "no 5xx",
+        lambda r: _statuses(r["http"]["sustained"]),
+    )
+    row(
         "… batch latency p50 / p99 ms",
         "",
         lambda r: (
@@ -488,6 +499,11 @@ def render(results: dict, args) -> str:
         ),
     )
     row("… service CPU (cores busy)", "", lambda r: f"{r['http']['latency']['cpu']:.2f}")
+    row(
+        "… answers (HTTP status or client error × count)",
+        "",
+        lambda r: _statuses(r["http"]["latency"]),
+    )
     row(
         "load average before → after the HTTP parts",
         "",
@@ -557,6 +573,10 @@ def render(results: dict, args) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _statuses(part: dict) -> str:
+    return ", ".join(f"{k} × {v:,}" for k, v in sorted(part.get("statuses", {}).items()))
+
+
 def goals(results: dict, args) -> list[str]:
     """One line per goal: met or NOT met, per backend."""
     checks = {
@@ -597,7 +617,7 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--latency-seconds", type=float, default=10)
     parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--xlsx-rows", type=int, default=20_000)
+    parser.add_argument("--xlsx-rows", type=int, default=160_000)
     parser.add_argument(
         "--parts", default="http,history,xlsx", help="which parts to run (comma-separated)"
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -389,7 +389,8 @@ class TicketRepo:
             dialect, "tickets_fts", TicketRow.id, columns, query, short_grams_index=True
         )
         conditions = flt.conditions()
-        if not conditions and len(query.terms) == 1 and textsearch.simple_case(query.text):
+        one_term = query.terms == (query.text,)  # ("水 水" is one term, but its phrase is two)
+        if not conditions and one_term and textsearch.simple_case(query.text):
             return await self._search_one_term(query, columns, matched, limit, offset)
         conditions += matched
         rank = textsearch.tier(dialect, query, TicketRow.ticket_no, columns).label("tier")
@@ -438,8 +439,13 @@ class TicketRepo:
                 rows = await self._newest_hits(s, query, total, skip, wanted)
                 if rows is None:  # read every hit, then sort
                     order = newest
-                    if dialect == "postgresql":  # (not by walking created_at: see above)
-                        order = (func.coalesce(TicketRow.created_at, None).desc(), *newest[1:])
+                    if dialect == "postgresql":
+                        # an order the created_at index cannot give: PostgreSQL, guessing the
+                        # hits rarer than they are, would walk it testing every ticket
+                        order = (
+                            literal_column("tickets.created_at + INTERVAL '0'").desc(),
+                            newest[1],
+                        )
                     rest = (
                         select(TicketRow)
                         .where(~number, *matched)

@@ -334,7 +334,22 @@ async def test_short_terms_are_found_by_index_with_the_same_answers_as_a_scan(st
     assert statuses(await ingest_items(store, "tickets", extra, CTX)) == ["created"] * 3
     everything = [(*_fields(t),) for t in (await TicketRepo(store, TZ).list(TicketFilter()))[0]]
     repo = TicketRepo(store, TZ)
-    for text in ("水", "停水", "镇水", "ab", "AB", "b-", "%", "0%", "_", "a_", "不", "亮 路", "Ls"):
+    for text in (
+        "水",
+        "停水",
+        "镇水",
+        "ab",
+        "AB",
+        "b-",
+        "%",
+        "0%",
+        "_",
+        "a_",
+        "不",
+        "亮 路",
+        "Ls",
+        "水 水",
+    ):
         query = parse_query(text)
         expected = [
             no
@@ -348,6 +363,12 @@ async def test_short_terms_are_found_by_index_with_the_same_answers_as_a_scan(st
         assert [r.ticket_no for r, t in hits if t == 0] == [
             no for no in expected if no.lower() == text.lower()
         ], text
+        phrase = {
+            no
+            for no, _, fields in everything
+            if any(text.lower() in f.lower() for f in fields) and no.lower() != text.lower()
+        }
+        assert {r.ticket_no for r, t in hits if t == 1} == phrase, text
     if store.backend == "sqlite":  # each ticket's grams were written with it
         async with store.engine.connect() as conn:
             for no, _, _ in everything:
