@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -20,6 +21,7 @@ from noc.appkeys import (
     DB_URL,
     ENGINE,
     HUB,
+    INGEST,
     METRICS,
     OUTBOX,
     PIPELINE,
@@ -31,6 +33,7 @@ from noc.appkeys import (
     STORE,
     WATCH,
 )
+from noc.calls_batch import IngestBatcher
 from noc.config import NocConfig
 from noc.core.aio import LoopThread, cancel_and_wait, wait_event
 from noc.core.logs import get_logger, scrubber
@@ -57,7 +60,7 @@ from noc.web import (
     sla_api,
     transport,
 )
-from noc.web.auth import POLICY, auth_middleware
+from noc.web.auth import POLICY, TOKENS, TokenCache, auth_middleware
 from noc.web.errors import error_middleware
 from noc.web.routes import add_routes
 
@@ -100,11 +103,13 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
         assets_retired=len(sync.retired),
     )
     app[STORE] = store
+    app[INGEST] = IngestBatcher(store, ZoneInfo(config.site.timezone))
     store.on_append.append(app[HUB].publish)  # the console's live feed
     app[METRICS].store_up.labels(backend=store.backend).set(1)
     try:
         yield
     finally:
+        await app[INGEST].close()
         await store.close()
         log.info("store_closed")
 
@@ -350,6 +355,7 @@ def create_app(
     app = web.Application(middlewares=[error_middleware, auth_middleware])
     app[CONFIG] = config
     app[POLICY] = config.security.policy()
+    app[TOKENS] = TokenCache()
     app[DB_URL] = resolve_db_url(db_url, config.server.db)
     app[METRICS] = Metrics(config)
     app[PROBING_ENABLED] = probing

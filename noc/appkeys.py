@@ -7,6 +7,7 @@ from aiohttp import web
 from alerting.outbox import Outbox
 from alerting.pipeline import AlertPipeline
 from incident_runbooks.loader import RunbookSet
+from noc.calls_batch import IngestBatcher
 from noc.config import NocConfig
 from noc.metrics import Metrics
 from noc.reports.service import MonthlyReports
@@ -21,6 +22,7 @@ from probes.probeset import ProbeSet
 CONFIG = web.AppKey("config", NocConfig)
 DB_URL = web.AppKey("db_url", str)
 STORE = web.AppKey("store", Store)
+INGEST = web.AppKey("ingest_batcher", IngestBatcher)  # the ingest API's group commit
 METRICS = web.AppKey("metrics", Metrics)
 PROBING_ALLOWED = web.AppKey("probing_allowed", bool)
 PROBING_ENABLED = web.AppKey("probing_enabled", bool)

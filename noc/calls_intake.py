@@ -31,7 +31,8 @@ from noc.store.types import Session
 
 KINDS = ("calls", "tickets", "events", "kb")
 MAX_ITEMS = 5000
-FILE_BATCH = 1000
+FILE_BATCH = 5000  # records per transaction of a file import
+QUEUE_LOG_BATCH = 5000  # queue_log lines per transaction
 
 
 def context(config: NocConfig, now: dt.datetime | None = None) -> Context:
@@ -67,30 +68,61 @@ def _external_id(kind: str, item: Any) -> str | None:
     return str(value) if value is not None else None
 
 
-async def ingest_items(
-    store: Store, kind: str, items: Sequence[Any], ctx: Context
-) -> list[ItemResult]:
-    """Validate and store API items; one result per item, in order."""
+@dataclass
+class Checked:
+    """API items after validation: a result for each invalid one, the valid records with
+    their index."""
+
+    count: int
+    invalid: dict[int, ItemResult]
+    valid: list[tuple[int, Any]]
+
+    @property
+    def records(self) -> list[Any]:
+        return [r for _, r in self.valid]
+
+    def results(self, stored: Sequence[ItemResult]) -> list[ItemResult]:
+        """One result per item, in order: the invalid ones and ``stored`` (the records',
+        renumbered in place to their items' indexes)."""
+        for (index, _), result in zip(self.valid, stored, strict=True):
+            result.index = index
+        if not self.invalid:
+            return list(stored)
+        out: dict[int, ItemResult] = dict(self.invalid)
+        for (index, _), result in zip(self.valid, stored, strict=True):
+            out[index] = result
+        return [out[i] for i in range(self.count)]
+
+
+def check_items(kind: str, items: Sequence[Any], ctx: Context) -> Checked:
+    """Validate API items (one path for every way in: ``noc.ingest.records``)."""
     if len(items) > MAX_ITEMS:
         raise InputError(f"at most {MAX_ITEMS} items per request, got {len(items)}")
-    results: list[ItemResult | None] = [None] * len(items)
-    good: list[tuple[int, Any]] = []
+    checked = Checked(len(items), {}, [])
+    validate = VALIDATORS[kind]
     for index, item in enumerate(items):
         if not isinstance(item, dict):
-            results[index] = ItemResult(
+            checked.invalid[index] = ItemResult(
                 index, None, "invalid", [FieldError("", "must be a JSON object")]
             )
             continue
         try:
-            good.append((index, VALIDATORS[kind](item, ctx)))
+            checked.valid.append((index, validate(item, ctx)))
         except RecordInvalid as exc:
-            results[index] = ItemResult(index, _external_id(kind, item), "invalid", exc.errors)
-    if good:
-        stored = await store_records(store, kind, [r for _, r in good], ctx.tz)
-        for (index, _), result in zip(good, stored, strict=True):
-            result.index = index
-            results[index] = result
-    return [r for r in results if r is not None]
+            checked.invalid[index] = ItemResult(
+                index, _external_id(kind, item), "invalid", exc.errors
+            )
+    return checked
+
+
+async def ingest_items(
+    store: Store, kind: str, items: Sequence[Any], ctx: Context
+) -> list[ItemResult]:
+    """Validate and store API items in a transaction of their own; one result per item, in
+    order. (The API stores through ``noc.calls_batch.IngestBatcher``, with its audit row.)"""
+    checked = check_items(kind, items, ctx)
+    stored = await store_records(store, kind, checked.records, ctx.tz) if checked.valid else []
+    return checked.results(stored)
 
 
 # -- files -----------------------------------------------------------------------------------
@@ -306,8 +338,8 @@ async def import_queue_log(
 
     async def run(session: Session | None) -> None:
         touched: set[str] = set()
-        for start in range(0, len(parsed.lines), FILE_BATCH * 5):
-            batch = parsed.lines[start : start + FILE_BATCH * 5]
+        for start in range(0, len(parsed.lines), QUEUE_LOG_BATCH):
+            batch = parsed.lines[start : start + QUEUE_LOG_BATCH]
             result = await repo.ingest_queue_log(batch, source, session)
             report.new_lines += result.new_lines
             report.calls_created += result.calls_created

@@ -26,7 +26,6 @@ anything else of 9+ digits         …                  first 3 ****last 4
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from dataclasses import dataclass
@@ -130,7 +129,7 @@ class CallerProtector:
                 "caller numbers cannot be stored: no caller hash key "
                 "(set NOC_CALLER_HASH_KEY or privacy.hash_key; see docs/config.md)"
             )
-        return hmac.new(self._hash_key, data.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._hash_key, data.encode(), "sha256").hex()
 
     def protect(self, raw: object) -> Caller | None:
         number = normalize(raw)

@@ -300,10 +300,10 @@ class FieldReader:
         self.raw = raw
         self.errors: list[FieldError] = []
         if check_unknown:
-            names = list(known)
+            names = known if isinstance(known, tuple) else tuple(known)
             for key in raw:
                 if key not in names:
-                    hint = did_you_mean(str(key), names)
+                    hint = did_you_mean(str(key), list(names))
                     self.errors.append(FieldError(str(key), f"unknown field{hint}", raw[key]))
 
     def get(self, name: str, parse, *args: Any, required: bool = False) -> Any:
@@ -322,7 +322,7 @@ class FieldReader:
             self.errors.append(FieldError(name, reason, self.raw.get(name)))
 
     def ok(self, *names: str) -> bool:
-        return not any(e.field in names for e in self.errors)
+        return not self.errors or not any(e.field in names for e in self.errors)
 
     def done(self) -> None:
         if self.errors:

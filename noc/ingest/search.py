@@ -10,12 +10,16 @@ term matches in the middle of a sentence). Ranking, best first:
 - tier 2: every term appears, apart.
 
 Within a tier the newest record comes first. The store implements the match with SQLite FTS5
-(trigram tokenizer; terms of one or two characters fall back to LIKE, which a trigram index
-cannot serve) or PostgreSQL ``pg_trgm`` GIN indexes.
+(trigram tokenizer) or PostgreSQL ``pg_trgm`` GIN indexes for terms of three characters or more.
+A trigram index cannot find a term of one or two characters (停水, 水), so tickets also have a
+*short-gram* index: every distinct character and pair of adjacent characters of each searched
+field, lower-cased (:func:`short_grams`); a short term is looked up there and then checked
+against the text, so the index only narrows, it never decides.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -142,6 +146,27 @@ def snippet(text: str | None, query: Query, width: int = 60) -> Snippet | None:
         text=prefix + window + suffix,
         spans=tuple((a + shift, b + shift) for a, b in merged),
     )
+
+
+def short_grams(*texts: str | None) -> set[str]:
+    """Every character and every pair of adjacent characters of each text, lower-cased (never
+    a pair across two texts): the keys of the short-gram index."""
+    out: set[str] = set()
+    for text in texts:
+        if not text:
+            continue
+        low = text.lower()
+        out.update(low)
+        out.update(low[i : i + 2] for i in range(len(low) - 1))
+    return out
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def gram_token(gram: str) -> str:
+    """A gram as one ASCII word (its UTF-32 code units in hex), so SQLite's FTS5 ``ascii``
+    tokenizer keeps exactly the grams given, whatever characters they hold. (Memoised: a
+    year of tickets uses a few thousand distinct grams, eighty per ticket.)"""
+    return gram.encode("utf-32-be").hex()
 
 
 def like_pattern(term: str) -> str:

@@ -1,5 +1,5 @@
 """Spreadsheets in: CSV (UTF-8 with or without BOM, or GB18030 as Chinese Excel writes it) and
-XLSX (openpyxl, read-only), with canonical column names or a site's own through a mapping file.
+XLSX (calamine), with canonical column names or a site's own through a mapping file.
 
 Rows are numbered as the spreadsheet shows them (the header is row 1 when it is the first
 line), so an error says the row an operator finds in Excel. A title row above the header (a
@@ -123,18 +123,27 @@ def read_csv(data: bytes, known: Iterable[str] = (), encoding: str | None = None
 
 
 def read_xlsx(path: Path, known: Iterable[str] = (), sheet: str | None = None) -> Table:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+    """The first sheet (or ``sheet``) of a workbook, rows numbered as Excel shows them.
+
+    Read with calamine (Rust): a year of tickets (160,000 rows × 21 columns) in seconds, where
+    openpyxl's read-only mode needed minutes. Cells come as Python values (text, numbers,
+    booleans, dates and times as ``datetime``/``time``/``timedelta``; a formula as its cached
+    value); an empty cell is ``""``, which every field parser reads as empty.
+    """
+    from python_calamine import CalamineError, CalamineWorkbook
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+        book = CalamineWorkbook.from_path(str(path))
+    except (CalamineError, OSError, ValueError) as exc:
         raise FileError(f"not an XLSX workbook: {exc}") from None
     try:
-        if sheet is not None and sheet not in book.sheetnames:
-            raise FileError(f"no sheet {sheet!r}; the workbook has {', '.join(book.sheetnames)}")
-        ws = book[sheet] if sheet else book.worksheets[0]
-        raw_rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        if sheet is not None and sheet not in book.sheet_names:
+            raise FileError(f"no sheet {sheet!r}; the workbook has {', '.join(book.sheet_names)}")
+        ws = book.get_sheet_by_name(sheet) if sheet else book.get_sheet_by_index(0)
+        # from A1 (not from the first used cell), so row numbers are Excel's
+        raw_rows = [list(r) for r in ws.to_python(skip_empty_area=False)]
+    except CalamineError as exc:
+        raise FileError(f"cannot read the workbook: {exc}") from None
     finally:
         book.close()
     return _table(raw_rows, set(known), None)

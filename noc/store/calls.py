@@ -21,7 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from noc.ingest.privacy import Caller
 from noc.ingest.queue_log import QueueLogLine, derive_calls
 from noc.ingest.records import CallRecord, call_comparable, diff
-from noc.store.bulk import ItemResult, chunks, insert_ignore, serialize, transaction
+from noc.store.bulk import (
+    ItemResult,
+    chunks,
+    insert_ignore,
+    insert_new,
+    serialize,
+    transaction,
+)
 from noc.store.repo import Store
 from noc.store.tables_calls import CallRow, QueueLogLineRow
 from noc.store.types import utcnow
@@ -108,14 +115,10 @@ class CallRepo:
         """Store new calls; a repeat is a duplicate, or a conflict naming the fields that differ."""
         now = utcnow()
         async with transaction(self.store, session) as s:
-            inserted: set[tuple[str, str]] = set()
             # in key order: concurrent batches then take the unique index's locks in one order
-            for chunk in chunks(sorted(records, key=lambda r: r.key)):
-                stmt = insert_ignore(s, CallRow.__table__, ["source", "call_id"]).returning(
-                    CallRow.source, CallRow.call_id
-                )
-                result = await s.execute(stmt, [call_values(r, now) for r in chunk])
-                inserted.update((src, cid) for src, cid in result.all())
+            rows = [call_values(r, now) for r in sorted(records, key=lambda r: r.key)]
+            keys = ["source", "call_id"]
+            inserted = set(await insert_new(s, CallRow.__table__, rows, keys, keys))
             firsts: dict[tuple[str, str], int] = {}
             repeats = []
             for i, record in enumerate(records):

@@ -3,7 +3,8 @@
 Operators write ``sqlite:////var/lib/noc/noc.db`` or ``postgresql://user@host/db``; the service
 runs on SQLAlchemy's asyncio engine, so the URL is mapped onto an async driver here (aiosqlite,
 psycopg 3) and nowhere else. SQLite gets WAL, foreign keys and a busy timeout on every
-connection. Migrations are Alembic's, run through the same engine.
+connection, and one write transaction at a time per process (:mod:`noc.store.sqlite_writes`).
+Migrations are Alembic's, run through the same engine.
 
 A store is never created by accident: only ``noc db upgrade`` and ``noc run`` create one
 (:func:`prepare` makes the SQLite file and its folder, :func:`upgrade` the schema). Every other
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from noc.core.errors import InputError, UnavailableError
 from noc.core.paths import default_db_url
+from noc.store import sqlite_writes
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -79,11 +81,14 @@ def mask_url(url: str | URL) -> str:
         return re.sub(r":[^:@/]*@", ":***@", str(url))
 
 
+SQLITE_BUSY_MS = 5000  # how long a writer waits for another process's write lock
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_MS)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -105,6 +110,7 @@ def create_engine(url: str) -> AsyncEngine:
     if aurl.get_backend_name() == "sqlite":
         engine = create_async_engine(aurl)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        sqlite_writes.install(engine)  # one writer at a time; "locked" is a 503, not a 500
         return engine
     return create_async_engine(aurl, pool_pre_ping=True, pool_size=5, max_overflow=10)
 

@@ -50,6 +50,9 @@ class Store:
         self.engine: AsyncEngine = db.create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._timeline_lock = asyncio.Lock()
+        # counts the audited acts of this process (every change to accounts and tokens is one):
+        # what was read from those tables before an act may be out of date after it
+        self.acts = 0
         # told after an append to the log commits: ("transition", {...}) or ("incident", {...});
         # the console's live feed (noc.runtime.events.EventHub.publish) listens here
         self.on_append: list[Callable[[str, dict[str, Any]], None]] = []
@@ -81,8 +84,11 @@ class Store:
         the record exists exactly when the act does. Serialised with the timeline writers,
         since an audited incident action appends to a timeline too.
         """
-        async with self.timeline_writer() as session:
-            yield session
+        try:
+            async with self.timeline_writer() as session:
+                yield session
+        finally:
+            self.acts += 1
 
     @classmethod
     async def open(cls, url: str, migrate: bool = True) -> Store:

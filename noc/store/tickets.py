@@ -20,14 +20,15 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from noc.ingest.lifecycle import Lifecycle, project
 from noc.ingest.records import EventRecord, FieldError, TicketRecord, diff
 from noc.ingest.search import Query
 from noc.store import textsearch
-from noc.store.bulk import ItemResult, chunks, insert_ignore, is_postgres, transaction
+from noc.store.bulk import ItemResult, chunks, insert_new, is_postgres, transaction
 from noc.store.repo import Store
 from noc.store.tables_calls import (
     AgentComplaintRow,
@@ -63,7 +64,10 @@ def _base(record: TicketRecord) -> dict[str, Any]:
     return out
 
 
-def _ticket_values(record: TicketRecord, now: dt.datetime) -> dict[str, Any]:
+def _ticket_values(
+    record: TicketRecord, now: dt.datetime, events: list[EventRecord]
+) -> dict[str, Any]:
+    """The ticket row of a new ticket, ``events`` being ``record.events()``."""
     caller = record.caller
     values = _base(record)
     values.update(
@@ -74,7 +78,7 @@ def _ticket_values(record: TicketRecord, now: dt.datetime) -> dict[str, Any]:
         source=record.source or "local",
         recorded_at=now,
         updated_at=now,
-        **project(record.events()).as_dict(),
+        **project(events).as_dict(),
     )
     return values
 
@@ -136,26 +140,29 @@ class TicketRepo:
         now = utcnow()
         results = [ItemResult(i, r.ticket_no, "created") for i, r in enumerate(records)]
         async with transaction(self.store, session) as s:
-            ids: dict[str, int] = {}
+            stated = [r.events() for r in records]  # the history each record states
             # in key order: concurrent batches then take the unique index's locks in one order
-            for chunk in chunks(sorted(records, key=lambda r: r.ticket_no)):
-                stmt = insert_ignore(s, TicketRow.__table__, ["ticket_no"]).returning(
-                    TicketRow.ticket_no, TicketRow.id
-                )
-                rows = await s.execute(stmt, [_ticket_values(r, now) for r in chunk])
-                ids.update(dict(rows.all()))
+            rows = [
+                _ticket_values(records[i], now, stated[i])
+                for i in sorted(range(len(records)), key=lambda i: records[i].ticket_no)
+            ]
+            table = TicketRow.__table__
+            ids = dict(await insert_new(s, table, rows, ["ticket_no"], ["ticket_no", "id"]))
             created: set[str] = set()
             new_events: list[dict[str, Any]] = []
+            searched: list[tuple[int, str, str | None, str]] = []
             repeats: list[int] = []
             for i, record in enumerate(records):
                 if record.ticket_no in ids and record.ticket_no not in created:
                     created.add(record.ticket_no)
                     tid = ids[record.ticket_no]
-                    new_events += [_event_values(e, tid, now) for e in record.events()]
+                    new_events += [_event_values(e, tid, now) for e in stated[i]]
+                    searched.append((tid, record.ticket_no, record.town, record.content))
                 else:
                     repeats.append(i)
-            for chunk in chunks(sorted(new_events, key=lambda v: v["event_id"])):
-                await s.execute(insert_ignore(s, TicketEventRow.__table__, ["event_id"]), chunk)
+            await textsearch.index_tickets(s, searched)
+            new_events.sort(key=lambda v: v["event_id"])
+            await insert_new(s, TicketEventRow.__table__, new_events, ["event_id"])
             if repeats:
                 await self._repeats(s, records, repeats, results, now)
         return results
@@ -169,7 +176,7 @@ class TicketRepo:
         now: dt.datetime,
     ) -> None:
         tickets = await self._tickets(s, {records[i].ticket_no for i in repeats}, lock=True)
-        implied = {i: records[i].events() for i in repeats}
+        implied = {i: records[i].events() for i in repeats}  # (repeats are few)
         stored = await self._events_by_id(s, {e.event_id for es in implied.values() for e in es})
         touched: set[int] = set()
         for i in repeats:
@@ -313,13 +320,9 @@ class TicketRepo:
         return out
 
     async def _insert_events(self, s: AsyncSession, values: list[dict[str, Any]]) -> dict[str, int]:
-        inserted: dict[str, int] = {}
-        for chunk in chunks(sorted(values, key=lambda v: v["event_id"])):
-            stmt = insert_ignore(s, TicketEventRow.__table__, ["event_id"]).returning(
-                TicketEventRow.event_id, TicketEventRow.id
-            )
-            inserted.update(dict((await s.execute(stmt, list(chunk))).all()))
-        return inserted
+        ordered = sorted(values, key=lambda v: v["event_id"])
+        table = TicketEventRow.__table__
+        return dict(await insert_new(s, table, ordered, ["event_id"], ["event_id", "id"]))
 
     async def _reproject(self, s: AsyncSession, ticket_ids: set[int], now: dt.datetime) -> None:
         """Make each ticket row the projection of all its events."""
@@ -382,9 +385,14 @@ class TicketRepo:
         newest; with the number of matches."""
         dialect = self.store.backend
         columns = [getattr(TicketRow, c) for c in SEARCHED]
-        conditions = flt.conditions() + textsearch.match(
-            dialect, "tickets_fts", TicketRow.id, columns, query
+        matched = textsearch.match(
+            dialect, "tickets_fts", TicketRow.id, columns, query, short_grams_index=True
         )
+        conditions = flt.conditions()
+        one_term = query.terms == (query.text,)  # ("水 水" is one term, but its phrase is two)
+        if not conditions and one_term and textsearch.simple_case(query.text):
+            return await self._search_one_term(query, columns, matched, limit, offset)
+        conditions += matched
         rank = textsearch.tier(dialect, query, TicketRow.ticket_no, columns).label("tier")
         stmt = (
             select(TicketRow, rank)
@@ -394,9 +402,90 @@ class TicketRepo:
             .offset(offset)
         )
         async with self.store.sessions() as s:
+            await textsearch.prefer_indexes(s, query)
             rows = [(row, int(t)) for row, t in (await s.execute(stmt)).all()]
             total = await s.scalar(select(func.count()).select_from(TicketRow).where(*conditions))
         return rows, int(total or 0)
+
+    async def _search_one_term(
+        self, query: Query, columns: list, matched: list, limit: int, offset: int
+    ) -> tuple[list[tuple[TicketRow, int]], int]:
+        """:meth:`search` for one term over all tickets, without ranking every hit.
+
+        With one term the phrase *is* the term, so every hit is tier 1 except the ticket whose
+        number is the query (tier 0, by the ``lower(ticket_no)`` index): the page is those,
+        then the other hits newest first — which the ``created_at`` index gives in order,
+        without sorting all of them. The term's case must mean the same to Python and the
+        database (:func:`~noc.store.textsearch.simple_case`), as the tiers are computed in both.
+        """
+        number = func.lower(TicketRow.ticket_no) == query.text.lower()
+        newest = (TicketRow.created_at.desc(), TicketRow.id.desc())
+        dialect = self.store.backend
+        async with self.store.sessions() as s:
+            await textsearch.prefer_indexes(s, query)
+            counted = textsearch.index_count(dialect, "tickets_fts", query)
+            if counted is None:
+                counted = select(func.count()).select_from(TicketRow).where(*matched)
+            total = int(await s.scalar(counted) or 0)
+            if total == 0:
+                return [], 0
+            first = list(
+                await s.scalars(select(TicketRow).where(number, *matched).order_by(*newest))
+            )
+            page = [(row, 0) for row in first[offset : offset + limit]]
+            wanted = limit - len(page)
+            if wanted > 0 and total > len(first):
+                skip = max(0, offset - len(first))
+                rows = await self._newest_hits(s, query, total, skip, wanted)
+                if rows is None:  # read every hit, then sort
+                    order = newest
+                    if dialect == "postgresql":
+                        # an order the created_at index cannot give: PostgreSQL, guessing the
+                        # hits rarer than they are, would walk it testing every ticket
+                        order = (
+                            literal_column("tickets.created_at + INTERVAL '0'").desc(),
+                            newest[1],
+                        )
+                    rest = (
+                        select(TicketRow)
+                        .where(~number, *matched)
+                        .order_by(*order)
+                        .limit(wanted)
+                        .offset(skip)
+                    )
+                    rows = list((await s.scalars(rest)).all())
+                page += [(row, 1) for row in rows]
+        return page, total
+
+    async def _newest_hits(
+        self, s: AsyncSession, query: Query, hits: int, skip: int, wanted: int
+    ) -> list[TicketRow] | None:
+        """When hits are common, the page from the newest tickets alone: of the newest
+        ``window`` tickets (``created_at`` index), those that hit. Exact when at least
+        ``skip + wanted`` of them hit (every older hit comes after); else ``None``, and the
+        caller reads every hit. ``window`` is eight times what an even spread of the hits
+        needs; a term whose hits cluster in the past (台风, a typhoon month) falls back.
+        The planners cannot choose this themselves: they do not know how many tickets hold
+        the term (PostgreSQL then tests every ticket's text, SQLite reads every hit)."""
+        tickets = int(await s.scalar(select(func.max(TicketRow.id))) or 0)
+        needed = skip + wanted
+        if hits * hits <= 4 * needed * tickets:  # reading the hits is cheaper
+            return None
+        window = min(tickets, max(2000, 8 * needed * tickets // hits))
+        newest = (TicketRow.created_at.desc(), TicketRow.id.desc())
+        recent = aliased(TicketRow, select(TicketRow).order_by(*newest).limit(window).subquery())
+        columns = [getattr(recent, c) for c in SEARCHED]
+        # "id + 0": SQLite must not look the hits up by id, only test the recent ones
+        tests = textsearch.match(self.store.backend, "tickets_fts", recent.id + 0, columns, query)
+        stmt = (
+            select(recent)
+            .where(func.lower(recent.ticket_no) != query.text.lower(), *tests)
+            .order_by(recent.created_at.desc(), recent.id.desc())
+            .limit(wanted)
+            .offset(skip)
+        )
+        rows = list((await s.scalars(stmt)).all())
+        return rows if skip + len(rows) >= needed else None
 
     async def count(self) -> int:
         async with self.store.sessions() as s:

@@ -27,6 +27,7 @@ answers a refusal with its page, :func:`record_refusal`.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -42,8 +43,8 @@ from noc.identity.audit import AuditEntry
 from noc.identity.passwords import password_expired
 from noc.identity.policy import SecurityPolicy
 from noc.identity.rules import bootstrap_grants
-from noc.identity.sessions import csrf_matches
-from noc.identity.tokens import bearer_token
+from noc.identity.sessions import csrf_matches, secret_hash
+from noc.identity.tokens import bearer_token, token_state
 from noc.store import Store
 from noc.store.api_tokens import AuthenticatedToken, TokenRepo
 from noc.store.audit_log import AuditLog
@@ -120,7 +121,7 @@ async def authenticate(request: web.Request, now: dt.datetime | None = None) -> 
                 _anonymous(request, "Authorization 须为 Bearer noc_… / expected Bearer noc_…")
             )
         try:
-            token = await TokenRepo(store).authenticate(secret, now)
+            token, extra = await _token(app, store, secret, now)
         except AuthError as exc:
             return Credentials(_anonymous(request, exc.message))
         user = token.user
@@ -131,7 +132,7 @@ async def authenticate(request: web.Request, now: dt.datetime | None = None) -> 
             source_of(request),
             credential=token.credential,
             scopes=token.scopes,
-            extra=await _extra(store, user.role),
+            extra=extra,
         )
         return Credentials(actor, token=token)
     cookie = request.cookies.get(SESSION_COOKIE)
@@ -152,6 +153,69 @@ async def authenticate(request: web.Request, now: dt.datetime | None = None) -> 
         must = user.must_change or password_expired(user.password_changed_at, now, policy.password)
         return Credentials(actor, session=session, must_change=must)
     return Credentials(_anonymous(request))
+
+
+TOKEN_CACHE_SECONDS = 1.0
+"""How long a token found good is believed without asking the store again (see TokenCache)."""
+
+
+class TokenCache:
+    """Tokens found good in the last second, so a client sending a thousand requests a second
+    costs one store lookup a second, not a thousand (the lookup itself is one indexed SELECT
+    by the SHA-256 of the token; tokens are 32 random bytes, so a fast hash is enough — no
+    argon2 per request, see docs/security.md).
+
+    A hit is re-checked against the clock (an expired token is refused at once). A change to
+    accounts or tokens made in this process — every one is an audited act — empties it
+    (``Store.acts``); one made by another process (``noc token revoke`` on the command line)
+    takes effect within ``TOKEN_CACHE_SECONDS``. Refusals are never kept.
+    """
+
+    MAX = 1024
+
+    def __init__(self, seconds: float = TOKEN_CACHE_SECONDS):
+        self.seconds = seconds
+        self._acts = -1
+        self._found: dict[str, tuple[float, AuthenticatedToken, frozenset[str]]] = {}
+
+    def get(self, key: str, acts: int) -> tuple[AuthenticatedToken, frozenset[str]] | None:
+        if acts != self._acts:
+            self._found.clear()
+            self._acts = acts
+            return None
+        hit = self._found.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1], hit[2]
+
+    def put(self, key: str, acts: int, token: AuthenticatedToken, extra: frozenset[str]) -> None:
+        if acts != self._acts or len(self._found) >= self.MAX:
+            self._found.clear()
+            self._acts = acts
+        self._found[key] = (time.monotonic() + self.seconds, token, extra)
+
+
+TOKENS = web.AppKey("token_cache", TokenCache)
+
+
+async def _token(
+    app: web.Application, store: Store, secret: str, now: dt.datetime
+) -> tuple[AuthenticatedToken, frozenset[str]]:
+    """The live token of ``secret`` and its holder's extra grants (AuthError when refused)."""
+    cache = app.get(TOKENS)
+    key = secret_hash(secret)
+    acts = store.acts
+    hit = cache.get(key, acts) if cache is not None else None
+    if hit is not None:
+        token, extra = hit
+        state = token_state(expires_at=token.token.expires_at, revoked_at=None, now=now)
+        if state == "active":
+            return token, extra
+    token = await TokenRepo(store).authenticate(secret, now)
+    extra = await _extra(store, token.user.role)
+    if cache is not None:
+        cache.put(key, acts, token, extra)
+    return token, extra
 
 
 async def _extra(store: Store, role: str | None) -> frozenset[str]:
@@ -193,6 +257,19 @@ async def record_refusal(request: web.Request, exc: NocError) -> None:
     if request.get(_AUDITED) is False:
         request[_AUDITED] = True
         await _audit_refusal(request, request[ROUTE], current_actor(request), exc)
+
+
+def route_action(request: web.Request) -> str:
+    """The audit action of the route being served (its declaration's, else method and path)."""
+    decl = request[ROUTE]
+    return decl.action or f"{decl.method} {decl.path}"
+
+
+async def refused_write(request: web.Request, reason: str) -> None:
+    """Record an admitted write that changed nothing as refused, with ``reason`` (a handler
+    that answers without raising, e.g. an ingest whose every item was invalid)."""
+    request[_AUDITED] = True
+    await _audit(request, request[ROUTE], current_actor(request), "refused", reason[:500])
 
 
 # -- the middleware ------------------------------------------------------------------------
@@ -330,6 +407,8 @@ __all__ = [
     "current_actor",
     "policy_of",
     "record_refusal",
+    "refused_write",
+    "route_action",
     "source_of",
     "writer",
 ]

@@ -26,13 +26,16 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from noc import calls_view as view
-from noc.appkeys import CONFIG, STORE
-from noc.calls_intake import MAX_ITEMS, context, ingest_items
+from noc.appkeys import CONFIG, INGEST, STORE
+from noc.calls_intake import MAX_ITEMS, context
 from noc.core.errors import InputError, NotFoundError
+from noc.identity.audit import AuditEntry
 from noc.ingest.search import parse_query
+from noc.store.bulk import ItemResult
 from noc.store.calls import CallRepo
 from noc.store.kb import KbRepo
 from noc.store.tickets import TicketRepo
+from noc.web.auth import credentials, current_actor, refused_write, route_action, writer
 from noc.web.permissions import READ
 from noc.web.routes import Route
 
@@ -67,6 +70,19 @@ async def _body(request: web.Request) -> Any:
         raise InputError(f"the body is not JSON: {exc}") from None
 
 
+def _counts(results: list[ItemResult]) -> dict[str, int]:
+    counts = {"created": 0, "updated": 0, "duplicate": 0, "conflict": 0, "invalid": 0}
+    for r in results:
+        counts[r.status] += 1
+    return {
+        "created": counts["created"],
+        "updated": counts["updated"],
+        "duplicates": counts["duplicate"],
+        "conflicts": counts["conflict"],
+        "invalid": counts["invalid"],
+    }
+
+
 def _ingest_handler(kind: str):
     async def handler(request: web.Request) -> web.Response:
         body = await _body(request)
@@ -79,23 +95,34 @@ def _ingest_handler(kind: str):
         if len(items) > MAX_ITEMS:
             raise InputError(f"at most {MAX_ITEMS} items per request, got {len(items)}")
         ctx = context(request.app[CONFIG])
-        results = await ingest_items(request.app[STORE], kind, items, ctx)
-        counts = {"created": 0, "updated": 0, "duplicate": 0, "conflict": 0, "invalid": 0}
-        for r in results:
-            counts[r.status] += 1
-        payload = {
-            "created": counts["created"],
-            "updated": counts["updated"],
-            "duplicates": counts["duplicate"],
-            "conflicts": counts["conflict"],
-            "invalid": counts["invalid"],
+        actor = current_actor(request)
+        action = route_action(request)
+
+        def audit(results: list[ItemResult]) -> AuditEntry | None:
+            """The request's audit row, committed with its records (none if nothing was
+            stored or acknowledged: then it is recorded as refused below)."""
+            if not any(r.ok for r in results):
+                return None
+            return AuditEntry.by(actor, action, request.path, after=_counts(results))
+
+        token = credentials(request).token
+        results = await request.app[INGEST].ingest_items(
+            kind, items, ctx, audit, token.token.id if token is not None else None
+        )
+        payload: dict[str, Any] = {
+            **_counts(results),
             "results": [r.as_json() for r in results],
         }
         if single:
             status = results[0].code
         else:
             status = 200 if all(r.ok for r in results) else 207
-        return _json(payload, status)
+        text = _dumps(payload)
+        if any(r.ok for r in results):
+            writer(request)  # audited in the transaction of its records
+        else:
+            await refused_write(request, text)
+        return web.Response(text=text, status=status, content_type="application/json")
 
     handler.__name__ = f"post_{kind}"
     return handler

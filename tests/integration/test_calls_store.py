@@ -14,7 +14,7 @@ from support.calls import QUEUE_LOGS, TZ, context, local
 from noc.calls_intake import ingest_items, store_records
 from noc.ingest import queue_log
 from noc.ingest.records import validate_event, validate_kb, validate_ticket
-from noc.ingest.search import parse_query
+from noc.ingest.search import gram_token, parse_query
 from noc.store import Store
 from noc.store.calls import CallFilter, CallRepo
 from noc.store.kb import KbRepo
@@ -296,7 +296,7 @@ async def test_search_finds_a_substring_inside_a_chinese_sentence_and_ranks_the_
     # three or more characters in the middle of a sentence (FTS5 trigram / pg_trgm)
     hits, total = await repo.search(parse_query("化路路灯不"), TicketFilter())
     assert [r.ticket_no for r, _ in hits] == ["LS002"] and total == 1
-    # one and two characters fall back to LIKE
+    # one and two characters: the short-gram index (see the test below)
     hits, _ = await repo.search(parse_query("停水"), TicketFilter())
     assert [r.ticket_no for r, _ in hits] == ["LS003"]
     hits, _ = await repo.search(parse_query("黑"), TicketFilter())
@@ -319,6 +319,69 @@ async def test_search_finds_a_substring_inside_a_chinese_sentence_and_ranks_the_
     assert (await repo.search(parse_query("没有的内容"), TicketFilter()))[1] == 0
     # LIKE's wildcards are text
     assert (await repo.search(parse_query("%"), TicketFilter()))[1] == 0
+
+
+async def test_short_terms_are_found_by_index_with_the_same_answers_as_a_scan(store):
+    """Terms of one or two characters go through the short-gram index (migration 0009); the
+    answers are those of checking every ticket's text: substring of the number, town or
+    content (ASCII case ignored), never across two fields, wildcards as text."""
+    await seed_search(store)
+    extra = [
+        _ticket("AB-7", "水管爆裂 100% 漏水", "2026-11-04 08:00", town="新村镇"),
+        _ticket("ab_8", "镇上", "2026-11-05 08:00", town="水"),
+        _ticket("X9", "a_b", "2026-11-06 08:00"),
+    ]
+    assert statuses(await ingest_items(store, "tickets", extra, CTX)) == ["created"] * 3
+    everything = [(*_fields(t),) for t in (await TicketRepo(store, TZ).list(TicketFilter()))[0]]
+    repo = TicketRepo(store, TZ)
+    for text in (
+        "水",
+        "停水",
+        "镇水",
+        "ab",
+        "AB",
+        "b-",
+        "%",
+        "0%",
+        "_",
+        "a_",
+        "不",
+        "亮 路",
+        "Ls",
+        "水 水",
+    ):
+        query = parse_query(text)
+        expected = [
+            no
+            for no, created, fields in sorted(everything, key=lambda t: t[1], reverse=True)
+            if all(any(term.lower() in f.lower() for f in fields) for term in query.terms)
+        ]
+        hits, total = await repo.search(query, TicketFilter(), limit=100)
+        found = [r.ticket_no for r, _ in hits]
+        assert total == len(expected), text
+        assert sorted(found) == sorted(expected), text
+        assert [r.ticket_no for r, t in hits if t == 0] == [
+            no for no in expected if no.lower() == text.lower()
+        ], text
+        phrase = {
+            no
+            for no, _, fields in everything
+            if any(text.lower() in f.lower() for f in fields) and no.lower() != text.lower()
+        }
+        assert {r.ticket_no for r, t in hits if t == 1} == phrase, text
+    if store.backend == "sqlite":  # each ticket's grams were written with it
+        async with store.engine.connect() as conn:
+            for no, _, _ in everything:
+                found = await conn.exec_driver_sql(
+                    "SELECT t.ticket_no FROM tickets_grams g JOIN tickets t ON t.id = g.rowid "
+                    "WHERE tickets_grams MATCH ?",
+                    (f'"{gram_token(no[:2].lower())}"',),
+                )
+                assert no in found.scalars().all()
+
+
+def _fields(row) -> tuple[str, object, list[str]]:
+    return row.ticket_no, row.created_at, [row.ticket_no, row.town or "", row.content]
 
 
 async def test_ordinary_queries(store):

@@ -42,6 +42,12 @@ BATCH = 10
 ACKED_BEFORE_KILL = 300  # requests
 
 
+def headers(service: NocProcess) -> dict[str, str]:
+    """What an ingest request carries besides its body: JSON, and the bearer token of the
+    lead account ``NocProcess`` made (every route requires one: issue 12 part B)."""
+    return {**service.headers, "Content-Type": "application/json"}
+
+
 def calls(client: int, request: int) -> list[dict]:
     base = f"dur-{client}-{request}"
     return [
@@ -62,9 +68,9 @@ def calls(client: int, request: int) -> list[dict]:
 class Stream:
     """The clients: what they sent, and what the service acknowledged."""
 
-    def __init__(self, port: int, token: dict[str, str]):
-        self.url = f"http://127.0.0.1:{port}/api/v1/calls"
-        self.headers = {"Content-Type": "application/json", **token}  # a lead's bearer token
+    def __init__(self, service: NocProcess):
+        self.url = f"http://127.0.0.1:{service.port}/api/v1/calls"
+        self.headers = headers(service)
         self.lock = threading.Lock()
         self.sent: set[str] = set()
         self.acked: set[str] = set()
@@ -130,7 +136,7 @@ def test_kill_9_loses_no_acknowledged_request(db_url, tmp_path):
     config.write_text(CONFIG, encoding="utf-8")
     env = {"NOC_CALLER_HASH_KEY": HASH_KEY}
     service = NocProcess(config, db_url, tmp_path / "service.log", env=env).start()
-    stream = Stream(service.port, service.headers)
+    stream = Stream(service)
     try:
         stream.start()
         assert stream.enough.wait(180), f"only {stream.acked_requests} requests acknowledged"

@@ -9,7 +9,14 @@ from openpyxl import Workbook
 
 from noc.core.errors import InputError
 from noc.ingest import tabular
-from noc.ingest.search import like_pattern, parse_query, snippet, tier
+from noc.ingest.search import (
+    gram_token,
+    like_pattern,
+    parse_query,
+    short_grams,
+    snippet,
+    tier,
+)
 
 SENTENCE = "群众来电反映椰林镇文化路路灯不亮已经三天晚上出行不便请尽快维修"
 
@@ -148,3 +155,16 @@ def test_mapping_file_errors_name_their_lines(tmp_path):
     ]
     with pytest.raises(tabular.MappingError, match="this mapping is for tickets, not calls"):
         tabular.load_mapping(path, "calls")
+
+
+def test_short_grams_are_every_character_and_pair_of_each_field_lower_cased():
+    assert short_grams("停水了", None, "Ab") == {"停", "水", "了", "停水", "水了", "a", "b", "ab"}
+    assert "了a" not in short_grams("停水了", "Ab")  # never across two fields
+    assert short_grams("", None) == set()
+
+
+def test_a_gram_token_is_one_ascii_word_whatever_the_characters():
+    assert gram_token("水") == "00006c34"
+    assert gram_token("a%") == "0000006100000025"
+    assert gram_token("😀") == "0001f600"
+    assert all(gram_token(g).isalnum() and gram_token(g).isascii() for g in ("，", " x", "_"))
