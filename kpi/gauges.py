@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from kpi.compute import Figure
-from kpi.model import Rules
-from kpi.score import Scorecard
+from kpi.compute import Figure, Scope, compute
+from kpi.model import Facts, Rules
+from kpi.score import Scorecard, scorecard
+from sla.intervals import Window
 
 
 @dataclass(frozen=True)
@@ -83,5 +85,28 @@ def kpi_gauges(
         base_points=card.base,
         bonus_points=card.bonus,
         total_points=card.total,
+        seconds=seconds,
+    )
+
+
+def site_gauges(
+    facts: Facts,
+    window: Window,
+    now: dt.datetime,
+    rules: Rules,
+    tz: ZoneInfo,
+    *,
+    seconds: float = 0.0,
+) -> KpiSnapshot:
+    """The site's figures and scorecard for ``window`` up to ``now`` (the computation of
+    ``noc kpi report``), as the gauges of :class:`KpiSnapshot`."""
+    figures = compute(facts, window, now, Scope(), rules, tz)
+    return kpi_gauges(
+        figures,
+        scorecard(figures, rules),
+        rules,
+        computed_at=now,
+        period=window.label,
+        period_start=window.start,
         seconds=seconds,
     )

@@ -6,14 +6,14 @@ show the same numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from zoneinfo import ZoneInfo
 
-from kpi.compute import Scope, compute, parse_scope
-from kpi.gauges import KpiSnapshot, kpi_gauges
+from kpi.compute import parse_scope
+from kpi.gauges import KpiSnapshot, site_gauges
 from kpi.render import report_data
-from kpi.score import scorecard
 from noc.store.kpi_facts import load_facts
 from sla.intervals import (
     PeriodError,
@@ -57,15 +57,6 @@ async def current_kpi_snapshot(store, config, now: dt.datetime) -> KpiSnapshot:
     started = time.perf_counter()
     tz = ZoneInfo(config.site.timezone)
     window = current_month(now, tz)
-    rules = config.kpi.rules()
     facts = await load_facts(store, window.start, window.end)
-    figures = compute(facts, window, now, Scope(), rules, tz)
-    return kpi_gauges(
-        figures,
-        scorecard(figures, rules),
-        rules,
-        computed_at=now,
-        period=window.label,
-        period_start=window.start,
-        seconds=time.perf_counter() - started,
-    )
+    snapshot = site_gauges(facts, window, now, config.kpi.rules(), tz)
+    return dataclasses.replace(snapshot, seconds=time.perf_counter() - started)

@@ -169,6 +169,12 @@ class AuditLog:
             update(head).where(head.c.id == HEAD_ID).values(last_id=last_id, last_hash=last_hash)
         )
 
+    async def record(self, entry: AuditEntry) -> AuditRow:
+        """Add ``entry`` in a transaction of its own: the row of an act that has none (a
+        refusal, an act that commits in batches)."""
+        async with self.store.transaction() as tx:
+            return await self.append(tx, entry)
+
     @asynccontextmanager
     async def acting(self, actor: Actor, action: str, target: str = "") -> AsyncIterator[Act]:
         """Do an act and record it, ``ok`` with the act or ``refused`` on its own (see module)."""
@@ -189,17 +195,15 @@ class AuditLog:
                     ),
                 )
         except NocError as exc:
-            async with self.store.transaction() as tx:
-                await self.append(
-                    tx,
-                    AuditEntry.by(
-                        actor,
-                        action,
-                        act.target if act else target,
-                        outcome="refused",
-                        reason=exc.message,
-                    ),
+            await self.record(
+                AuditEntry.by(
+                    actor,
+                    action,
+                    act.target if act else target,
+                    outcome="refused",
+                    reason=exc.message,
                 )
+            )
             raise
 
     async def rows(

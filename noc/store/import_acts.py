@@ -50,11 +50,6 @@ class BatchedAct:
         self.refusal = reason
 
 
-async def _append(store: Store, entry: AuditEntry) -> None:
-    async with store.transaction() as tx:
-        await AuditLog(store).append(tx, entry)
-
-
 @asynccontextmanager
 async def batched_acting(
     store: Store,
@@ -67,40 +62,28 @@ async def batched_acting(
     """Check ``actor`` first, run the body (which commits its own batches), then record one
     row: ``ok`` with ``act.after``, or ``refused`` with the reason (see the module)."""
     act = BatchedAct(target)
+    audit = AuditLog(store)
     try:
         require(actor, permission, table)
         yield act
-    except NocError as exc:
-        await _append(
-            store,
-            AuditEntry.by(
-                actor,
-                action,
-                act.target,
-                outcome="refused",
-                reason=exc.message,
-                after=act.after or None,
-            ),
+    except Exception as exc:  # a refusal, or a failing database: recorded if the store answers
+        if isinstance(exc, NocError):
+            reason = exc.message
+        else:
+            reason = f"失败 failed: {type(exc).__name__}: {exc}"[:2000]
+        entry = AuditEntry.by(
+            actor, action, act.target, outcome="refused", reason=reason, after=act.after or None
         )
-        raise
-    except Exception as exc:  # a failing database: record it if the store still answers
-        reason = f"失败 failed: {type(exc).__name__}: {exc}"[:2000]
         try:
-            await _append(
-                store,
-                AuditEntry.by(
-                    actor, action, act.target, outcome="refused", reason=reason, after=act.after
-                ),
-            )
+            await audit.record(entry)
         except Exception:  # noqa: BLE001 - the original failure is what the operator needs
             log.error("audit_row_lost", action=action, target=act.target, reason=reason)
         raise
     outcome = "ok" if act.refusal is None else "refused"
-    await _append(
-        store,
+    await audit.record(
         AuditEntry.by(
             actor, action, act.target, outcome=outcome, reason=act.refusal or "", after=act.after
-        ),
+        )
     )
 
 

@@ -104,10 +104,9 @@ async def record_refusal(
     store: Store, actor: Actor, action: str, target: str, exc: NocError
 ) -> None:
     """One ``refused`` row for an attempt refused before its act began."""
-    async with store.transaction() as tx:
-        await AuditLog(store).append(
-            tx, AuditEntry.by(actor, action, target, outcome="refused", reason=exc.message)
-        )
+    await AuditLog(store).record(
+        AuditEntry.by(actor, action, target, outcome="refused", reason=exc.message)
+    )
 
 
 class OperatorActs:
@@ -133,17 +132,22 @@ class OperatorActs:
         """Record an attempt refused before its act began (e.g. a step its runbook lacks)."""
         await record_refusal(self.store, actor, action, target, exc)
 
-    async def _status(self, act: Act, incident_id: int) -> dict[str, Any] | None:
-        status = await act.tx.scalar(select(Incident.status).where(Incident.id == incident_id))
-        return None if status is None else {"status": status}
+    @asynccontextmanager
+    async def _incident_act(
+        self, actor: Actor, action: str, incident_id: int, by: str | None = None
+    ) -> AsyncIterator[Act]:
+        """An act on one incident that changes its status: the status before is recorded."""
+        async with self._act(actor, action, f"incident:{incident_id}", by) as act:
+            status = await act.tx.scalar(select(Incident.status).where(Incident.id == incident_id))
+            act.before = None if status is None else {"status": status}
+            yield act
 
     # -- incidents -----------------------------------------------------------------------
 
     async def acknowledge(
         self, actor: Actor, incident_id: int, note: str = "", by: str | None = None
     ) -> Incident:
-        async with self._act(actor, "incident.ack", f"incident:{incident_id}", by) as act:
-            act.before = await self._status(act, incident_id)
+        async with self._incident_act(actor, "incident.ack", incident_id, by) as act:
             row = await self.incidents.acknowledge(incident_id, actor.user, note, tx=act.tx)
             act.after = {"status": row.status, "note": note}
         return row
@@ -196,13 +200,12 @@ class OperatorActs:
     async def resolve(
         self, actor: Actor, incident_id: int, note: str, by: str | None = None
     ) -> Incident:
-        async with self._act(actor, "incident.resolve", f"incident:{incident_id}", by) as act:
+        async with self._incident_act(actor, "incident.resolve", incident_id, by) as act:
             if not note.strip():
                 raise InputError(
                     "人工恢复须说明处理结果 / resolving an incident needs a note saying what "
                     "fixed it"
                 )
-            act.before = await self._status(act, incident_id)
             row = await self.incidents.resolve(incident_id, actor.user, note, tx=act.tx)
             act.after = {"status": row.status, "recovery_kind": row.recovery_kind, "note": note}
         return row
@@ -210,8 +213,7 @@ class OperatorActs:
     async def close(
         self, actor: Actor, incident_id: int, note: str, by: str | None = None
     ) -> Incident:
-        async with self._act(actor, "incident.close", f"incident:{incident_id}", by) as act:
-            act.before = await self._status(act, incident_id)
+        async with self._incident_act(actor, "incident.close", incident_id, by) as act:
             row = await self.incidents.close(incident_id, actor.user, note, tx=act.tx)
             act.after = {"status": row.status, "note": note}
         return row
@@ -219,8 +221,7 @@ class OperatorActs:
     async def regrade(
         self, actor: Actor, incident_id: int, level: str, note: str, by: str | None = None
     ) -> Incident:
-        async with self._act(actor, "incident.regrade", f"incident:{incident_id}", by) as act:
-            act.before = await self._status(act, incident_id)
+        async with self._incident_act(actor, "incident.regrade", incident_id, by) as act:
             row = await self.incidents.regrade(incident_id, actor.user, level, note, tx=act.tx)
             act.after = {"severity": row.severity, "note": note}
         return row

@@ -38,7 +38,7 @@ from aiohttp.web_urldispatcher import SystemRoute
 from noc.appkeys import CONFIG, STORE
 from noc.core.errors import AuthError, ForbiddenError, NocError
 from noc.core.logs import get_logger
-from noc.identity.actor import Actor
+from noc.identity.actor import Actor, Channel
 from noc.identity.audit import AuditEntry
 from noc.identity.passwords import password_expired
 from noc.identity.policy import SecurityPolicy
@@ -49,6 +49,7 @@ from noc.store import Store
 from noc.store.api_tokens import AuthenticatedToken, TokenRepo
 from noc.store.audit_log import AuditLog
 from noc.store.auth_sessions import AuthenticatedSession, SessionRepo
+from noc.store.identity_tables import UserRow
 from noc.store.types import utcnow
 from noc.store.users import UserRepo
 from noc.web.permissions import PUBLIC, SCRAPE, require_route
@@ -142,14 +143,7 @@ async def authenticate(request: web.Request, now: dt.datetime | None = None) -> 
         except AuthError as exc:
             return Credentials(_anonymous(request, exc.message))
         user = session.user
-        actor = Actor(
-            user.name,
-            user.role,
-            "console",
-            source_of(request),
-            credential=session.credential,
-            extra=await _extra(store, user.role),
-        )
+        actor = await _actor(request, user, "console", session.credential)
         must = user.must_change or password_expired(user.password_changed_at, now, policy.password)
         return Credentials(actor, session=session, must_change=must)
     return Credentials(_anonymous(request))
@@ -216,6 +210,25 @@ async def _token(
     if cache is not None:
         cache.put(key, acts, token, extra)
     return token, extra
+
+
+async def _actor(
+    request: web.Request,
+    user: UserRow,
+    channel: Channel,
+    credential: str,
+    scopes: frozenset[str] | None = None,
+) -> Actor:
+    """The account ``user`` acting through ``channel`` (``api`` or ``console``)."""
+    return Actor(
+        user.name,
+        user.role,
+        channel,
+        source_of(request),
+        credential=credential,
+        scopes=scopes,
+        extra=await _extra(request.app[STORE], user.role),
+    )
 
 
 async def _extra(store: Store, role: str | None) -> frozenset[str]:
@@ -387,8 +400,7 @@ async def _audit(request: web.Request, decl: Route, actor: Actor, outcome: str, 
     )
     store = request.app[STORE]
     try:
-        async with store.transaction() as tx:
-            await AuditLog(store).append(tx, entry)
+        await AuditLog(store).record(entry)
     except Exception:  # the refusal still stands; the failure to record it is logged loudly
         log.exception("audit_refusal_failed", path=request.path, action=entry.action)
 

@@ -9,13 +9,14 @@ import time
 import pytest
 from sqlalchemy import select
 from support.auth import authorize
+from support.incidents import break_circuit
 from support.sinks import HttpSink
 
 from noc.app import create_app
 from noc.appkeys import ENGINE, STORE
 from noc.config import DEFAULT_CONFIG, parse_config
 from noc.store.tables import Notification
-from probes.base import ProbeResult, ResultCode
+from probes.base import ProbeResult
 
 
 def config_for(sink: HttpSink, delivery: str = ""):
@@ -37,24 +38,6 @@ alerting:{delivery}
 """
     )
     return parse_config(text, "lingshui+alerting.yaml")
-
-
-async def break_circuit(engine, asset: str, at: float) -> None:
-    ref = engine.refs[(asset, "icmp")]
-    await engine.ingest(
-        ref, ProbeResult.success(kind="icmp", started_at=at - 1, values={"sent": 3, "received": 3})
-    )
-    for i in range(3):
-        await engine.ingest(
-            ref,
-            ProbeResult.failure(
-                ResultCode.TIMEOUT,
-                "no reply",
-                kind="icmp",
-                started_at=at + i * 0.2,
-                values={"sent": 3, "received": 0, "loss_ratio": 1.0},
-            ),
-        )
 
 
 async def heal_circuit(engine, asset: str, at: float) -> None:

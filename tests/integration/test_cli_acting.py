@@ -8,7 +8,6 @@ The commands run in-process with the OS account replaced (``identity_common.os_a
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import shutil
@@ -16,15 +15,12 @@ import socket
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from support.calls import HASH_KEY, QUEUE_LOGS
-from support.identity import fast_hashing  # noqa: F401
-from support.stores import create_store
+from support.identity import fast_hashing, noc_as_os_account  # noqa: F401
+from support.stores import audit_rows, create_store, on_store
 
-from noc.cli import identity_common, main
 from noc.config import DEFAULT_CONFIG
-from noc.store import Store
-from noc.store.audit_log import AuditLog
 from noc.store.calls import CallRepo
 from noc.store.identity_tables import AuditRow
 from noc.store.kb import KbRepo
@@ -40,18 +36,6 @@ TICKETS = (
 DEMO = ["demo", "generate", "--months", "1", "--end", "2026-10-31", "--tickets-per-year", "1200"]
 
 
-async def _with_store(url: str, work):
-    store = await Store.open(url)
-    try:
-        return await work(store)
-    finally:
-        await store.close()
-
-
-def audit_rows(url: str) -> list[AuditRow]:
-    return asyncio.run(_with_store(url, lambda s: AuditLog(s).rows()))
-
-
 def counts(url: str) -> tuple[int, int, int]:
     """Tickets, calls, knowledge-base entries."""
 
@@ -62,7 +46,7 @@ def counts(url: str) -> tuple[int, int, int]:
             await KbRepo(store).count(),
         )
 
-    return asyncio.run(_with_store(url, go))
+    return on_store(url, go)
 
 
 @pytest.fixture
@@ -73,14 +57,10 @@ def cli(db_url, monkeypatch, fast_hashing):  # noqa: F811
     monkeypatch.setenv("NOC_CALLER_HASH_KEY", HASH_KEY)
     monkeypatch.delenv("NOC_CONFIG", raising=False)
 
-    def run(*args: str, login: str = "root") -> Result:
-        monkeypatch.setattr(identity_common, "os_account", lambda: (login, login == "root"))
-        return CliRunner().invoke(main, [*args, "--db", db_url])
-
+    run = noc_as_os_account(monkeypatch, db_url)
     for name, role in (("op", "operator"), ("vic", "viewer"), ("lee", "lead")):
         made = run("user", "add", name, "--role", role, "--os-user", name)
         assert made.exit_code == 0, made.output
-    run.url = db_url  # type: ignore[attr-defined]
     return run
 
 

@@ -13,6 +13,7 @@ import re
 import pytest
 from aiohttp.test_utils import make_mocked_request
 from support.auth import PASSWORD, add_account, grant, login
+from support.incidents import break_ticket_circuit
 
 from noc.app import create_app
 from noc.appkeys import ENGINE, HUB, OUTBOX, STORE
@@ -21,28 +22,8 @@ from noc.store.incidents import IncidentRepo
 from noc.web.console.pages import NAV
 from noc.web.openapi import document
 from noc.web.routes import declaration, declared_routes
-from probes.base import ProbeResult, ResultCode
 
-T0 = 1_796_000_000.0
 PAGES = [p.path for p in NAV]
-
-
-async def break_ticket_circuit(engine, t0: float = T0) -> None:
-    """Real results into the real engine: the ticket circuit stops answering pings."""
-    ref = engine.refs[("mstp-ticket", "icmp")]
-    ok = {"sent": 3, "received": 3, "loss_ratio": 0.0, "rtt_avg_seconds": 0.002}
-    await engine.ingest(ref, ProbeResult.success(kind="icmp", started_at=t0, values=ok))
-    for i in range(3):
-        await engine.ingest(
-            ref,
-            ProbeResult.failure(
-                ResultCode.TIMEOUT,
-                "no reply",
-                kind="icmp",
-                started_at=t0 + 1 + i * 0.2,
-                values={"sent": 3, "received": 0, "loss_ratio": 1.0},
-            ),
-        )
 
 
 async def as_user(client, name: str, role: str) -> None:

@@ -17,12 +17,12 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from support.auth import add_account, grant, login
 from support.calls import with_privacy
+from support.incidents import break_ticket_circuit
 
 from noc.app import create_app
 from noc.appkeys import ENGINE, STORE
 from noc.store.audit_log import AuditLog
 from noc.store.kpi_registers import KpiRegisters
-from probes.base import ProbeResult, ResultCode
 
 AS_OF = "2026-12-01T09:00"
 NOV = {"period": "2026-11", "as_of": AS_OF}
@@ -79,27 +79,6 @@ KB = {
 }
 
 
-async def break_ticket_circuit(engine) -> None:
-    """The ticket circuit stops answering from 2026-11-30 08:53:20 site time (a level II
-    incident on ticket exchange, never acknowledged): T3, created during it and never
-    dispatched, is the ticket it delayed."""
-    t0 = 1_796_000_000.0
-    ref = engine.refs[("mstp-ticket", "icmp")]
-    ok = {"sent": 3, "received": 3, "loss_ratio": 0.0, "rtt_avg_seconds": 0.002}
-    await engine.ingest(ref, ProbeResult.success(kind="icmp", started_at=t0, values=ok))
-    for i in range(3):
-        await engine.ingest(
-            ref,
-            ProbeResult.failure(
-                ResultCode.TIMEOUT,
-                "no reply",
-                kind="icmp",
-                started_at=t0 + 1 + i * 0.2,
-                values={"sent": 3, "received": 0, "loss_ratio": 1.0},
-            ),
-        )
-
-
 def call(call_id, entered, answered, outcome, wait, caller=CALLER) -> dict:
     out = {
         "call_id": call_id,
@@ -139,6 +118,9 @@ async def _client(aiohttp_client, config, url):
     await feed(client, "/api/v1/calls", [call(*c) for c in CALLS])
     await feed(client, "/api/v1/tickets", TICKETS)
     await feed(client, "/api/v1/kb", [KB])
+    # the ticket circuit stops answering from 2026-11-30 08:53:20 site time (a level II incident
+    # on ticket exchange, never acknowledged): T3, created during it and never dispatched, is
+    # the ticket it delayed
     await break_ticket_circuit(client.app[ENGINE])
     await as_user(client, "viewer1", "viewer")
     return client

@@ -7,7 +7,6 @@ runs ``noc`` in real child processes as root and as the OS user ``nobody``.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -20,30 +19,16 @@ import traceback
 
 import pytest
 from click.testing import CliRunner, Result
-from support.identity import drop_audit_guards, fast_hashing  # noqa: F401
-from support.stores import create_store
+from support.identity import drop_audit_guards, fast_hashing, noc_as_os_account  # noqa: F401
+from support.stores import audit_rows, create_store, on_store
 
 from noc.cli import identity_common, main
 from noc.identity.passwords import check_password
-from noc.store import Store
 from noc.store.api_tokens import TokenRepo
-from noc.store.audit_log import AuditLog
 from noc.store.identity_tables import AuditRow
 from noc.store.types import utcnow
 
 HOST = socket.gethostname()
-
-
-async def _with_store(url: str, work):
-    store = await Store.open(url)
-    try:
-        return await work(store)
-    finally:
-        await store.close()
-
-
-def audit_rows(url: str) -> list[AuditRow]:
-    return asyncio.run(_with_store(url, lambda s: AuditLog(s).rows()))
 
 
 @pytest.fixture
@@ -51,13 +36,7 @@ def cli(db_url, monkeypatch, fast_hashing):  # noqa: F811
     """``cli(*args, login="root", input=None)``: run ``noc`` as that OS account on ``db_url``."""
 
     create_store(db_url)  # as `noc db upgrade` would: these commands never create one
-
-    def run(*args: str, login: str = "root", input: str | None = None) -> Result:
-        monkeypatch.setattr(identity_common, "os_account", lambda: (login, login == "root"))
-        return CliRunner().invoke(main, [*args, "--db", db_url], input=input)
-
-    run.url = db_url  # type: ignore[attr-defined]
-    return run
+    return noc_as_os_account(monkeypatch, db_url)
 
 
 def ok(result: Result) -> Result:
@@ -202,7 +181,7 @@ def test_tokens_are_printed_once_listed_by_prefix_and_revoked(cli):
     async def authenticate(store):
         return await TokenRepo(store).authenticate(secret, utcnow())
 
-    found = asyncio.run(_with_store(cli.url, authenticate))
+    found = on_store(cli.url, authenticate)
     assert found.user.name == "bot" and found.scopes == {"ingest"}
 
     listed = ok(cli("token", "list")).stdout
@@ -221,7 +200,7 @@ def test_tokens_are_printed_once_listed_by_prefix_and_revoked(cli):
     ok(cli("token", "revoke", secret[:12], login="sue"))  # security may revoke
     one_new_row(cli, n, action="token.revoke", actor_user="sue", outcome="ok")
     with pytest.raises(Exception, match="revoked"):
-        asyncio.run(_with_store(cli.url, authenticate))
+        on_store(cli.url, authenticate)
     assert json.loads(ok(cli("token", "list", "--active", "--json")).stdout) == []
 
 
@@ -257,7 +236,7 @@ def test_audit_list_export_and_verify(cli):
         async with store.engine.begin() as conn:
             await conn.exec_driver_sql("UPDATE audit_log SET actor_user = 'root' WHERE id = 3")
 
-    asyncio.run(_with_store(cli.url, tamper))
+    on_store(cli.url, tamper)
     broken = cli("audit", "verify")
     assert broken.exit_code == 1
     assert "broken at row #3: " in broken.stderr and "changed" in broken.stderr

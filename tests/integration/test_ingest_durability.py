@@ -17,26 +17,13 @@ import urllib.request
 
 from sqlalchemy import select
 from support.calls import HASH_KEY
-from support.noc_process import NocProcess
+from support.noc_process import NocProcess, site_config
 
 from noc.store import Store
 from noc.store.calls import CallRepo
 from noc.store.tables_calls import CallRow
 
-CONFIG = """\
-site: {name: durability, title: {zh: 持久性测试, en: durability test}}
-assets:
-  - name: loop
-    kind: router
-    address: 127.0.0.1
-    checks: [{type: icmp, interval: 60s, params: {count: 1, timeout: 500ms}}]
-alerting:
-  receivers:
-    - {name: noc-oncall, urls: ["json://127.0.0.1:9/noc"]}
-    - {name: noc-lead, urls: ["json://127.0.0.1:9/noc"]}
-    - {name: carrier-liaison, urls: ["json://127.0.0.1:9/noc"]}
-    - {name: purchaser-contact, urls: ["json://127.0.0.1:9/noc"]}
-"""
+CONFIG = site_config("durability", "持久性测试", "durability test", interval="60s")
 CLIENTS = 4
 BATCH = 10
 ACKED_BEFORE_KILL = 300  # requests

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from support.auth import account_token
-from support.noc_process import free_port, stop_child
+from support.noc_process import free_port, site_config, stop_child
 from support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -136,20 +136,7 @@ def test_config_check_passes_on_the_shipped_inventory(installed):
     assert str(installed["venv"]) in result.stdout  # the inventory read is the installed one
 
 
-CONFIG = """\
-site: {name: pkgtest, title: {zh: 安装测试, en: package test}}
-assets:
-  - name: loop
-    kind: router
-    address: 127.0.0.1
-    checks: [{type: icmp, interval: 5s, params: {count: 1, timeout: 500ms}}]
-alerting:
-  receivers:
-    - {name: noc-oncall, urls: ["json://127.0.0.1:9/noc"]}
-    - {name: noc-lead, urls: ["json://127.0.0.1:9/noc"]}
-    - {name: carrier-liaison, urls: ["json://127.0.0.1:9/noc"]}
-    - {name: purchaser-contact, urls: ["json://127.0.0.1:9/noc"]}
-"""
+CONFIG = site_config("pkgtest", "安装测试", "package test")
 
 
 def test_noc_run_serves_health_and_the_console(installed):

@@ -5,19 +5,17 @@ nothing the second time (docs/kpi.md, indicators 7–9)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from support.auth import authorize, grant
-from support.identity import fast_hashing  # noqa: F401
-from support.stores import create_store
+from support.identity import fast_hashing, noc_as_os_account  # noqa: F401
+from support.stores import audit_rows, create_store, on_store
 
 from noc.app import create_app
 from noc.appkeys import STORE
-from noc.cli import identity_common, main
 from noc.store import Store
 from noc.store.audit_log import AuditLog
 from noc.store.kpi_registers import KpiRegisters
@@ -217,25 +215,7 @@ async def test_only_a_lead_writes_registers_anyone_signed_in_reads(client, path)
 def cli(db_url, monkeypatch, fast_hashing):  # noqa: F811
     """``cli(*args, login="root")``: run ``noc`` in-process as that OS account on ``db_url``."""
     create_store(db_url)
-
-    def run(*args: str, login: str = "root") -> Result:
-        monkeypatch.setattr(identity_common, "os_account", lambda: (login, login == "root"))
-        return CliRunner().invoke(main, [*args, "--db", db_url])
-
-    run.url = db_url  # type: ignore[attr-defined]
-    return run
-
-
-async def _with_store(url: str, work):
-    store = await Store.open(url)
-    try:
-        return await work(store)
-    finally:
-        await store.close()
-
-
-def audit_rows(url: str) -> list:
-    return asyncio.run(_with_store(url, lambda s: AuditLog(s).rows()))
+    return noc_as_os_account(monkeypatch, db_url)
 
 
 def stored(url: str, kind: str) -> list[dict]:
@@ -245,7 +225,7 @@ def stored(url: str, kind: str) -> list[dict]:
 
         return [REGISTERS[kind].values(r) for r in await regs.rows(kind)]
 
-    return asyncio.run(_with_store(url, work))
+    return on_store(url, work)
 
 
 def ok(result: Result) -> Result:

@@ -26,23 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from support.noc_process import REPO, NocProcess
-
-CONFIG = """\
-site: {name: tlstest, title: {zh: 传输测试, en: TLS test}}
-server: {tls: {cert: CERT, key: KEY}}
-assets:
-  - name: loop
-    kind: router
-    address: 127.0.0.1
-    checks: [{type: icmp, interval: 5s, params: {count: 1, timeout: 500ms}}]
-alerting:
-  receivers:
-    - {name: noc-oncall, urls: ["json://127.0.0.1:9/noc"]}
-    - {name: noc-lead, urls: ["json://127.0.0.1:9/noc"]}
-    - {name: carrier-liaison, urls: ["json://127.0.0.1:9/noc"]}
-    - {name: purchaser-contact, urls: ["json://127.0.0.1:9/noc"]}
-"""
+from support.noc_process import REPO, NocProcess, site_config
 
 
 def self_signed(directory: Path) -> tuple[Path, Path]:
@@ -93,7 +77,7 @@ def call(service: NocProcess, path: str, body=None, headers=None) -> tuple[int, 
 def test_https_bootstrap_login_and_forced_password_change(tmp_path, tls_files):
     cert, key = tls_files
     config = tmp_path / "site.yaml"
-    config.write_text(CONFIG.replace("CERT", str(cert)).replace("KEY", str(key)), "utf-8")
+    config.write_text(site_config("tlstest", "传输测试", "TLS test", tls=(cert, key)), "utf-8")
     service = NocProcess(config, tmp_path / "noc.db", tmp_path / "service.log", role=None)
     service.scheme = "https"
     service.context = ssl.create_default_context(cafile=str(cert))
@@ -142,7 +126,7 @@ def test_https_bootstrap_login_and_forced_password_change(tmp_path, tls_files):
 def test_plain_http_is_refused_on_the_tls_port_and_a_bad_key_stops_the_start(tmp_path, tls_files):
     cert, key = tls_files
     config = tmp_path / "site.yaml"
-    config.write_text(CONFIG.replace("server: {tls: {cert: CERT, key: KEY}}\n", ""), "utf-8")
+    config.write_text(site_config("tlstest", "传输测试", "TLS test"), "utf-8")
     service = NocProcess(
         config,
         tmp_path / "noc.db",

@@ -13,11 +13,12 @@ from probes.base import ProbeResult, ResultCode
 T0 = 1_796_000_000.0
 
 
-async def break_ticket_circuit(engine, t0: float = T0) -> None:  # noqa: ANN001 - the Engine
-    ref = engine.refs[("mstp-ticket", "icmp")]
-    await engine.ingest(
-        ref, ProbeResult.success(kind="icmp", started_at=t0, values={"sent": 3, "received": 3})
-    )
+async def break_circuit(engine, asset: str, at: float) -> None:  # noqa: ANN001 - the Engine
+    """Real results into the real engine: ``asset`` answers its pings a second before ``at``,
+    then three in a row go unanswered from ``at`` on (the engine opens an incident)."""
+    ref = engine.refs[(asset, "icmp")]
+    ok = {"sent": 3, "received": 3, "loss_ratio": 0.0, "rtt_avg_seconds": 0.002}
+    await engine.ingest(ref, ProbeResult.success(kind="icmp", started_at=at - 1, values=ok))
     for i in range(3):
         await engine.ingest(
             ref,
@@ -25,10 +26,16 @@ async def break_ticket_circuit(engine, t0: float = T0) -> None:  # noqa: ANN001 
                 ResultCode.TIMEOUT,
                 "no reply",
                 kind="icmp",
-                started_at=t0 + 1 + i * 0.2,
+                started_at=at + i * 0.2,
                 values={"sent": 3, "received": 0, "loss_ratio": 1.0},
             ),
         )
+
+
+async def break_ticket_circuit(engine, t0: float = T0) -> None:  # noqa: ANN001 - the Engine
+    """The ticket circuit answers at ``t0`` and stops answering a second later (a level-II
+    ``circuit_down`` incident on ticket exchange)."""
+    await break_circuit(engine, "mstp-ticket", t0 + 1)
 
 
 async def open_ticket_incident(app: web.Application) -> int:

@@ -43,6 +43,32 @@ def stop_child(proc: subprocess.Popen, sig: int = signal.SIGTERM, grace: float =
     return proc.returncode
 
 
+def site_config(
+    name: str, title_zh: str, title_en: str, *, interval: str = "5s", tls: tuple | None = None
+) -> str:
+    """The smallest inventory ``noc run`` starts on: one router at 127.0.0.1 pinged every
+    ``interval``, every alert receiver on a closed local port; ``tls`` (cert, key paths) adds
+    ``server.tls``."""
+    server = f"server: {{tls: {{cert: {tls[0]}, key: {tls[1]}}}}}\n" if tls else ""
+    return (
+        f"site: {{name: {name}, title: {{zh: {title_zh}, en: {title_en}}}}}\n"
+        + server
+        + f"""\
+assets:
+  - name: loop
+    kind: router
+    address: 127.0.0.1
+    checks: [{{type: icmp, interval: {interval}, params: {{count: 1, timeout: 500ms}}}}]
+alerting:
+  receivers:
+    - {{name: noc-oncall, urls: ["json://127.0.0.1:9/noc"]}}
+    - {{name: noc-lead, urls: ["json://127.0.0.1:9/noc"]}}
+    - {{name: carrier-liaison, urls: ["json://127.0.0.1:9/noc"]}}
+    - {{name: purchaser-contact, urls: ["json://127.0.0.1:9/noc"]}}
+"""
+    )
+
+
 class NocProcess:
     """``noc run --config CONFIG --db DB`` on a free local port, its log (JSON lines) in ``log``.
     ``db`` is a database URL, or a path for an SQLite file."""

@@ -7,8 +7,11 @@ creates the one it runs on, the way an operator's ``noc db upgrade`` would.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from noc.store import Store
+from noc.store.audit_log import AuditLog
 
 
 def create_store(url: str) -> str:
@@ -20,3 +23,21 @@ def create_store(url: str) -> str:
 
     asyncio.run(go())
     return url
+
+
+def on_store(url: str, work: Callable[[Store], Awaitable[Any]]) -> Any:
+    """Open the store at ``url``, return what ``work(store)`` gives, close it (from sync code)."""
+
+    async def go() -> Any:
+        store = await Store.open(url)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def audit_rows(url: str) -> list:
+    """Every row of the audit log of the store at ``url``, oldest first."""
+    return on_store(url, lambda s: AuditLog(s).rows())

@@ -577,10 +577,8 @@ def kpi_snapshot(at: dt.datetime):
     when the 24 h are not over); two justified complaints; no spot check, no rating."""
     from zoneinfo import ZoneInfo
 
-    from kpi.compute import Scope, compute
-    from kpi.gauges import kpi_gauges
+    from kpi.gauges import site_gauges
     from kpi.model import Call, Complaint, Facts, Rules, Ticket, TicketEvent
-    from kpi.score import scorecard
     from sla.intervals import parse_period
 
     tz = ZoneInfo("Asia/Shanghai")
@@ -594,17 +592,7 @@ def kpi_snapshot(at: dt.datetime):
     )
     complaints = tuple(Complaint(f"k{i}", f"T{i + 1}", "8001", day, True) for i in (0, 1))
     facts = Facts(calls=tuple(calls), tickets=tickets, complaints=complaints)
-    rules = Rules()
-    figures = compute(facts, nov, at, Scope(), rules, tz)
-    return kpi_gauges(
-        figures,
-        scorecard(figures, rules),
-        rules,
-        computed_at=at,
-        period=nov.label,
-        period_start=nov.start,
-        seconds=1.5,
-    )
+    return site_gauges(facts, nov, at, Rules(), tz, seconds=1.5)
 
 
 def test_kpi_gauges_month_to_date_without_data_absent_never_zero():

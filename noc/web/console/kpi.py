@@ -351,40 +351,80 @@ def _ticket_href(number: str | None) -> str | None:
     return f"/tickets?{urlencode({'q': number})}" if number else None
 
 
-async def _records(request: web.Request, kind: str, ids: list[str]):  # noqa: ANN202, C901
-    """(column titles, rows of cells) of one page of ``ids`` of ``kind``."""
-    store = request.app[STORE]
-    s = Shown(request)
-    t = s.t
-    if kind == "calls":
-        found = await kpi_records.calls(store, ids)
-        columns = [
-            "col.call_id",
-            "col.entered",
-            "col.outcome",
-            "col.wait",
-            "col.agent",
-            "col.caller",
-        ]
-        rows = []
-        for ref in ids:
-            c = found.get(ref)
-            if c is None:
-                rows.append([_cell(ref)] + [_cell(None)] * 5)
-                continue
-            rows.append(
-                [
-                    _cell(ref),
-                    _cell(s.time(c.entered_at or c.started_at)),
-                    _cell(s.label(f.CALL_OUTCOMES, c.outcome)),
-                    _cell(f"{c.wait_seconds:.0f} s" if c.wait_seconds is not None else None),
-                    _cell(c.agent),
-                    _cell(s.caller(c.caller_masked, c.caller_enc)),
-                ]
-            )
-    elif kind == "tickets":
-        found = await kpi_records.tickets(store, ids)
-        columns = [
+Cells = list[dict[str, Any]]
+
+
+def _missing(ref: str, columns: int) -> Cells:
+    """The row of a record the store no longer has: its id, the rest blank."""
+    return [_cell(ref)] + [_cell(None)] * (columns - 1)
+
+
+def _call_cells(s: Shown, ref: str, c: Any) -> Cells:
+    return [
+        _cell(ref),
+        _cell(s.time(c.entered_at or c.started_at)),
+        _cell(s.label(f.CALL_OUTCOMES, c.outcome)),
+        _cell(f"{c.wait_seconds:.0f} s" if c.wait_seconds is not None else None),
+        _cell(c.agent),
+        _cell(s.caller(c.caller_masked, c.caller_enc)),
+    ]
+
+
+def _ticket_cells(s: Shown, no: str, r: Any) -> Cells:
+    return [
+        _cell(no, _ticket_href(no)),
+        _cell(s.time(r.created_at)),
+        _cell(s.label(f.TICKET_TYPES, r.type)),
+        _cell(s.label(f.CHANNELS, r.channel)),
+        _cell(r.town),
+        _cell(s.ticket_status(r.status)),
+        _cell(s.time(r.closed_at) if r.closed_at else None),
+        _cell(s.time(r.callback_at) if r.callback_at else None),
+        _cell(s.label(f.SATISFACTION, r.satisfaction)),
+        _cell(s.caller(r.caller_masked, r.caller_enc)),
+    ]
+
+
+def _spot_check_cells(s: Shown, i: str, x: Any) -> Cells:
+    return [
+        _cell(i),
+        _cell(x.ticket_no, _ticket_href(x.ticket_no)),
+        _cell(s.time(x.row.checked_at)),
+        _cell(s.label(f.SPOT_RESULTS, x.row.result)),
+        _cell(x.row.reason),
+    ]
+
+
+def _complaint_cells(s: Shown, i: str, x: Any) -> Cells:
+    return [
+        _cell(i),
+        _cell(x.ticket_no, _ticket_href(x.ticket_no)),
+        _cell(x.row.agent),
+        _cell(s.time(x.row.ruled_at)),
+        _cell(s.t("kpi.yes") if x.row.justified else s.t("kpi.no")),
+        _cell(x.row.reason),
+    ]
+
+
+def _commendation_cells(s: Shown, i: str, x: Any) -> Cells:
+    return [
+        _cell(i),
+        _cell(x.row.agent),
+        _cell(x.row.date.isoformat()),
+        _cell(s.label(f.COMMENDATION_KINDS, x.row.kind)),
+        _cell(x.ticket_no, _ticket_href(x.ticket_no)),
+    ]
+
+
+_TABLES: dict[str, tuple[Any, tuple[str, ...], Any]] = {
+    "calls": (
+        kpi_records.calls,
+        ("col.call_id", "col.entered", "col.outcome", "col.wait", "col.agent", "col.caller"),
+        _call_cells,
+    ),
+    "tickets": (
+        kpi_records.tickets,
+        (
             "col.ticket_no",
             "col.created",
             "col.type",
@@ -395,89 +435,41 @@ async def _records(request: web.Request, kind: str, ids: list[str]):  # noqa: AN
             "col.callback",
             "col.satisfaction",
             "col.caller",
+        ),
+        _ticket_cells,
+    ),
+    "spot_checks": (
+        kpi_records.spot_checks,
+        ("col.id", "col.ticket_no", "col.checked", "col.result", "col.reason"),
+        _spot_check_cells,
+    ),
+    "complaints": (
+        kpi_records.complaints,
+        ("col.id", "col.ticket_no", "col.agent", "col.ruled", "col.justified", "col.reason"),
+        _complaint_cells,
+    ),
+    "commendations": (
+        kpi_records.commendations,
+        ("col.id", "col.agent", "col.date", "col.kind", "col.ticket_no"),
+        _commendation_cells,
+    ),
+}
+"""kind → (how the store finds its records by id, column titles, the cells of one record)."""
+
+
+async def _records(request: web.Request, kind: str, ids: list[str]):  # noqa: ANN202
+    """(column titles, rows of cells) of one page of ``ids`` of ``kind``."""
+    store = request.app[STORE]
+    s = Shown(request)
+    t = s.t
+    if kind in _TABLES:
+        find, titles, cells = _TABLES[kind]
+        found = await find(store, ids)
+        columns = list(titles)
+        rows = [
+            cells(s, ref, found[ref]) if ref in found else _missing(ref, len(columns))
+            for ref in ids
         ]
-        rows = []
-        for no in ids:
-            r = found.get(no)
-            if r is None:
-                rows.append([_cell(no)] + [_cell(None)] * 9)
-                continue
-            rows.append(
-                [
-                    _cell(no, _ticket_href(no)),
-                    _cell(s.time(r.created_at)),
-                    _cell(s.label(f.TICKET_TYPES, r.type)),
-                    _cell(s.label(f.CHANNELS, r.channel)),
-                    _cell(r.town),
-                    _cell(s.ticket_status(r.status)),
-                    _cell(s.time(r.closed_at) if r.closed_at else None),
-                    _cell(s.time(r.callback_at) if r.callback_at else None),
-                    _cell(s.label(f.SATISFACTION, r.satisfaction)),
-                    _cell(s.caller(r.caller_masked, r.caller_enc)),
-                ]
-            )
-    elif kind == "spot_checks":
-        found = await kpi_records.spot_checks(store, ids)
-        columns = ["col.id", "col.ticket_no", "col.checked", "col.result", "col.reason"]
-        rows = []
-        for i in ids:
-            x = found.get(i)
-            if x is None:
-                rows.append([_cell(i)] + [_cell(None)] * 4)
-                continue
-            rows.append(
-                [
-                    _cell(i),
-                    _cell(x.ticket_no, _ticket_href(x.ticket_no)),
-                    _cell(s.time(x.row.checked_at)),
-                    _cell(s.label(f.SPOT_RESULTS, x.row.result)),
-                    _cell(x.row.reason),
-                ]
-            )
-    elif kind == "complaints":
-        found = await kpi_records.complaints(store, ids)
-        columns = [
-            "col.id",
-            "col.ticket_no",
-            "col.agent",
-            "col.ruled",
-            "col.justified",
-            "col.reason",
-        ]
-        rows = []
-        for i in ids:
-            x = found.get(i)
-            if x is None:
-                rows.append([_cell(i)] + [_cell(None)] * 5)
-                continue
-            rows.append(
-                [
-                    _cell(i),
-                    _cell(x.ticket_no, _ticket_href(x.ticket_no)),
-                    _cell(x.row.agent),
-                    _cell(s.time(x.row.ruled_at)),
-                    _cell(t("kpi.yes") if x.row.justified else t("kpi.no")),
-                    _cell(x.row.reason),
-                ]
-            )
-    elif kind == "commendations":
-        found = await kpi_records.commendations(store, ids)
-        columns = ["col.id", "col.agent", "col.date", "col.kind", "col.ticket_no"]
-        rows = []
-        for i in ids:
-            x = found.get(i)
-            if x is None:
-                rows.append([_cell(i)] + [_cell(None)] * 4)
-                continue
-            rows.append(
-                [
-                    _cell(i),
-                    _cell(x.row.agent),
-                    _cell(x.row.date.isoformat()),
-                    _cell(s.label(f.COMMENDATION_KINDS, x.row.kind)),
-                    _cell(x.ticket_no, _ticket_href(x.ticket_no)),
-                ]
-            )
     elif kind in ("emergencies", "incidents"):
         # an emergency register row ("7"), or a level I/II incident ("incident:12"; platform
         # faults name incidents by bare id)
@@ -517,7 +509,7 @@ async def _records(request: web.Request, kind: str, ids: list[str]):  # noqa: AN
                     ]
                 )
             else:
-                rows.append([_cell(raw)] + [_cell(None)] * 5)
+                rows.append(_missing(raw, len(columns)))
     else:  # staffing and reports name their items in words ("接话@2026-10-01", "monthly:2026-10")
         columns = ["col.item"]
         rows = [[_cell(i)] for i in ids]
