@@ -33,6 +33,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(REPO / "tests"))
 
+from support.auth import PASSWORD, add_account, run_sync  # noqa: E402
 from support.browser import launch  # noqa: E402
 from support.console_site import AlertSink, SipResponder, write_inventory  # noqa: E402
 from support.noc_process import NocProcess, free_port  # noqa: E402
@@ -371,6 +372,18 @@ TIMING = """() => {
 }"""
 
 
+OPERATOR = "bench-operator"
+
+
+async def add_account_in(db_url: str) -> None:
+    """The operator whose session the tour runs in (support.auth: a cheap argon2id hash)."""
+    store = await Store.open(db_url)
+    try:
+        await add_account(store, OPERATOR, "operator")
+    finally:
+        await store.close()
+
+
 def navigate(base: str, count: int, incidents: int) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
@@ -379,13 +392,20 @@ def navigate(base: str, count: int, incidents: int) -> list[dict]:
     with sync_playwright() as p:
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(base + "/")  # warm: the static files are in the cache from here on
+        page.goto(base + "/login")  # an operator logs in, as a person would
+        page.fill('input[name="user"]', OPERATOR)
+        page.fill('input[name="password"]', PASSWORD)
+        page.click("form.login button")
+        page.wait_for_url(base + "/")  # warm: the static files are in the cache from here on
         tour: list[tuple[str, str]] = []
         while len(out) < count:
             if not tour:
                 tour = pages(rng, incidents)
             name, path = tour.pop(0)
             page.goto(base + path, wait_until="load")
+            landed = page.url.removeprefix(base)
+            if landed.split("#")[0] != path.split("#")[0]:  # e.g. sent to /login: not this page
+                raise SystemExit(f"{path}: the browser landed on {landed}")
             timing = page.wait_for_function(TIMING, timeout=10_000).json_value()
             out.append({"page": name, "path": path, **timing})
         browser.close()
@@ -482,6 +502,7 @@ def main() -> int:
     sizes = seed(f"sqlite:///{db}", WORK / "inventory.yaml", args.incidents)
     print(f"seeded in {time.time() - t0:.1f} s: {sizes}", flush=True)
     service.start()
+    run_sync(add_account_in(service.db_url))
     try:
         time.sleep(3)  # the first probe results
         samples = navigate(f"http://127.0.0.1:{service.port}", args.navigations, args.incidents)
