@@ -42,7 +42,11 @@ class StoreBusyError(UnavailableError):
     """The store is busy with other writers; the request may be sent again shortly (503)."""
 
     code = "store_busy"
-    retry_after = 1  # seconds, sent as Retry-After
+
+    def __init__(
+        self, message: str = "", *, reason: str | None = None, retry_after: int | None = 1
+    ) -> None:  # Retry-After: 1 (s) unless told otherwise
+        super().__init__(message, reason=reason, retry_after=retry_after)
 
 
 def is_write(statement: str) -> bool:
