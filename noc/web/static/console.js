@@ -43,9 +43,17 @@
     if (active && region.contains(active) && active.matches("input, textarea, select")) {
       return true;
     }
+    // a field changed from what the page came with: typed text, a chosen option, a ticked box
     return Array.prototype.some.call(
-      region.querySelectorAll("textarea, input:not([type=hidden]):not([type=radio])"),
-      function (f) { return f.value !== f.defaultValue; });
+      region.querySelectorAll("textarea, select, input:not([type=hidden])"),
+      function (f) {
+        if (f.tagName === "SELECT") {  // the page's choice: the option marked selected, else the first
+          var first = Array.prototype.findIndex.call(f.options, function (o) { return o.defaultSelected; });
+          return f.selectedIndex !== Math.max(first, 0);
+        }
+        if (f.type === "radio" || f.type === "checkbox") { return f.checked !== f.defaultChecked; }
+        return f.value !== f.defaultValue;
+      });
   }
 
   function swap(html) {
