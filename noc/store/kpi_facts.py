@@ -52,6 +52,11 @@ def call_of(row: CallRow) -> Call:
     )
 
 
+def staff_spell(row: StaffRow) -> StaffSpell:
+    """One stored staff register row as the KPI record."""
+    return StaffSpell(str(row.id), row.person, row.post, row.start_date, row.end_date)
+
+
 async def load_facts(store: Store, start: dt.datetime, end: dt.datetime) -> Facts:
     """Calls, tickets and their events are read as plain columns (not ORM objects: a month is
     some 80,000 rows, and building an object per row took most of the time)."""
@@ -152,9 +157,7 @@ async def load_facts(store: Store, start: dt.datetime, end: dt.datetime) -> Fact
         commendations=tuple(
             Commendation(str(c.id), c.agent, c.date, c.kind, no.get(c.ticket_id)) for c in commends
         ),
-        staff=tuple(
-            StaffSpell(str(r.id), r.person, r.post, r.start_date, r.end_date) for r in staff
-        ),
+        staff=tuple(staff_spell(r) for r in staff),
         submissions=tuple(
             Submission(str(r.id), r.kind, r.period, r.submitted_at, r.corrected, r.due_at)
             for r in subs

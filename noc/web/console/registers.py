@@ -18,10 +18,12 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from kpi.compute import headcount
 from noc.appkeys import CONFIG, REPORTS, STORE
 from noc.core.errors import InputError
 from noc.ingest.registers import EMERGENCY_KINDS, FIELDS
 from noc.register_view import parse
+from noc.store.kpi_facts import staff_spell
 from noc.store.kpi_registers import KpiRegisters
 from noc.store.register_acts import ACTIONS, PERMISSION, RegisterActs
 from noc.web import auth
@@ -38,12 +40,9 @@ async def registers_context(request: web.Request) -> dict[str, Any]:
     config = request.app[CONFIG]
     today = dt.datetime.now(_tz(request)).date()
     staff = await regs.rows("staff")
-    current = [
-        s for s in staff if s.start_date <= today and (s.end_date is None or today <= s.end_date)
-    ]
     return {
         "staff": sorted(staff, key=lambda s: (s.post, s.start_date, s.person)),
-        "headcount": len({s.person for s in current}),
+        "headcount": headcount([staff_spell(s) for s in staff], today, None),
         "required": config.kpi.staffing.total,
         "posts": list(config.kpi.staffing.posts),
         "emergencies": list(reversed(await regs.rows("emergencies"))),
